@@ -1,0 +1,106 @@
+"""The only way to load client-scoped data for a user.
+
+Every view that touches a client goes through these functions. A record outside the user's
+scope answers 404, exactly as a record that does not exist: no hint that it is there.
+
+Scope:
+- clinic admin: every client of their organisation;
+- clinician: clients whose primary clinician they are or whose care team includes them;
+- client user: only their own record (through `portal_client_for`);
+- anyone else (anonymous, superuser without organisation): nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import Http404
+
+from clinic.models import Client, ClientQuerySet
+
+if TYPE_CHECKING:
+    from clinic.models import User
+
+
+def clients_for(user: User) -> ClientQuerySet:
+    """Client records a staff user may see. Empty for everyone else."""
+    if not user.is_authenticated or not getattr(user, "is_clinic_staff", False):
+        return Client.objects.none()
+    scoped = Client.objects.in_organisation(user.organisation_id)
+    if user.is_clinic_admin:
+        return scoped
+    return scoped.on_care_team_of(user)
+
+
+def client_for(
+    user: User,
+    client_id: int,
+    *,
+    select_related: Iterable[str] = (),
+    prefetch_related: Iterable[str | Prefetch] = (),
+) -> Client:
+    """One client record a staff user may see, else 404.
+
+    Callers may ask for related rows to be loaded in the same few queries.
+    """
+    scoped = clients_for(user)
+    if select_related:
+        scoped = scoped.select_related(*select_related)
+    if prefetch_related:
+        scoped = scoped.prefetch_related(*prefetch_related)
+    try:
+        return scoped.get(pk=client_id)
+    except (Client.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such client.") from None
+
+
+def portal_client_for(user: User) -> Client:
+    """A client user's own record, else 404. Clients see only their own data."""
+    if not user.is_authenticated or not getattr(user, "is_client_user", False):
+        raise Http404("No client record for this login.")
+    try:
+        return Client.objects.select_related("organisation").get(
+            user=user, organisation_id=user.organisation_id
+        )
+    except Client.DoesNotExist:
+        raise Http404("No client record for this login.") from None
+
+
+def staff_required(view: Callable) -> Callable:
+    """Clinic staff only (clinic admins and clinicians); others get 403."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not getattr(request.user, "is_clinic_staff", False):
+            raise PermissionDenied("Clinic staff only.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def clinic_admin_required(view: Callable) -> Callable:
+    """Clinic admins only; others get 403."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not getattr(request.user, "is_clinic_admin", False):
+            raise PermissionDenied("Clinic admins only.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def client_user_required(view: Callable) -> Callable:
+    """Client portal users only; others get 403."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not getattr(request.user, "is_client_user", False):
+            raise PermissionDenied("Client portal only.")
+        return view(request, *args, **kwargs)
+
+    return wrapper

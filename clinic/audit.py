@@ -1,0 +1,32 @@
+"""Append-only audit trail of who viewed or changed a client's record.
+
+Only field names are stored, never values, so no free text reaches the trail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from clinic.models import AuditEvent
+
+if TYPE_CHECKING:
+    from clinic.models import Client, User
+
+
+def audit_record(
+    actor: User | None,
+    client: Client,
+    action: str,
+    *,
+    subject: str = "client",
+    fields: Iterable[str] = (),
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        organisation_id=client.organisation_id,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        client=client,
+        action=action,
+        subject=subject,
+        fields=sorted(set(fields)),
+    )

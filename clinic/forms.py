@@ -1,0 +1,321 @@
+"""Forms validate and normalise; crispy forms only lay them out."""
+
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row, Submit
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from clinic.models import Client, ClientStatus, Programme, Role, Tag
+from clinic.selectors import SORTS, STATUS_FILTERS, staff_of
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.label
+
+
+class StaffMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.label
+
+
+class VersionedForm(forms.Form):
+    """Carries the record version the user started from (optimistic locking)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class ClientForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
+
+    class Meta:
+        model = Client
+        fields = [
+            "code",
+            "display_name",
+            "pronouns",
+            "date_of_birth",
+            "email",
+            "status",
+            "intake_date",
+            "primary_clinician",
+            "tags",
+            "programmes",
+            "notes",
+        ]
+        widgets = {
+            "date_of_birth": DateInput(),
+            "intake_date": DateInput(),
+            "tags": forms.CheckboxSelectMultiple,
+            "programmes": forms.CheckboxSelectMultiple,
+            "notes": forms.Textarea(attrs={"rows": 4}),
+        }
+        field_classes = {"primary_clinician": StaffChoiceField}
+
+    def __init__(self, *args, organisation_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation_id = organisation_id
+        self.fields["primary_clinician"].queryset = staff_of(organisation_id)
+        self.fields["tags"].queryset = Tag.objects.available_to(organisation_id)
+        self.fields["tags"].required = False
+        self.fields["programmes"].queryset = Programme.objects.filter(
+            organisation_id=organisation_id
+        )
+        self.fields["programmes"].required = False
+        # Discharge and reactivation have their own actions (they record dates).
+        self.fields["status"].choices = [
+            (ClientStatus.ACTIVE, ClientStatus.ACTIVE.label),
+            (ClientStatus.ON_HOLD, ClientStatus.ON_HOLD.label),
+        ]
+        if self.instance.pk and self.instance.status == ClientStatus.DISCHARGED:
+            del self.fields["status"]
+        if self.instance.pk:
+            self.fields["version"].required = True
+            self.fields["version"].initial = self.instance.version
+        self.fields["code"].help_text = "Pseudonymous identifier, unique within the clinic."
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Row(Column("code", css_class="col-md-4"), Column("display_name", css_class="col-md-8")),
+            Row(
+                Column("pronouns", css_class="col-md-4"),
+                Column("date_of_birth", css_class="col-md-4"),
+                Column("email", css_class="col-md-4"),
+            ),
+            Row(
+                Column("status", css_class="col-md-4"),
+                Column("intake_date", css_class="col-md-4"),
+                Column("primary_clinician", css_class="col-md-4"),
+            ),
+            Row(Column("tags", css_class="col-md-6"), Column("programmes", css_class="col-md-6")),
+            "notes",
+            "version",
+        )
+        if "status" not in self.fields:
+            self.helper.layout[2].pop(0)
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"].strip().upper()
+        if not code:
+            raise forms.ValidationError("Enter a client code.")
+        clash = Client.objects.filter(organisation_id=self.organisation_id, code=code)
+        if self.instance.pk:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError(f"Another client of this clinic already has code {code}.")
+        return code
+
+    def clean_display_name(self) -> str:
+        name = " ".join(self.cleaned_data["display_name"].split())
+        if not name:
+            raise forms.ValidationError("Enter a display name.")
+        return name
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data.get("date_of_birth")
+        if born and born > timezone.localdate():
+            raise forms.ValidationError("The date of birth cannot be in the future.")
+        return born
+
+    def clean(self):
+        cleaned = super().clean()
+        intake = cleaned.get("intake_date")
+        born = cleaned.get("date_of_birth")
+        if intake and born and intake < born:
+            self.add_error("intake_date", "The intake date cannot be before the date of birth.")
+        discharged_on = self.instance.discharge_date if self.instance.pk else None
+        if intake and discharged_on and intake > discharged_on:
+            self.add_error(
+                "intake_date",
+                f"The intake date cannot be after the discharge date ({discharged_on}).",
+            )
+        return cleaned
+
+    def validate_unique(self):
+        # The clinic-scoped code check lives in clean_code with a clearer message; the model's
+        # own check would run a second query for the same thing.
+        pass
+
+    def service_data(self) -> dict:
+        data = {
+            name: self.cleaned_data[name]
+            for name in self.Meta.fields
+            if name not in ("tags", "programmes") and name in self.cleaned_data
+        }
+        return data
+
+
+class DischargeForm(VersionedForm):
+    discharge_date = forms.DateField(widget=DateInput())
+
+    def __init__(self, *args, client: Client, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.client = client
+        self.fields["discharge_date"].initial = timezone.localdate()
+        self.fields["version"].initial = client.version
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_discharge_date(self):
+        discharged_on = self.cleaned_data["discharge_date"]
+        if discharged_on < self.client.intake_date:
+            raise forms.ValidationError(
+                f"The discharge date cannot be before the intake date ({self.client.intake_date})."
+            )
+        if discharged_on > timezone.localdate():
+            raise forms.ValidationError("The discharge date cannot be in the future.")
+        return discharged_on
+
+
+class CareTeamForm(VersionedForm):
+    primary = StaffChoiceField(queryset=None, label="Primary clinician")
+    others = StaffMultipleChoiceField(
+        queryset=None,
+        required=False,
+        label="Others on the care team",
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, client: Client, **kwargs):
+        super().__init__(*args, **kwargs)
+        staff = staff_of(client.organisation_id)
+        self.fields["primary"].queryset = staff
+        self.fields["others"].queryset = staff
+        self.fields["primary"].initial = client.primary_clinician_id
+        self.fields["others"].initial = [m.clinician_id for m in client.care_team.all()]
+        self.fields["version"].initial = client.version
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class CaseloadFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100, label="Search code or name")
+    status = forms.ChoiceField(
+        required=False,
+        choices=[(key, key.replace("_", " ").capitalize()) for key in STATUS_FILTERS],
+    )
+    tag = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any concern")
+    programme = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any programme")
+    clinician = StaffChoiceField(queryset=None, required=False, empty_label="Any clinician")
+    sort = forms.ChoiceField(required=False, choices=[(key, key) for key in SORTS])
+
+    def __init__(self, *args, organisation_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tag"].queryset = Tag.objects.available_to(organisation_id)
+        self.fields["programme"].queryset = Programme.objects.filter(
+            organisation_id=organisation_id
+        )
+        self.fields["clinician"].queryset = staff_of(organisation_id)
+        self.fields["status"].choices = [
+            ("open", "Open (active and on hold)"),
+            ("active", "Active"),
+            ("on_hold", "On hold"),
+            ("discharged", "Discharged"),
+            ("all", "All"),
+        ]
+
+
+class PortalInviteForm(forms.Form):
+    username = forms.CharField(
+        max_length=150,
+        help_text="The login name the client will use. Letters, digits and @ . + - _ only.",
+    )
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        get_user_model().username_validator(username)
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError("That login name is taken; choose another.")
+        return username
+
+
+class StaffInviteForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150, required=False)
+    email = forms.EmailField(required=False)
+    role = forms.ChoiceField(
+        choices=[(Role.CLINICIAN, Role.CLINICIAN.label), (Role.CLINIC_ADMIN, "Clinic admin")]
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        get_user_model().username_validator(username)
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError("That login name is taken; choose another.")
+        return username
+
+
+class StaffUpdateForm(forms.Form):
+    role = forms.ChoiceField(
+        choices=[(Role.CLINICIAN, Role.CLINICIAN.label), (Role.CLINIC_ADMIN, "Clinic admin")]
+    )
+    is_active = forms.BooleanField(required=False, label="Active (may log in)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class TagForm(forms.Form):
+    name = forms.CharField(max_length=60)
+
+    def __init__(self, *args, organisation_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation_id = organisation_id
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if Tag.objects.available_to(self.organisation_id).filter(name__iexact=name).exists():
+            raise forms.ValidationError(f"A concern called {name!r} already exists.")
+        return name
+
+
+class ProgrammeForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    starts_on = forms.DateField(required=False, widget=DateInput())
+    ends_on = forms.DateField(required=False, widget=DateInput())
+
+    def __init__(self, *args, organisation_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation_id = organisation_id
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Row(
+                Column("name", css_class="col-md-6"),
+                Column("starts_on", css_class="col-md-3"),
+                Column("ends_on", css_class="col-md-3"),
+            ),
+            Submit("submit", "Add programme"),
+        )
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        programmes = Programme.objects.filter(organisation_id=self.organisation_id)
+        if programmes.filter(name__iexact=name).exists():
+            raise forms.ValidationError(f"A programme called {name!r} already exists.")
+        return name
+
+    def clean(self):
+        cleaned = super().clean()
+        starts, ends = cleaned.get("starts_on"), cleaned.get("ends_on")
+        if starts and ends and ends < starts:
+            self.add_error("ends_on", "The end date cannot be before the start date.")
+        return cleaned

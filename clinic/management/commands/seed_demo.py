@@ -1,0 +1,298 @@
+"""Create a realistic synthetic demo: two clinics, their staff, about 60 clients.
+
+Idempotent: running it again adds nothing that is already there. Refuses to run against a
+production configuration unless --force is given. Size flags (--clients, --clinicians) add a
+third, large "Benchmark Clinic" with bulk inserts for benchmarks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.demo import DEMO_PASSWORD, DemoContext, demo_seeders
+from clinic.models import (
+    CareTeamMember,
+    Client,
+    ClientStatus,
+    Organisation,
+    Programme,
+    Role,
+    Tag,
+    User,
+)
+
+CLINICS = {
+    "riverside": ("Riverside Counseling", "Europe/London"),
+    "harbor": ("Harbor Psychology", "America/New_York"),
+}
+STAFF = [
+    # username, first, last, clinic, role
+    ("casey", "Casey", "Morgan", "riverside", Role.CLINIC_ADMIN),
+    ("alex", "Alex", "Okafor", "riverside", Role.CLINICIAN),
+    ("blair", "Blair", "Lindqvist", "riverside", Role.CLINICIAN),
+    ("drew", "Drew", "Santos", "harbor", Role.CLINICIAN),
+]
+PROGRAMMES = {
+    "riverside": [
+        ("MSC 8-week course, spring 2026", dt.date(2026, 3, 2), dt.date(2026, 4, 24)),
+        ("MSC 8-week course, autumn 2026", dt.date(2026, 9, 7), dt.date(2026, 10, 30)),
+    ],
+    "harbor": [("Compassion-focused group 2026", dt.date(2026, 5, 4), dt.date(2026, 6, 26))],
+}
+FIRST = [
+    "Jordan",
+    "Riley",
+    "Avery",
+    "Quinn",
+    "Rowan",
+    "Sasha",
+    "Robin",
+    "Jamie",
+    "Kai",
+    "Noor",
+    "Mina",
+    "Theo",
+    "Ines",
+    "Priya",
+    "Tomas",
+    "Lena",
+    "Omar",
+    "Hana",
+    "Felix",
+    "Yara",
+    "Ivo",
+    "Maya",
+    "Luca",
+    "Zara",
+    "Nico",
+    "Ada",
+    "Ravi",
+    "Elin",
+    "Milo",
+    "Suki",
+]
+LAST = "ABCDEFGHJKLMNOPRSTVWY"
+PRONOUNS = ["she/her", "he/him", "they/them", "", ""]
+
+
+class Command(BaseCommand):
+    help = "Create (or complete) the synthetic demo data set. Safe to run more than once."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force", action="store_true", help="Run even with SELFKIND_ENV=production."
+        )
+        parser.add_argument(
+            "--clients",
+            type=int,
+            default=0,
+            help="Also fill a 'Benchmark Clinic' with this many clients (bulk inserts).",
+        )
+        parser.add_argument(
+            "--clinicians",
+            type=int,
+            default=20,
+            help="Clinicians of the Benchmark Clinic (with --clients).",
+        )
+        parser.add_argument("--seed", type=int, default=2026, help="Random seed.")
+        for seeder in demo_seeders():
+            seeder.add_arguments(parser)
+
+    def handle(self, *args, **options):
+        if settings.PRODUCTION and not options["force"]:
+            raise CommandError(
+                "Refusing to seed demo data into a production configuration "
+                "(SELFKIND_ENV=production). Use --force if you really mean it."
+            )
+        started = time.perf_counter()
+        rng = random.Random(options["seed"])
+        password = make_password(DEMO_PASSWORD)
+        with transaction.atomic():
+            organisations = {
+                slug: Organisation.objects.get_or_create(
+                    slug=slug, defaults={"name": name, "time_zone": tz}
+                )[0]
+                for slug, (name, tz) in CLINICS.items()
+            }
+            staff = {
+                username: self._user(username, first, last, organisations[org], role, password)
+                for username, first, last, org, role in STAFF
+            }
+            programmes = {
+                slug: [
+                    Programme.objects.get_or_create(
+                        organisation=organisations[slug],
+                        name=name,
+                        defaults={"starts_on": start, "ends_on": end},
+                    )[0]
+                    for name, start, end in items
+                ]
+                for slug, items in PROGRAMMES.items()
+            }
+            clients = self._demo_clients(organisations, staff, programmes, rng, password)
+        bench = None
+        if options["clients"]:
+            bench = self._bench_clinic(options["clients"], options["clinicians"], rng, password)
+        context = DemoContext(
+            organisations=organisations,
+            staff=staff,
+            clients=clients,
+            bench_organisation=bench,
+            options=options,
+            rng=rng,
+            write=self.stdout.write,
+        )
+        for seeder in demo_seeders():
+            seeder.seed(context)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready in {time.perf_counter() - started:.1f}s: "
+                f"{Client.objects.filter(organisation__in=organisations.values()).count()} demo "
+                f"clients in {len(organisations)} clinics"
+                + (
+                    f", {Client.objects.filter(organisation=bench).count()} in {bench}"
+                    if bench
+                    else ""
+                )
+            )
+        )
+        self.stdout.write(
+            f"Logins (password {DEMO_PASSWORD}): casey (clinic admin, Riverside), "
+            "alex and blair (clinicians, Riverside), drew (clinician, Harbor), "
+            "sam (client portal, a client of alex)"
+        )
+
+    def _user(self, username, first, last, organisation, role, password) -> User:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "organisation": organisation,
+                "role": role,
+                "email": f"{username}@example.org",
+                "password": password,
+            },
+        )
+        if not created and not user.has_usable_password():
+            user.password = password
+            user.save(update_fields=["password"])
+        return user
+
+    def _demo_clients(self, organisations, staff, programmes, rng, password) -> list[Client]:
+        builtin = list(Tag.objects.filter(organisation__isnull=True))
+        today = timezone.localdate()
+        plan = [("riverside", "RC", 40), ("harbor", "HP", 20)]
+        clients: list[Client] = []
+        for slug, prefix, count in plan:
+            org = organisations[slug]
+            clinicians = [u for u in staff.values() if u.organisation_id == org.pk]
+            treating = [u for u in clinicians if u.role == Role.CLINICIAN]
+            for number in range(1, count + 1):
+                code = f"{prefix}-{number:03d}"
+                primary = treating[(number - 1) % len(treating)]
+                if slug == "riverside" and number == 1:
+                    primary = staff["alex"]
+                intake = today - dt.timedelta(days=rng.randint(30, 420))
+                status = rng.choices(
+                    [ClientStatus.ACTIVE, ClientStatus.ON_HOLD, ClientStatus.DISCHARGED],
+                    weights=[75, 10, 15],
+                )[0]
+                if number == 1:
+                    status = ClientStatus.ACTIVE
+                first = FIRST[(number * 7 + len(prefix)) % len(FIRST)]
+                client, created = Client.objects.get_or_create(
+                    organisation=org,
+                    code=code,
+                    defaults={
+                        "display_name": f"{first} {rng.choice(LAST)}.",
+                        "pronouns": rng.choice(PRONOUNS),
+                        "date_of_birth": dt.date(rng.randint(1960, 2004), rng.randint(1, 12), 15),
+                        "status": status,
+                        "intake_date": intake,
+                        "discharge_date": (
+                            min(today, intake + dt.timedelta(days=rng.randint(60, 200)))
+                            if status == ClientStatus.DISCHARGED
+                            else None
+                        ),
+                        "primary_clinician": primary,
+                        "notes": "Synthetic demo client.",
+                    },
+                )
+                if created:
+                    client.tags.set(rng.sample(builtin, rng.randint(1, 3)))
+                    if rng.random() < 0.35:
+                        client.programmes.add(rng.choice(programmes[slug]))
+                    others = [u for u in treating if u != primary]
+                    if others and rng.random() < 0.2:
+                        CareTeamMember.objects.create(client=client, clinician=rng.choice(others))
+                clients.append(client)
+        sam_record = clients[0]
+        if sam_record.user_id is None:
+            sam = self._user("sam", "Sam", "", organisations["riverside"], Role.CLIENT, password)
+            Client.objects.filter(pk=sam_record.pk).update(user=sam, display_name="Sam R.")
+            sam_record.refresh_from_db()
+        return clients
+
+    def _bench_clinic(self, total: int, clinician_count: int, rng, password) -> Organisation:
+        org, _ = Organisation.objects.get_or_create(
+            slug="bench", defaults={"name": "Benchmark Clinic", "time_zone": "Europe/London"}
+        )
+        existing = set(User.objects.filter(organisation=org).values_list("username", flat=True))
+        User.objects.bulk_create(
+            User(
+                username=f"bench-clinician-{n:04d}",
+                first_name="Bench",
+                last_name=f"Clinician {n:04d}",
+                organisation=org,
+                role=Role.CLINICIAN,
+                password=password,
+            )
+            for n in range(1, clinician_count + 1)
+            if f"bench-clinician-{n:04d}" not in existing
+        )
+        if "bench-admin" not in existing:
+            User.objects.create(
+                username="bench-admin",
+                first_name="Bench",
+                last_name="Admin",
+                organisation=org,
+                role=Role.CLINIC_ADMIN,
+                password=password,
+            )
+        clinicians = list(
+            User.objects.filter(organisation=org, role=Role.CLINICIAN).order_by("username")
+        )
+        have = Client.objects.filter(organisation=org).count()
+        today = timezone.localdate()
+        now = timezone.now()
+        batch: list[Client] = []
+        for n in range(have + 1, total + 1):
+            batch.append(
+                Client(
+                    organisation=org,
+                    code=f"BC-{n:06d}",
+                    display_name=f"{FIRST[n % len(FIRST)]} {LAST[n % len(LAST)]}.",
+                    status=ClientStatus.ACTIVE if n % 10 else ClientStatus.ON_HOLD,
+                    intake_date=today - dt.timedelta(days=30 + n % 400),
+                    primary_clinician=clinicians[n % len(clinicians)],
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            if len(batch) == 5000:
+                Client.objects.bulk_create(batch)
+                batch = []
+        Client.objects.bulk_create(batch)
+        self.stdout.write(
+            f"Benchmark Clinic: {Client.objects.filter(organisation=org).count()} clients"
+        )
+        return org

@@ -1,0 +1,289 @@
+"""Organisations, people and client records: the ground floor every other app builds on."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/London).")
+
+
+class Organisation(models.Model):
+    """A clinic or practice. Every staff member and client belongs to exactly one."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    time_zone = models.CharField(
+        max_length=64,
+        default="Europe/London",
+        validators=[validate_time_zone],
+        help_text="Used for every day and week bucket shown to this clinic.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Role(models.TextChoices):
+    CLINIC_ADMIN = "clinic_admin", "Clinic admin"
+    CLINICIAN = "clinician", "Clinician"
+    CLIENT = "client", "Client"
+
+
+class User(AbstractUser):
+    """A login. Staff (clinic admin, clinician) or a client's portal login; superusers may have
+    no organisation and only use the Django admin."""
+
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.CLINICIAN)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_superuser=True) | Q(organisation__isnull=False),
+                name="user_belongs_to_an_organisation",
+            )
+        ]
+
+    @property
+    def is_clinic_admin(self) -> bool:
+        return self.role == Role.CLINIC_ADMIN and self.organisation_id is not None
+
+    @property
+    def is_clinic_staff(self) -> bool:
+        """Clinic admins and clinicians (counselors are clinicians)."""
+        return self.role in (Role.CLINIC_ADMIN, Role.CLINICIAN) and self.organisation_id is not None
+
+    @property
+    def is_client_user(self) -> bool:
+        return self.role == Role.CLIENT and self.organisation_id is not None
+
+    @property
+    def label(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class TagQuerySet(models.QuerySet):
+    def available_to(self, organisation: Organisation) -> TagQuerySet:
+        """The built-in tags plus the clinic's own."""
+        return self.filter(Q(organisation__isnull=True) | Q(organisation=organisation))
+
+
+class Tag(models.Model):
+    """A presenting concern. Built-in tags have no organisation; a clinic adds its own but
+    cannot remove the built-in ones."""
+
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="tags"
+    )
+    name = models.CharField(max_length=60)
+
+    objects = TagQuerySet.as_manager()
+
+    BUILT_IN = [
+        "Perfectionism",
+        "Shame",
+        "Burnout",
+        "Trauma",
+        "ADHD",
+        "Anxiety",
+        "Depression",
+        "Body image",
+        "Other",
+    ]
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "name"], name="tag_name_unique_in_organisation"
+            ),
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=Q(organisation__isnull=True),
+                name="builtin_tag_name_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.organisation_id is None
+
+
+class Programme(models.Model):
+    """A group programme or cohort, e.g. an 8-week self-compassion course."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="programmes"
+    )
+    name = models.CharField(max_length=120)
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-starts_on", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "name"], name="programme_name_unique_in_organisation"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClientStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    ON_HOLD = "on_hold", "On hold"
+    DISCHARGED = "discharged", "Discharged"
+
+
+class ClientQuerySet(models.QuerySet):
+    """Scoping lives in clinic.access; these are composable building blocks it uses."""
+
+    def in_organisation(self, organisation_id: int) -> ClientQuerySet:
+        return self.filter(organisation_id=organisation_id)
+
+    def on_care_team_of(self, user: User) -> ClientQuerySet:
+        member = CareTeamMember.objects.filter(client=models.OuterRef("pk"), clinician=user)
+        return self.filter(Q(primary_clinician=user) | Q(models.Exists(member)))
+
+
+class Client(models.Model):
+    """A client record, identified within the clinic by a pseudonymous code."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="clients")
+    code = models.CharField(
+        max_length=32, help_text="Pseudonymous identifier, unique within the clinic."
+    )
+    display_name = models.CharField(max_length=120)
+    date_of_birth = models.DateField(null=True, blank=True)
+    pronouns = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True, help_text="Used only for portal invitations.")
+    status = models.CharField(
+        max_length=20, choices=ClientStatus.choices, default=ClientStatus.ACTIVE
+    )
+    intake_date = models.DateField()
+    discharge_date = models.DateField(null=True, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="clients")
+    programmes = models.ManyToManyField(Programme, blank=True, related_name="clients")
+    primary_clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="primary_clients"
+    )
+    notes = models.TextField(blank=True, max_length=10_000)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="client_record",
+        help_text="The client's own portal login, if invited.",
+    )
+    # Optimistic locking: every save through clinic.services bumps the version; a save that
+    # started from an older version is refused instead of overwriting someone else's change.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = ClientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "code"], name="client_code_unique_in_organisation"
+            ),
+            models.CheckConstraint(
+                condition=Q(discharge_date__isnull=True)
+                | Q(discharge_date__gte=models.F("intake_date")),
+                name="client_discharge_not_before_intake",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "status"]),
+            models.Index(fields=["primary_clinician", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class CareTeamMember(models.Model):
+    """A clinician on a client's care team besides the primary clinician."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="care_team")
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="care_team_memberships"
+    )
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "clinician"], name="care_team_member_once")
+        ]
+        indexes = [models.Index(fields=["clinician", "client"])]
+
+    def __str__(self) -> str:
+        return f"{self.clinician_id} on care team of {self.client_id}"
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", "Viewed"
+    CREATE = "create", "Created"
+    UPDATE = "update", "Changed"
+    DISCHARGE = "discharge", "Discharged"
+    REACTIVATE = "reactivate", "Reactivated"
+    CARE_TEAM = "care_team", "Changed care team"
+    PORTAL_INVITE = "portal_invite", "Invited to portal"
+    EXPORT = "export", "Exported"
+
+
+class AuditEvent(models.Model):
+    """Who viewed or changed a client's record, and when.
+
+    Records field *names* only, never values: free text never reaches the audit trail.
+    Append-only: nothing in the application updates or deletes these rows.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="audit_events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="audit_events")
+    action = models.CharField(max_length=30)
+    subject = models.CharField(
+        max_length=60, default="client", help_text="What was touched, e.g. client, assessment."
+    )
+    fields = models.JSONField(default=list, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["client", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.actor_id} {self.action} {self.subject} of client {self.client_id}"

@@ -1,0 +1,25 @@
+from django.urls import path
+
+from clinic import views
+
+app_name = "clinic"
+urlpatterns = [
+    path("clients/", views.caseload, name="caseload"),
+    path("clients/new/", views.client_create, name="client_create"),
+    path("clients/<int:client_id>/", views.client_detail, name="client_detail"),
+    path("clients/<int:client_id>/edit/", views.client_edit, name="client_edit"),
+    path("clients/<int:client_id>/discharge/", views.client_discharge, name="client_discharge"),
+    path("clients/<int:client_id>/reactivate/", views.client_reactivate, name="client_reactivate"),
+    path("clients/<int:client_id>/care-team/", views.client_care_team, name="client_care_team"),
+    path(
+        "clients/<int:client_id>/portal-invite/",
+        views.client_portal_invite,
+        name="client_portal_invite",
+    ),
+    path("clients/<int:client_id>/audit/", views.client_audit, name="client_audit"),
+    path("staff/", views.staff_list, name="staff_list"),
+    path("staff/invite/", views.staff_invite, name="staff_invite"),
+    path("staff/<int:user_id>/", views.staff_edit, name="staff_edit"),
+    path("settings/", views.clinic_settings, name="settings"),
+    path("me/", views.portal_home, name="portal_home"),
+]

@@ -1,0 +1,401 @@
+"""Clinic pages. Thin: check access, validate with a form, call a service, render or redirect."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.views.decorators.http import require_POST
+
+from clinic import selectors, services
+from clinic.access import (
+    client_for,
+    client_user_required,
+    clients_for,
+    clinic_admin_required,
+    portal_client_for,
+    staff_required,
+)
+from clinic.audit import audit_record
+from clinic.forms import (
+    CareTeamForm,
+    CaseloadFilterForm,
+    ClientForm,
+    DischargeForm,
+    PortalInviteForm,
+    ProgrammeForm,
+    StaffInviteForm,
+    StaffUpdateForm,
+    TagForm,
+)
+from clinic.models import AuditAction, Client, ClientStatus, Programme, Tag
+from clinic.selectors import CaseloadFilters
+from clinic.timeline import client_links, portal_links, timeline_for
+
+PAGE_SIZE = 25
+
+
+class SelfkindLoginView(auth_views.LoginView):
+    redirect_authenticated_user = True
+
+
+class InviteAcceptView(auth_views.PasswordResetConfirmView):
+    """One-time link from an invitation: set a password, then log in. Lives under /t/ so the
+    token is redacted from logs; Django swaps the token out of the URL on the first request."""
+
+    template_name = "registration/invite_accept.html"
+    success_url = reverse_lazy("login")
+    post_reset_login = False
+
+    def form_valid(self, form):
+        messages.success(self.request, "Your password is set. Log in to continue.")
+        return super().form_valid(form)
+
+
+def home(request):
+    user = request.user
+    if getattr(user, "is_clinic_staff", False):
+        return redirect("clinic:caseload")
+    if getattr(user, "is_client_user", False):
+        return redirect("clinic:portal_home")
+    if user.is_superuser:
+        return redirect("admin:index")
+    return render(request, "no_role.html", status=403)
+
+
+# --- Caseload and client records -------------------------------------------------------------
+
+
+@staff_required
+def caseload(request):
+    form = CaseloadFilterForm(request.GET or None, organisation_id=request.user.organisation_id)
+    cleaned = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    filters = CaseloadFilters(
+        q=cleaned.get("q") or "",
+        status=cleaned.get("status") or "open",
+        tag=cleaned.get("tag"),
+        programme=cleaned.get("programme"),
+        clinician=cleaned.get("clinician"),
+        sort=cleaned.get("sort") or "code",
+    )
+    page = Paginator(selectors.caseload_for(request.user, filters), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    sort_query = request.GET.copy()
+    sort_query.pop("sort", None)
+    sort_query.pop("page", None)
+    prefix = f"?{sort_query.urlencode()}&" if sort_query else "?"
+    sort_links = {
+        column: f"{prefix}sort={'-' if filters.sort == column else ''}{column}"
+        for column in ("code", "name", "intake", "updated")
+    }
+    return render(
+        request,
+        "clinic/caseload.html",
+        {
+            "form": form,
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "sort_links": sort_links,
+        },
+    )
+
+
+@staff_required
+def client_create(request):
+    user = request.user
+    form = ClientForm(
+        request.POST or None,
+        organisation_id=user.organisation_id,
+        initial={"primary_clinician": user.pk if not user.is_clinic_admin else None},
+    )
+    if request.method == "POST" and form.is_valid():
+        client = services.client_create(
+            actor=user,
+            data=form.service_data(),
+            tags=form.cleaned_data["tags"],
+            programmes=form.cleaned_data["programmes"],
+        )
+        messages.success(request, f"Client {client.code} created.")
+        if client_for_or_none(user, client.pk) is None:
+            # A clinician who names someone else as primary clinician no longer sees the record.
+            return redirect("clinic:caseload")
+        return redirect("clinic:client_detail", client_id=client.pk)
+    return render(request, "clinic/client_form.html", {"form": form, "creating": True})
+
+
+def client_for_or_none(user, client_id: int) -> Client | None:
+    return clients_for(user).filter(pk=client_id).first()
+
+
+@staff_required
+def client_detail(request, client_id: int):
+    client = selectors.client_detail_for(request.user, client_id)
+    audit_record(request.user, client, AuditAction.VIEW)
+    return render(
+        request,
+        "clinic/client_detail.html",
+        {
+            "client": client,
+            "timeline": timeline_for(client, request.user),
+            "links": [
+                (link.label, reverse(link.url_name, kwargs={"client_id": client.pk}))
+                for link in client_links()
+            ],
+        },
+    )
+
+
+@staff_required
+def client_edit(request, client_id: int):
+    client = client_for(request.user, client_id)
+    form = ClientForm(request.POST or None, instance=client, organisation_id=client.organisation_id)
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.client_update(
+                actor=request.user,
+                client=client,
+                expected_version=form.cleaned_data["version"],
+                data=form.service_data(),
+                tags=form.cleaned_data["tags"],
+                programmes=form.cleaned_data["programmes"],
+            )
+        except services.ConcurrentEditError as error:
+            conflict = _conflict_form(request, error.current, form)
+            form = conflict["form"]
+        else:
+            messages.success(request, f"Client {client.code} saved.")
+            return redirect("clinic:client_detail", client_id=client.pk)
+    return render(
+        request,
+        "clinic/client_form.html",
+        {"form": form, "client": client, "creating": False, "conflict": conflict},
+    )
+
+
+def _conflict_form(request, current: Client, submitted: ClientForm) -> dict:
+    """Keep everything the user typed, show what changed meanwhile, and let them save again
+    deliberately over the newer version."""
+    differences = []
+    for name in ClientForm.Meta.fields:
+        if name in ("tags", "programmes") or name not in submitted.cleaned_data:
+            continue
+        saved = getattr(current, name)
+        if saved != submitted.cleaned_data[name]:
+            if name == "status":
+                saved = ClientStatus(saved).label
+            elif name == "primary_clinician":
+                saved = saved.label
+            differences.append((submitted.fields[name].label, saved or "(empty)"))
+    data = request.POST.copy()
+    data["version"] = str(current.version)
+    form = ClientForm(data, instance=current, organisation_id=current.organisation_id)
+    form.is_valid()
+    form.add_error(
+        None,
+        "Someone else saved this client record after you opened it, so your changes were not "
+        "saved. Your input is kept below; the current saved values are listed above it. "
+        "Save again to replace them with yours.",
+    )
+    return {"form": form, "differences": differences}
+
+
+@staff_required
+def client_discharge(request, client_id: int):
+    client = client_for(request.user, client_id)
+    if client.status == ClientStatus.DISCHARGED:
+        messages.info(request, f"Client {client.code} is already discharged.")
+        return redirect("clinic:client_detail", client_id=client.pk)
+    form = DischargeForm(request.POST or None, client=client)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.client_discharge(
+                actor=request.user,
+                client=client,
+                expected_version=form.cleaned_data["version"],
+                discharge_date=form.cleaned_data["discharge_date"],
+            )
+        except services.ConcurrentEditError:
+            form.add_error(None, _STALE)
+        except services.ServiceError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Client {client.code} discharged. Their record is kept.")
+            return redirect("clinic:client_detail", client_id=client.pk)
+    return render(request, "clinic/client_discharge.html", {"form": form, "client": client})
+
+
+_STALE = (
+    "Someone else changed this client record after you opened it, so nothing was saved. "
+    "Reload the page to see the current record."
+)
+
+
+@require_POST
+@staff_required
+def client_reactivate(request, client_id: int):
+    client = client_for(request.user, client_id)
+    try:
+        services.client_reactivate(
+            actor=request.user,
+            client=client,
+            expected_version=int(request.POST.get("version", "0") or 0),
+        )
+    except services.ConcurrentEditError:
+        messages.error(request, _STALE)
+    except services.ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Client {client.code} is active again.")
+    return redirect("clinic:client_detail", client_id=client.pk)
+
+
+@staff_required
+def client_care_team(request, client_id: int):
+    client = selectors.client_detail_for(request.user, client_id)
+    form = CareTeamForm(request.POST or None, client=client)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.client_care_team_set(
+                actor=request.user,
+                client=client,
+                expected_version=form.cleaned_data["version"],
+                primary=form.cleaned_data["primary"],
+                others=form.cleaned_data["others"],
+            )
+        except services.ConcurrentEditError:
+            form.add_error(None, _STALE)
+        except services.ServiceError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Care team of {client.code} saved.")
+            if client_for_or_none(request.user, client.pk) is None:
+                return redirect("clinic:caseload")
+            return redirect("clinic:client_detail", client_id=client.pk)
+    return render(request, "clinic/client_care_team.html", {"form": form, "client": client})
+
+
+@staff_required
+def client_portal_invite(request, client_id: int):
+    client = client_for(request.user, client_id)
+    form = PortalInviteForm(request.POST or None) if client.user_id is None else None
+    if request.method == "POST" and (form is None or form.is_valid()):
+        invitation = services.client_portal_invite(
+            actor=request.user,
+            client=client,
+            username=form.cleaned_data["username"] if form else client.user.username,
+        )
+        # The link is shown once, on this response only; it is never stored or logged.
+        return render(
+            request,
+            "clinic/invitation.html",
+            {
+                "client": client,
+                "invited": invitation.user,
+                "link": request.build_absolute_uri(invitation.path),
+            },
+        )
+    return render(request, "clinic/client_portal_invite.html", {"form": form, "client": client})
+
+
+@clinic_admin_required
+def client_audit(request, client_id: int):
+    client = client_for(request.user, client_id)
+    return render(
+        request,
+        "clinic/client_audit.html",
+        {"client": client, "events": selectors.audit_events_for(client)},
+    )
+
+
+# --- Staff and clinic settings (clinic admins) -----------------------------------------------
+
+
+@clinic_admin_required
+def staff_list(request):
+    staff = selectors.staff_of(request.user.organisation_id, include_inactive=True)
+    return render(request, "clinic/staff_list.html", {"staff": staff})
+
+
+@clinic_admin_required
+def staff_invite(request):
+    form = StaffInviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        invitation = services.staff_invite(actor=request.user, **form.cleaned_data)
+        return render(
+            request,
+            "clinic/invitation.html",
+            {"invited": invitation.user, "link": request.build_absolute_uri(invitation.path)},
+        )
+    return render(request, "clinic/staff_form.html", {"form": form, "inviting": True})
+
+
+@clinic_admin_required
+def staff_edit(request, user_id: int):
+    staff = get_object_or_404(
+        selectors.staff_of(request.user.organisation_id, include_inactive=True), pk=user_id
+    )
+    form = StaffUpdateForm(
+        request.POST or None, initial={"role": staff.role, "is_active": staff.is_active}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.staff_update(actor=request.user, staff=staff, **form.cleaned_data)
+        except services.ServiceError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"{staff.label} saved.")
+            return redirect("clinic:staff_list")
+    return render(request, "clinic/staff_form.html", {"form": form, "staff": staff})
+
+
+@clinic_admin_required
+def clinic_settings(request):
+    org_id = request.user.organisation_id
+    tag_form = TagForm(request.POST or None, organisation_id=org_id, prefix="tag")
+    programme_form = ProgrammeForm(request.POST or None, organisation_id=org_id, prefix="prog")
+    if request.method == "POST":
+        if "tag-name" in request.POST and tag_form.is_valid():
+            services.tag_create(actor=request.user, name=tag_form.cleaned_data["name"])
+            messages.success(request, "Concern added.")
+            return redirect("clinic:settings")
+        if "prog-name" in request.POST and programme_form.is_valid():
+            services.programme_create(actor=request.user, **programme_form.cleaned_data)
+            messages.success(request, "Programme added.")
+            return redirect("clinic:settings")
+    if "tag-name" not in request.POST:
+        tag_form = TagForm(organisation_id=org_id, prefix="tag")
+    if "prog-name" not in request.POST:
+        programme_form = ProgrammeForm(organisation_id=org_id, prefix="prog")
+    return render(
+        request,
+        "clinic/settings.html",
+        {
+            "tags": Tag.objects.available_to(org_id),
+            "programmes": Programme.objects.filter(organisation_id=org_id),
+            "tag_form": tag_form,
+            "programme_form": programme_form,
+        },
+    )
+
+
+# --- Client portal ---------------------------------------------------------------------------
+
+
+@client_user_required
+def portal_home(request):
+    client = portal_client_for(request.user)
+    return render(
+        request,
+        "clinic/portal_home.html",
+        {
+            "client": client,
+            "links": [(link.label, reverse(link.url_name)) for link in portal_links()],
+        },
+    )

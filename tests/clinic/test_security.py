@@ -1,0 +1,103 @@
+import datetime as dt
+import logging
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.test import Client as HttpClient
+from django.urls import reverse
+from django.utils import timezone
+
+from config.env import ImproperlyConfiguredEnv, env_bool, env_int, env_secret
+from config.logging import RedactSecretPathsFilter
+
+PASSWORD = "correct horse battery staple"
+
+
+def log_in(http, username, password):
+    return http.post(reverse("login"), {"username": username, "password": password})
+
+
+def test_a_staff_member_logs_in_and_lands_on_the_caseload(world):
+    http = HttpClient()
+    response = log_in(http, "alex", PASSWORD)
+    assert response.status_code == 302
+    assert http.get(reverse("home"))["Location"] == reverse("clinic:caseload")
+
+
+def test_a_client_lands_on_their_portal(world):
+    http = HttpClient()
+    log_in(http, "sam", PASSWORD)
+    assert http.get(reverse("home"))["Location"] == reverse("clinic:portal_home")
+
+
+def test_repeated_failures_lock_the_username_from_that_address(world, settings):
+    http = HttpClient()
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert log_in(http, "alex", "wrong password").status_code == 200
+    assert log_in(http, "alex", "wrong password").status_code == 429
+    locked = log_in(http, "alex", PASSWORD)  # even the right password, for now
+    assert locked.status_code == 429
+    assert b"Too many failed log-in attempts" in locked.content
+    # Another user from the same address is not locked out by alex's failures.
+    assert log_in(HttpClient(), "blair", PASSWORD).status_code == 302
+
+
+def test_the_session_ends_after_30_minutes_idle(world, settings):
+    assert settings.SESSION_COOKIE_AGE == 30 * 60
+    assert settings.SESSION_SAVE_EVERY_REQUEST
+    http = HttpClient()
+    log_in(http, "alex", PASSWORD)
+    assert http.get(reverse("clinic:caseload")).status_code == 200
+
+    session = Session.objects.get()
+    assert session.expire_date <= timezone.now() + dt.timedelta(minutes=30, seconds=5)
+    Session.objects.update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+
+    response = http.get(reverse("clinic:caseload"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_every_page_carries_a_strict_content_security_policy(world):
+    response = world.browser("clinician").get(reverse("clinic:caseload"))
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy.split("style-src")[0]
+    assert "frame-ancestors 'none'" in policy
+    assert b"<script>" not in response.content  # no inline scripts
+    assert b" style=" not in response.content  # no inline styles either
+
+
+def test_logout_is_a_post_and_ends_the_session(world):
+    http = world.browser("clinician")
+    assert http.post(reverse("logout")).status_code == 302
+    assert http.get(reverse("clinic:caseload")).status_code == 302
+
+
+def test_one_time_link_paths_are_redacted_from_logs():
+    record = logging.LogRecord(
+        "django.server",
+        logging.INFO,
+        "",
+        0,
+        '"GET %s HTTP/1.1" 200',
+        ("/t/invite/MQ/abc-123/",),
+        None,
+    )
+    RedactSecretPathsFilter().filter(record)
+    assert record.getMessage() == '"GET /t/[redacted] HTTP/1.1" 200'
+
+
+def test_settings_helpers_fail_loudly_on_malformed_values(monkeypatch, tmp_path):
+    monkeypatch.setenv("SK_FLAG", "perhaps")
+    with pytest.raises(ImproperlyConfiguredEnv, match="SK_FLAG must be true or false"):
+        env_bool("SK_FLAG", False)
+    monkeypatch.setenv("SK_COUNT", "ten")
+    with pytest.raises(ImproperlyConfiguredEnv, match="SK_COUNT must be a whole number"):
+        env_int("SK_COUNT", 1)
+    with pytest.raises(ImproperlyConfiguredEnv, match="SK_SECRET must be set"):
+        env_secret("SK_SECRET")
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("s3cret\n")
+    monkeypatch.setenv("SK_SECRET_FILE", str(secret_file))
+    assert env_secret("SK_SECRET") == "s3cret"

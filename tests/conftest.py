@@ -1,0 +1,126 @@
+"""Personas shared by every test.
+
+- clinician: primary clinician of `client_record` (whose portal login is `client`)
+- colleague: clinician in the same clinic, not on that care team
+- other_clinic_clinician: clinician of another clinic
+- clinic_admin: admin of the first clinic (sees every client of it)
+- client: the portal login of `client_record`
+- other_client: the portal login of another client of the same clinic
+- anonymous: not logged in
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client as HttpClient
+
+from clinic.models import Client, Organisation, Role, User
+from tests.factories import make_client, make_organisation, make_user
+
+PERSONAS = (
+    "clinician",
+    "colleague",
+    "other_clinic_clinician",
+    "clinic_admin",
+    "client",
+    "other_client",
+    "anonymous",
+)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Real hashing is deliberately slow; tests do not need it (login tests still hash)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass
+class World:
+    clinic: Organisation
+    other_clinic: Organisation
+    clinician: User
+    colleague: User
+    other_clinic_clinician: User
+    clinic_admin: User
+    client: User
+    other_client: User
+    client_record: Client
+    other_client_record: Client
+    other_clinic_record: Client
+
+    def user(self, persona: str) -> User | None:
+        return None if persona == "anonymous" else getattr(self, persona)
+
+    def browser(self, persona: str) -> HttpClient:
+        """A test client logged in as the persona (anonymous: not logged in)."""
+        http = HttpClient()
+        user = self.user(persona)
+        if user is not None:
+            http.force_login(user)
+        return http
+
+
+@pytest.fixture
+def world(db) -> World:
+    clinic = make_organisation("Riverside Counseling", time_zone="Europe/London")
+    other_clinic = make_organisation("Harbor Psychology", time_zone="America/New_York")
+    clinician = make_user(clinic, Role.CLINICIAN, username="alex", first_name="Alex")
+    colleague = make_user(clinic, Role.CLINICIAN, username="blair", first_name="Blair")
+    other_clinic_clinician = make_user(other_clinic, Role.CLINICIAN, username="drew")
+    clinic_admin = make_user(clinic, Role.CLINIC_ADMIN, username="casey", first_name="Casey")
+    client = make_user(clinic, Role.CLIENT, username="sam", first_name="Sam")
+    other_client = make_user(clinic, Role.CLIENT, username="pat", first_name="Pat")
+    client_record = make_client(
+        clinic, clinician, user=client, code="RC-001", display_name="Sam R."
+    )
+    other_client_record = make_client(
+        clinic, colleague, user=other_client, code="RC-002", display_name="Pat K."
+    )
+    other_clinic_record = make_client(
+        other_clinic, other_clinic_clinician, code="HP-001", display_name="Hale T."
+    )
+    return World(
+        clinic=clinic,
+        other_clinic=other_clinic,
+        clinician=clinician,
+        colleague=colleague,
+        other_clinic_clinician=other_clinic_clinician,
+        clinic_admin=clinic_admin,
+        client=client,
+        other_client=other_client,
+        client_record=client_record,
+        other_client_record=other_client_record,
+        other_clinic_record=other_clinic_record,
+    )
+
+
+@pytest.fixture
+def as_clinician(world) -> HttpClient:
+    return world.browser("clinician")
+
+
+@pytest.fixture
+def as_clinic_admin(world) -> HttpClient:
+    return world.browser("clinic_admin")
+
+
+@pytest.fixture
+def as_client(world) -> HttpClient:
+    return world.browser("client")
+
+
+# --- Access-matrix reporting -----------------------------------------------------------------
+
+ACCESS_MATRIX_REPORT: dict[str, int] = {}
+
+
+def pytest_terminal_summary(terminalreporter):
+    if ACCESS_MATRIX_REPORT:
+        terminalreporter.write_sep("-", "access matrix")
+        terminalreporter.write_line(
+            f"access matrix: {ACCESS_MATRIX_REPORT.get('cases', 0)} URL x persona cases checked "
+            f"over {ACCESS_MATRIX_REPORT.get('urls', 0)} URL patterns, "
+            f"{ACCESS_MATRIX_REPORT.get('unexpected', 0)} unexpected responses"
+        )

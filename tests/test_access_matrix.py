@@ -1,0 +1,87 @@
+"""Walk every URL pattern of the URLconf and check each persona against its declared rule.
+
+A URL with no declared rule fails this test, so no page can be added without deciding who may
+see it. The Django admin's many patterns sit behind one gate (superusers only), checked
+through its index and one model page.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.access_rules import RULES
+from tests.access_rules.base import LOGIN
+from tests.conftest import ACCESS_MATRIX_REPORT, PERSONAS
+
+
+def url_names(resolver=None, namespace: str = "") -> set[str]:
+    resolver = resolver or get_resolver()
+    names = set()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            names |= url_names(entry, inner)
+        elif isinstance(entry, URLPattern):
+            if entry.name is None:
+                if namespace.startswith("admin:"):
+                    continue  # the admin's unnamed redirects sit behind the same gate
+                raise AssertionError(f"URL pattern {entry.pattern} has no name; name it")
+            names.add(f"{namespace}{entry.name}")
+    return names
+
+
+def admin_patterns(names: set[str]) -> set[str]:
+    return {name for name in names if name.startswith("admin:")}
+
+
+def test_every_url_pattern_has_a_declared_access_rule():
+    names = url_names()
+    undeclared = sorted(names - admin_patterns(names) - RULES.keys())
+    assert not undeclared, (
+        f"URL patterns without an access rule in tests/access_rules: {undeclared}"
+    )
+    stale = sorted(RULES.keys() - names)
+    assert not stale, f"Access rules for URL names that no longer exist: {stale}"
+
+
+def test_the_admin_gate_admits_superusers_only(world):
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/admin/")
+    for persona in PERSONAS[:-1]:
+        request.user = world.user(persona)
+        assert not admin.site.has_permission(request), persona
+    world.clinic_admin.is_superuser = True
+    request.user = world.clinic_admin
+    assert admin.site.has_permission(request)
+
+
+@pytest.mark.django_db
+def test_each_persona_gets_exactly_the_declared_response_on_every_url(world):
+    names = url_names()
+    cases = 0
+    unexpected = []
+    checked = [*sorted(RULES), "admin:clinic_client_changelist"]
+    for name in checked:
+        rule = RULES.get(name, RULES["admin:index"])
+        url = reverse(name, kwargs=rule.kwargs(world))
+        for persona in PERSONAS:
+            http = world.browser(persona)
+            send = http.post if rule.method == "POST" else http.get
+            response = send(url, rule.data(world))
+            expected = rule.expect[persona]
+            cases += 1
+            if expected == LOGIN:
+                ok = response.status_code == 302 and response["Location"].startswith(
+                    reverse("login")
+                )
+            else:
+                ok = response.status_code == expected
+            if not ok:
+                unexpected.append(
+                    f"{name} as {persona}: {response.status_code}, expected {expected}"
+                )
+    ACCESS_MATRIX_REPORT.update(cases=cases, urls=len(names), unexpected=len(unexpected))
+    assert not unexpected, "\n".join(unexpected)
