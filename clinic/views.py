@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_POST
@@ -52,6 +53,11 @@ class InviteAcceptView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         messages.success(self.request, "Your password is set. Log in to continue.")
         return super().form_valid(form)
+
+
+def floor(request):
+    """An empty page behind login: the floor that benchmarks measure other pages against."""
+    return HttpResponse(b"", content_type="text/plain")
 
 
 def home(request):

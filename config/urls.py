@@ -6,6 +6,7 @@ from clinic import views as clinic_views
 
 urlpatterns = [
     path("", clinic_views.home, name="home"),
+    path("floor/", clinic_views.floor, name="floor"),
     path("login/", clinic_views.SelfkindLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

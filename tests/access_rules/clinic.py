@@ -20,6 +20,16 @@ RULES = {
             other_client=302,
         )
     ),
+    "floor": Rule(
+        expect(
+            clinician=200,
+            colleague=200,
+            other_clinic_clinician=200,
+            clinic_admin=200,
+            client=200,
+            other_client=200,
+        )
+    ),
     "login": Rule(
         # Logged-in users are sent on to their start page.
         expect(
