@@ -204,7 +204,9 @@ class CaseloadFilterForm(forms.Form):
         required=False,
         choices=[(key, key.replace("_", " ").capitalize()) for key in STATUS_FILTERS],
     )
-    tag = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any concern")
+    tag = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="Any concern", label="Concern"
+    )
     programme = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any programme")
     clinician = StaffChoiceField(queryset=None, required=False, empty_label="Any clinician")
     sort = forms.ChoiceField(required=False, choices=[(key, key) for key in SORTS])
@@ -217,7 +219,7 @@ class CaseloadFilterForm(forms.Form):
         )
         self.fields["clinician"].queryset = staff_of(organisation_id)
         self.fields["status"].choices = [
-            ("open", "Open (active and on hold)"),
+            ("open", "Open"),
             ("active", "Active"),
             ("on_hold", "On hold"),
             ("discharged", "Discharged"),
