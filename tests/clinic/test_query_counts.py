@@ -1,0 +1,59 @@
+"""Every clinic page runs the same number of queries whatever the amount of data."""
+
+import itertools
+
+import pytest
+from django.urls import reverse
+
+from clinic.audit import audit_record
+from clinic.models import CareTeamMember, Programme, Role, Tag
+from tests.clinic.test_caseload import count_queries
+from tests.factories import make_client, make_user
+
+PAGES = [
+    ("clinician", "clinic:caseload", False),
+    ("clinician", "clinic:client_create", False),
+    ("clinician", "clinic:client_detail", True),
+    ("clinician", "clinic:client_edit", True),
+    ("clinician", "clinic:client_discharge", True),
+    ("clinician", "clinic:client_care_team", True),
+    ("clinician", "clinic:client_portal_invite", True),
+    ("clinic_admin", "clinic:client_audit", True),
+    ("clinic_admin", "clinic:staff_list", False),
+    ("clinic_admin", "clinic:staff_invite", False),
+    ("clinic_admin", "clinic:settings", False),
+    ("client", "clinic:portal_home", False),
+]
+
+
+_names = itertools.count()
+
+
+def grow(world, n: int) -> None:
+    for _ in range(n):
+        i = next(_names)
+        staff = make_user(world.clinic, Role.CLINICIAN)
+        client = make_client(world.clinic, world.clinician)
+        CareTeamMember.objects.create(client=world.client_record, clinician=staff)
+        client.tags.add(Tag.objects.create(organisation=world.clinic, name=f"Own concern {i}"))
+        Programme.objects.create(organisation=world.clinic, name=f"Cohort {i}")
+        audit_record(world.clinician, world.client_record, "view")
+
+
+@pytest.mark.parametrize(("persona", "name", "about_client"), PAGES)
+def test_page_query_count_does_not_grow_with_the_data(world, persona, name, about_client):
+    http = world.browser(persona)
+    kwargs = {"client_id": world.client_record.pk} if about_client else {}
+    url = reverse(name, kwargs=kwargs)
+    grow(world, 2)
+    few = count_queries(http, url)
+    grow(world, 20)
+    assert count_queries(http, url) == few
+
+
+def test_staff_edit_query_count_does_not_grow(world):
+    http = world.browser("clinic_admin")
+    url = reverse("clinic:staff_edit", args=[world.colleague.pk])
+    few = count_queries(http, url)
+    grow(world, 10)
+    assert count_queries(http, url) == few
