@@ -1,0 +1,249 @@
+"""`manage.py score_csv` end to end: exact output, pass-through, exit codes, no database."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from assessments.management.commands.score_csv import Command
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# The worked SCS response of test_scoring.py: subscales 4.0, 2.0, 3.5, 2.0, 4.5, 2.5 (raw),
+# total (4 + 4 + 3.5 + 4 + 4.5 + 3.5) / 6 = 3.9167, composites 52/13 = 4.0 and 28/13 = 2.1538.
+SCS_WORKED = {
+    5: 4, 12: 4, 19: 5, 23: 3, 26: 4,
+    1: 2, 8: 3, 11: 2, 16: 1, 21: 2,
+    3: 3, 7: 4, 10: 3, 15: 4,
+    4: 2, 13: 2, 18: 3, 25: 1,
+    9: 4, 14: 5, 17: 4, 22: 5,
+    2: 3, 6: 2, 20: 2, 24: 3,
+}  # fmt: skip
+# FSCRS sums: inadequate_self 20, hated_self 4, reassured_self 24.
+FSCRS_WORKED = {
+    1: 1, 2: 2, 4: 3, 6: 4, 7: 0, 14: 1, 17: 2, 18: 3, 20: 4,
+    9: 0, 10: 1, 12: 0, 15: 2, 22: 1,
+    3: 3, 5: 3, 8: 4, 11: 2, 13: 3, 16: 3, 19: 4, 21: 2,
+}  # fmt: skip
+
+SCS_HEADER = (
+    "self_kindness,self_judgment,common_humanity,isolation,mindfulness,over_identification,"
+    "total,total_method,compassionate_responding,uncompassionate_responding,"
+    "band,missing_items,status,error"
+)
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def scs_file(tmp_path: Path, rows: list[tuple[str, str, str, dict]]) -> Path:
+    """client_id, item_1..item_13, site, item_14..item_26, note: a pass-through in the middle."""
+    header = ["client_id", *(f"item_{n}" for n in range(1, 14)), "site"]
+    header += [*(f"item_{n}" for n in range(14, 27)), "note"]
+    lines = []
+    for client, site, note, changes in rows:
+        answers = {n: str(v) for n, v in {**SCS_WORKED, **changes}.items()}
+        answers = {n: "" if changes.get(n, 0) is None else v for n, v in answers.items()}
+        items = [answers[n] for n in range(1, 27)]
+        lines.append([client, *items[:13], site, *items[13:], note])
+    return write_csv(tmp_path / "scs.csv", header, lines)
+
+
+def run(*args: str, **options) -> tuple[str, str, int]:
+    """call_command in-process: (stdout, stderr, exit status)."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("score_csv", *args, stdout=out, stderr=err, **options)
+    except CommandError as error:
+        return out.getvalue(), f"{err.getvalue()}{error}", error.returncode
+    return out.getvalue(), err.getvalue(), 0
+
+
+def test_score_csv_writes_the_documented_columns_and_exits_1_when_a_row_is_invalid(tmp_path):
+    path = scs_file(
+        tmp_path,
+        [
+            ("c1", "North", "complete", {}),
+            ("c2", "North", "one blank", {19: None}),
+            ("c3", "South", "two blanks", {19: None, 23: None}),
+            ("c4", "South", "bad values", {3: 6, 9: 2.5}),
+            ("c5", "", "all threes", dict.fromkeys(range(1, 27), 3)),
+        ],
+    )
+    out, err, status = run("scs", str(path))
+    assert out == (
+        f"client_id,site,note,{SCS_HEADER}\n"
+        "c1,North,complete,4.0000,2.0000,3.5000,2.0000,4.5000,2.5000,3.9167,subscale_mean,"
+        "4.0000,2.1538,high,,scored,\n"
+        # item 19 (a 5) blank: self_kindness 15/4 = 3.75, total 23.25/6 = 3.875,
+        # compassionate 47/12 = 3.9167
+        "c2,North,one blank,3.7500,2.0000,3.5000,2.0000,4.5000,2.5000,3.8750,subscale_mean,"
+        "3.9167,2.1538,high,19,scored,\n"
+        "c3,South,two blanks,,2.0000,3.5000,2.0000,4.5000,2.5000,,subscale_mean,"
+        ",2.1538,,19 23,incomplete,\n"
+        "c4,South,bad values,,,,,,,,,,,,,invalid,"
+        "item 3: 6 is outside the response range 1..5; item 9: '2.5' is not a whole number\n"
+        "c5,,all threes,3.0000,3.0000,3.0000,3.0000,3.0000,3.0000,3.0000,subscale_mean,"
+        "3.0000,3.0000,moderate,,scored,\n"
+    )
+    assert status == 1
+    assert err == "1 of 5 rows are invalid (see their status and error columns)"
+
+
+def test_a_file_without_invalid_rows_exits_0_with_nothing_on_stderr(tmp_path):
+    path = scs_file(tmp_path, [("c1", "North", "", {}), ("c2", "North", "", {19: None, 23: None})])
+    out, err, status = run("scs", str(path))
+    assert (status, err) == (0, "")  # no progress bar: stderr is not a terminal
+    assert out.splitlines()[2].endswith(",19 23,incomplete,")
+
+
+def test_the_item_mean_total_and_the_output_option(tmp_path):
+    path = scs_file(tmp_path, [("c1", "North", "", {})])
+    target = tmp_path / "scored.csv"
+    out, _err, status = run("scs", str(path), output=str(target), total_method="item_mean")
+    assert (out, status) == ("", 0)
+    # (52 + 50) / 26 = 3.9231
+    assert target.read_text(encoding="utf-8").splitlines()[1] == (
+        "c1,North,,4.0000,2.0000,3.5000,2.0000,4.5000,2.5000,3.9231,item_mean,"
+        "4.0000,2.1538,high,,scored,"
+    )
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_fscrs_output_has_empty_totals_and_scored_means_every_subscale_scored(tmp_path):
+    def row(client, changes):
+        answers = {**FSCRS_WORKED, **changes}
+        return [client, *("" if answers[n] is None else str(answers[n]) for n in range(1, 23))]
+
+    path = write_csv(
+        tmp_path / "fscrs.csv",
+        ["client_id", *(f"item_{n}" for n in range(1, 23))],
+        [
+            row("f1", {}),
+            row("f2", {7: None}),  # inadequate_self 20 / 8 x 9 = 22.5, prorated
+            row("f3", {3: None, 5: None}),  # two blanks: reassured_self unscored
+            row("f4", {1: 5}),
+        ],
+    )
+    out, _err, status = run("fscrs", str(path))
+    assert out == (
+        "client_id,inadequate_self,hated_self,reassured_self,total,total_method,band,"
+        "missing_items,status,error\n"
+        "f1,20.0000,4.0000,24.0000,,,,,scored,\n"
+        "f2,22.5000,4.0000,24.0000,,,,7,scored,\n"
+        "f3,20.0000,4.0000,,,,,3 5,incomplete,\n"
+        "f4,,,,,,,,invalid,item 1: 5 is outside the response range 0..4\n"
+    )
+    assert status == 1
+
+
+def test_pass_through_columns_come_out_byte_identical(tmp_path):
+    awkward = ["007", "NA", "  spaced  ", "1.50", "", "a,b", 'say "hi"', "Zoë", "nan", "TRUE"]
+    header = ["id", "note", *(f"item_{n}" for n in range(1, 13)), "note"]  # a repeated name
+    rows = [[value, f"{value}|2", *(["3"] * 12), value] for value in awkward]
+    path = write_csv(tmp_path / "short.csv", header, rows)
+    out, _err, status = run("scs-sf", str(path))
+    assert status == 0
+    scored = list(csv.reader(io.StringIO(out)))
+    assert scored[0][:3] == ["id", "note", "note"]
+    assert [line[:3] for line in scored[1:]] == [[v, f"{v}|2", v] for v in awkward]
+    raw_lines = path.read_text(encoding="utf-8").splitlines()[1:]
+    for raw, line in zip(raw_lines, out.splitlines()[1:], strict=True):
+        assert line.startswith(raw.split(",3,3,3,3,3,3,3,3,3,3,3,3,")[0] + ",")
+
+
+def test_small_chunks_give_the_same_output_as_one_chunk(tmp_path, monkeypatch):
+    rows = [(f"c{n}", "North", "", {19: None} if n % 3 else {}) for n in range(7)]
+    path = scs_file(tmp_path, rows)
+    whole, _, _ = run("scs", str(path))
+    monkeypatch.setattr(Command, "chunk_rows", 2)
+    assert run("scs", str(path))[0] == whole
+
+
+def test_a_file_with_only_a_header_gives_only_the_header(tmp_path):
+    path = write_csv(tmp_path / "empty.csv", ["id", *(f"item_{n}" for n in range(1, 27))], [])
+    assert run("scs", str(path)) == (f"id,{SCS_HEADER}\n", "", 0)
+
+
+def _missing_columns(tmp_path):
+    return write_csv(tmp_path / "in.csv", ["id", "item_1", "item_2"], [["a", "1", "2"]])
+
+
+def _repeated_item_column(tmp_path):
+    header = [*(f"item_{n}" for n in range(1, 27)), "item_3"]
+    return write_csv(tmp_path / "in.csv", header, [["3"] * 27])
+
+
+def _ragged_row(tmp_path):
+    path = scs_file(tmp_path, [("c1", "North", "", {})])
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("c2" + ",3" * 40 + "\n")
+    return path
+
+
+def _empty_file(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make_file", "args", "message"),
+    [
+        (_missing_columns, ("scs",), "missing item columns item_3, item_4,"),
+        (_repeated_item_column, ("scs",), "column item_3 appears more than once"),
+        (_ragged_row, ("scs",), "cannot read"),
+        (_empty_file, ("scs",), "has no header row"),
+        (None, ("scs",), "cannot read"),
+        (_missing_columns, ("phq9",), "unknown instrument 'phq9'"),
+        (_missing_columns, ("scs", "--total-method", "median"), "unknown total method 'median'"),
+        (_missing_columns, ("fscrs", "--total-method", "item_mean"), "fscrs has no total"),
+    ],
+)
+def test_an_unusable_file_or_instrument_exits_2_with_a_clear_message(
+    tmp_path, make_file, args, message
+):
+    path = make_file(tmp_path) if make_file else tmp_path / "absent.csv"
+    code, *rest = args
+    _out, err, status = run(code, str(path), *rest)
+    assert status == 2
+    assert message in err
+
+
+def test_the_command_runs_without_a_database_and_returns_real_exit_codes(tmp_path):
+    valid = scs_file(tmp_path, [("c1", "North", "", {})])
+    invalid = write_csv(tmp_path / "bad.csv", [f"item_{n}" for n in range(1, 27)], [["9"] * 26])
+    env = {**os.environ, "DATABASE_URL": "postgres://nobody@127.0.0.1:1/unreachable"}
+
+    def manage(*args):
+        return subprocess.run(  # noqa: S603 - our own manage.py, fixed arguments
+            [sys.executable, "manage.py", "score_csv", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    ok = manage("scs", str(valid))
+    assert (ok.returncode, ok.stderr) == (0, "")
+    assert ok.stdout.splitlines()[1].startswith("c1,North,,4.0000,")
+    bad = manage("scs", str(invalid))
+    assert bad.returncode == 1
+    assert "1 of 1 rows are invalid" in bad.stderr
+    unusable = manage("scs", str(tmp_path / "absent.csv"))
+    assert unusable.returncode == 2
+    assert "cannot read" in unusable.stderr
