@@ -13,6 +13,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 
 from config.env import ImproperlyConfiguredEnv, env_bool, env_int, env_list, env_secret, env_str
+from config.staticfinders import PLOTLY_STYLE_HASHES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -152,6 +153,12 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "var" / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    # plotly.js comes from the installed plotly package, as vendor/plotly/plotly.min.js only.
+    "config.staticfinders.PlotlyFinder",
+]
 WHITENOISE_USE_FINDERS = not PRODUCTION
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -168,11 +175,14 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # --- Content-Security-Policy: nothing inline, nothing from another origin ----------------------
+# No inline script and no inline style attribute anywhere. plotly.js inserts two <style>
+# elements of fixed content (an empty one it fills through CSSOM, and MapLibre's rules): they are
+# allowed by their exact hashes, which a test recomputes from the installed plotly.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
-        "style-src": [SELF],
+        "style-src": [SELF, *PLOTLY_STYLE_HASHES],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],

@@ -1,0 +1,522 @@
+"""Pure aggregation for the tracking charts: plain rows in, small bounded DataFrames out.
+
+No Django models, no request, no free text. The view layer fetches rows (``QuerySet.values()``
+or SQL aggregates) and passes them here; :mod:`tracking.charts` turns the results into figures.
+
+Input columns (every function accepts a DataFrame or an iterable of mappings; keys not listed
+are dropped on the way in, so an entry's text, reframe or privacy flag never reaches an
+aggregate, and a private entry counts exactly like any other):
+
+entries (:func:`entries_frame`)
+    ``occurred_at``      timezone-aware datetime (the database gives UTC)
+    ``intensity``        int 0-10
+    ``intensity_after``  int 0-10 or None; an entry *is reframed* when this is set
+    ``trigger``          str or None: a trigger category name (clinic-defined, so free text:
+                         :mod:`tracking.charts` escapes it)
+    ``pattern``          str or None: ``self_judgment``, ``isolation`` or ``over_identification``
+
+hourly buckets (:func:`buckets_frame`): entries pre-aggregated per local date and hour, by
+:func:`hourly_buckets` or in SQL for very large histories (see :func:`hourly_buckets`)
+    ``local_date``, ``hour`` (0-23), ``n``, ``sum_intensity``, ``n_reframed``,
+    ``sum_intensity_reframed`` (intensity of the reframed entries), ``sum_intensity_after``
+
+practice (:func:`practice_frame`): one row per session, or per day and type summed in SQL
+    ``practised_on`` date (the client's local date), ``practice_type`` str, ``minutes`` int
+
+scs (:func:`scs_frame`): Self-Compassion Scale subscale scores
+    ``administered_on`` date, ``subscale`` str (code), ``score`` float
+
+Dates and weeks: ``start`` and ``end`` are dates in the clinic's time zone, both inclusive, and
+either may be None (then the data's first or last date is used). Datetimes are converted to
+the clinic's zone (a :class:`zoneinfo.ZoneInfo`) before they are cut into days, so buckets are
+right across daylight-saving changes. Weeks start on Monday and are labelled by that Monday.
+Every week between the first and the last appears: counts as 0, means as NaN. At most
+:data:`MAX_WEEKS` weeks are returned (the latest ones), so the output size never depends on the
+number of entries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+MAX_WEEKS = 104
+"""The longest weekly series returned (two years); a longer range keeps its latest weeks."""
+
+MAX_CATEGORIES = 12
+"""Named trigger categories shown one by one; the rest are summed into one "other" row."""
+
+MAX_ASSESSMENTS = 60
+"""SCS administrations kept per subscale (the latest ones)."""
+
+PATTERNS = ("self_judgment", "isolation", "over_identification")
+PRACTICE_TYPES = (
+    "self_compassion_break",
+    "hand_on_heart",
+    "loving_kindness",
+    "compassionate_friend",
+    "journaling",
+    "other",
+)
+SCS_SUBSCALES = (
+    "self_kindness",
+    "self_judgment",
+    "common_humanity",
+    "isolation",
+    "mindfulness",
+    "over_identification",
+    "total",
+)
+
+ENTRY_COLUMNS = ("occurred_at", "intensity", "intensity_after", "trigger", "pattern")
+BUCKET_COLUMNS = (
+    "local_date",
+    "hour",
+    "n",
+    "sum_intensity",
+    "n_reframed",
+    "sum_intensity_reframed",
+    "sum_intensity_after",
+)
+PRACTICE_COLUMNS = ("practised_on", "practice_type", "minutes")
+SCS_COLUMNS = ("administered_on", "subscale", "score")
+
+WEEKLY_COLUMNS = (
+    "week_start",
+    "entries",
+    "reframed",
+    "share_reframed",
+    "mean_intensity",
+    "mean_before_reframe",
+    "mean_after_reframe",
+)
+BREAKDOWN_COLUMNS = ("category", "n", "kind")
+
+_BUCKET_SUMS = BUCKET_COLUMNS[2:]
+_ONE_DAY = pd.Timedelta(days=1)
+
+Rows = pd.DataFrame | Iterable[Mapping[str, Any]]
+
+
+# --- Input frames -------------------------------------------------------------------------------
+
+
+def _frame(rows: Rows, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Keep exactly ``columns`` (missing ones filled with None), dropping any other key."""
+    df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame.from_records(list(rows))
+    return pd.DataFrame({c: df[c] if c in df.columns else None for c in columns}, index=df.index)
+
+
+def _days(values: pd.Series) -> pd.Series:
+    """Dates (date objects, strings or datetimes) as midnight datetime64 values, no zone."""
+    days = pd.to_datetime(values)
+    if getattr(days.dt, "tz", None) is not None:
+        raise ValueError(f"{values.name} must hold dates, not timezone-aware datetimes")
+    return days.dt.normalize().astype("datetime64[ns]")
+
+
+def _category(values: pd.Series) -> pd.Series:
+    """Category names as str, with None for missing or blank values."""
+    return values.map(lambda v: None if v is None or v != v or str(v).strip() == "" else str(v))
+
+
+def entries_frame(rows: Rows) -> pd.DataFrame:
+    """Inner-critic entries as a DataFrame with exactly :data:`ENTRY_COLUMNS`.
+
+    ``occurred_at`` becomes a UTC datetime column (naive datetimes are refused: a wall-clock
+    time without a zone cannot be put in the right day), intensities become floats (NaN for a
+    missing ``intensity_after``), ``trigger`` and ``pattern`` str or None.
+    """
+    df = _frame(rows, ENTRY_COLUMNS)
+    occurred = df["occurred_at"]
+    if pd.api.types.is_datetime64_any_dtype(occurred):
+        naive = occurred.dt.tz is None and len(occurred) > 0
+    else:
+        naive = any(isinstance(v, dt.datetime) and v.tzinfo is None for v in occurred)
+    if naive:
+        raise ValueError("occurred_at must be timezone-aware datetimes")
+    return pd.DataFrame(
+        {
+            "occurred_at": pd.to_datetime(occurred, utc=True),
+            "intensity": pd.to_numeric(df["intensity"], errors="raise").astype(float),
+            "intensity_after": pd.to_numeric(df["intensity_after"], errors="raise").astype(float),
+            "trigger": _category(df["trigger"]).astype(object),
+            "pattern": _category(df["pattern"]).astype(object),
+        },
+        index=df.index,
+    )
+
+
+def buckets_frame(rows: Rows) -> pd.DataFrame:
+    """Hourly buckets as a DataFrame with exactly :data:`BUCKET_COLUMNS` (missing sums are 0)."""
+    df = _frame(rows, BUCKET_COLUMNS)
+    out = pd.DataFrame({"local_date": _days(df["local_date"])}, index=df.index)
+    out["hour"] = pd.to_numeric(df["hour"]).astype("int64")
+    for column in _BUCKET_SUMS:
+        out[column] = pd.to_numeric(df[column]).fillna(0).astype(float)
+    if ((out["hour"] < 0) | (out["hour"] > 23)).any():
+        raise ValueError("hour must be 0-23")
+    return out
+
+
+def practice_frame(rows: Rows) -> pd.DataFrame:
+    """Practice sessions with exactly :data:`PRACTICE_COLUMNS`; unknown types become "other"."""
+    df = _frame(rows, PRACTICE_COLUMNS)
+    kind = df["practice_type"].map(lambda v: v if v in PRACTICE_TYPES else "other")
+    return pd.DataFrame(
+        {
+            "practised_on": _days(df["practised_on"]),
+            "practice_type": kind.astype(object),
+            "minutes": pd.to_numeric(df["minutes"]).fillna(0).astype(float),
+        },
+        index=df.index,
+    )
+
+
+def scs_frame(rows: Rows) -> pd.DataFrame:
+    """SCS subscale scores with exactly :data:`SCS_COLUMNS`; rows without a score are dropped."""
+    df = _frame(rows, SCS_COLUMNS)
+    out = pd.DataFrame(
+        {
+            "administered_on": _days(df["administered_on"]),
+            "subscale": _category(df["subscale"]).astype(object),
+            "score": pd.to_numeric(df["score"]).astype(float),
+        },
+        index=df.index,
+    )
+    return out.dropna(subset=["subscale", "score"])
+
+
+# --- Dates and weeks ------------------------------------------------------------------------------
+
+
+def week_start(day: dt.date) -> dt.date:
+    """The Monday of the week holding ``day``."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+def _week_starts(days: pd.Series) -> pd.Series:
+    return days - pd.to_timedelta(days.dt.day_of_week, unit="D")
+
+
+def _within(days: pd.Series, start: dt.date | None, end: dt.date | None) -> pd.Series:
+    keep = pd.Series(True, index=days.index)
+    if start is not None:
+        keep &= days >= pd.Timestamp(start)
+    if end is not None:
+        keep &= days <= pd.Timestamp(end)
+    return keep
+
+
+def week_range(
+    start: dt.date | None, end: dt.date | None, days: pd.Series | None = None
+) -> pd.DatetimeIndex:
+    """The Mondays from ``start``'s week to ``end``'s week, at most :data:`MAX_WEEKS` (latest).
+
+    A missing bound comes from ``days`` (the data's dates); with neither, the range is empty.
+    """
+    if start is not None and end is not None and start > end:
+        raise ValueError(f"start {start} is after end {end}")
+    observed = days.dropna() if days is not None else pd.Series(dtype="datetime64[ns]")
+    first = pd.Timestamp(start) if start is not None else None
+    last = pd.Timestamp(end) if end is not None else None
+    if not observed.empty:
+        first = observed.min() if first is None else first
+        last = observed.max() if last is None else last
+    first = first if first is not None else last
+    last = last if last is not None else first
+    if first is None:
+        return pd.DatetimeIndex([], name="week_start")
+    first_monday = first - pd.Timedelta(days=first.weekday())
+    last_monday = last - pd.Timedelta(days=last.weekday())
+    first_monday = max(first_monday, last_monday - pd.Timedelta(weeks=MAX_WEEKS - 1))
+    return pd.date_range(first_monday, last_monday, freq="7D", name="week_start")
+
+
+def _as_dates(index: pd.Index) -> list[dt.date]:
+    return [ts.date() for ts in index]
+
+
+# --- Inner-critic entries -------------------------------------------------------------------------
+
+
+def hourly_buckets(
+    entries: Rows,
+    tz: ZoneInfo,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> pd.DataFrame:
+    """Entries counted and summed per local date and hour in ``tz`` (:data:`BUCKET_COLUMNS`).
+
+    This is the one intermediate shape behind the weekly summary and the weekday x hour
+    heatmap. For very large histories the view computes the same rows in SQL instead, e.g.::
+
+        Entry.objects.filter(...).annotate(
+            local_date=TruncDate("occurred_at", tzinfo=tz),
+            hour=ExtractHour("occurred_at", tzinfo=tz),
+        ).values("local_date", "hour").annotate(
+            n=Count("pk"),
+            sum_intensity=Sum("intensity"),
+            n_reframed=Count("pk", filter=Q(intensity_after__isnull=False)),
+            sum_intensity_reframed=Sum("intensity", filter=Q(intensity_after__isnull=False)),
+            sum_intensity_after=Sum("intensity_after"),
+        )
+
+    and passes them to :func:`weekly_summary_from_buckets` and :func:`heatmap_from_buckets`:
+    at most 24 rows per day, whatever the number of entries.
+    """
+    df = entries_frame(entries)
+    wall = df["occurred_at"].dt.tz_convert(tz).dt.tz_localize(None)
+    reframed = df["intensity_after"].notna()
+    parts = pd.DataFrame(
+        {
+            "local_date": wall.dt.normalize().astype("datetime64[ns]"),
+            "hour": wall.dt.hour.astype("int64"),
+            "n": 1.0,
+            "sum_intensity": df["intensity"],
+            "n_reframed": reframed.astype(float),
+            "sum_intensity_reframed": df["intensity"].where(reframed, 0.0),
+            "sum_intensity_after": df["intensity_after"].fillna(0.0),
+        }
+    )
+    parts = parts[_within(parts["local_date"], start, end)]
+    buckets = parts.groupby(["local_date", "hour"], as_index=False, sort=True)[
+        list(_BUCKET_SUMS)
+    ].sum()
+    return buckets_frame(buckets)
+
+
+def _mean(total: pd.Series, count: pd.Series) -> pd.Series:
+    return (total / count.where(count > 0)).astype(float)
+
+
+def weekly_summary_from_buckets(
+    buckets: Rows,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> pd.DataFrame:
+    """Weekly inner-critic summary from hourly buckets, one row per week (:data:`WEEKLY_COLUMNS`).
+
+    ``week_start`` (date, Monday), ``entries`` and ``reframed`` (int, 0 in an empty week),
+    ``share_reframed`` (reframed / entries, 0-1), ``mean_intensity`` (all entries),
+    ``mean_before_reframe`` and ``mean_after_reframe`` (the reframed entries' intensity before
+    and after); the shares and means are NaN in a week without the entries they average.
+    """
+    df = buckets_frame(buckets)
+    df = df[_within(df["local_date"], start, end)]
+    weeks = week_range(start, end, df["local_date"])
+    sums = (
+        df.assign(week_start=_week_starts(df["local_date"]))
+        .groupby("week_start")[list(_BUCKET_SUMS)]
+        .sum()
+        .reindex(weeks, fill_value=0.0)
+    )
+    return pd.DataFrame(
+        {
+            "week_start": _as_dates(weeks),
+            "entries": sums["n"].astype("int64").to_numpy(),
+            "reframed": sums["n_reframed"].astype("int64").to_numpy(),
+            "share_reframed": _mean(sums["n_reframed"], sums["n"]).to_numpy(),
+            "mean_intensity": _mean(sums["sum_intensity"], sums["n"]).to_numpy(),
+            "mean_before_reframe": _mean(
+                sums["sum_intensity_reframed"], sums["n_reframed"]
+            ).to_numpy(),
+            "mean_after_reframe": _mean(sums["sum_intensity_after"], sums["n_reframed"]).to_numpy(),
+        },
+        columns=list(WEEKLY_COLUMNS),
+    )
+
+
+def weekly_entry_summary(
+    entries: Rows,
+    tz: ZoneInfo,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> pd.DataFrame:
+    """Weekly inner-critic summary from raw entries; see :func:`weekly_summary_from_buckets`."""
+    return weekly_summary_from_buckets(hourly_buckets(entries, tz, start, end), start, end)
+
+
+def heatmap_from_buckets(
+    buckets: Rows,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> pd.DataFrame:
+    """Entry counts by local weekday (rows 0=Monday..6=Sunday) and hour (columns 0..23), 7x24."""
+    df = buckets_frame(buckets)
+    df = df[_within(df["local_date"], start, end)]
+    counts = (
+        df.assign(weekday=df["local_date"].dt.day_of_week)
+        .pivot_table(index="weekday", columns="hour", values="n", aggfunc="sum", fill_value=0)
+        .reindex(index=range(7), columns=range(24), fill_value=0)
+    )
+    counts.index.name, counts.columns.name = "weekday", "hour"
+    return counts.astype("int64")
+
+
+def weekday_hour_heatmap(
+    entries: Rows,
+    tz: ZoneInfo,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> pd.DataFrame:
+    """Entry counts by weekday and hour of day in ``tz``; see :func:`heatmap_from_buckets`."""
+    return heatmap_from_buckets(hourly_buckets(entries, tz, start, end))
+
+
+def breakdown_from_counts(
+    counts: Rows,
+    order: tuple[str, ...] = (),
+    limit: int = MAX_CATEGORIES,
+) -> pd.DataFrame:
+    """Finish category counts (rows of ``category``, ``n``) into a bounded breakdown.
+
+    Returns :data:`BREAKDOWN_COLUMNS`: ``kind`` is "named" for a category, "other" for the one
+    row summing the named categories past ``limit``, "unrecorded" for entries without one
+    (``category`` None). Categories in ``order`` come first in that order and always appear,
+    even with 0; the rest follow by count, largest first. Rows with n == 0 outside ``order``
+    are dropped. Suits counts from SQL (``values("trigger").annotate(n=Count("pk"))``) too.
+    """
+    df = _frame(counts, ("category", "n"))
+    df = pd.DataFrame(
+        {
+            "category": _category(df["category"]).astype(object),
+            "n": pd.to_numeric(df["n"]).fillna(0).astype("int64"),
+        }
+    )
+    unrecorded = int(df.loc[df["category"].isna(), "n"].sum())
+    totals = df.dropna(subset=["category"]).groupby("category")["n"].sum()
+    fixed = [(name, int(totals.get(name, 0))) for name in order]
+    rest = totals.drop(labels=[n for n in order if n in totals.index])
+    rest = rest[rest > 0].reset_index().sort_values(["n", "category"], ascending=[False, True])
+    named = fixed + list(zip(rest["category"], rest["n"].astype(int), strict=True))
+    shown, hidden = named[: max(limit, len(fixed))], named[max(limit, len(fixed)) :]
+    rows = [(name, n, "named") for name, n in shown]
+    if hidden:
+        rows.append((None, sum(n for _, n in hidden), "other"))
+    if unrecorded:
+        rows.append((None, unrecorded, "unrecorded"))
+    return pd.DataFrame(
+        {
+            "category": pd.Series([r[0] for r in rows], dtype=object),
+            "n": pd.Series([r[1] for r in rows], dtype="int64"),
+            "kind": pd.Series([r[2] for r in rows], dtype=object),
+        }
+    )
+
+
+def _entries_in_range(
+    entries: Rows, tz: ZoneInfo, start: dt.date | None, end: dt.date | None
+) -> pd.DataFrame:
+    df = entries_frame(entries)
+    days = df["occurred_at"].dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()
+    return df[_within(days, start, end)]
+
+
+def _category_counts(values: pd.Series) -> pd.DataFrame:
+    counts = values.value_counts(dropna=False)
+    return pd.DataFrame({"category": list(counts.index), "n": counts.to_numpy()})
+
+
+def trigger_breakdown(
+    entries: Rows,
+    tz: ZoneInfo,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    limit: int = MAX_CATEGORIES,
+) -> pd.DataFrame:
+    """Entries per trigger category, largest first; see :func:`breakdown_from_counts`."""
+    df = _entries_in_range(entries, tz, start, end)
+    return breakdown_from_counts(_category_counts(df["trigger"]), limit=limit)
+
+
+def pattern_breakdown(
+    entries: Rows,
+    tz: ZoneInfo,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> pd.DataFrame:
+    """Entries per pattern: the three :data:`PATTERNS` always (in that order), then any other."""
+    df = _entries_in_range(entries, tz, start, end)
+    return breakdown_from_counts(_category_counts(df["pattern"]), order=PATTERNS)
+
+
+# --- Practice -------------------------------------------------------------------------------------
+
+
+def practice_minutes_weekly(
+    practice: Rows,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> pd.DataFrame:
+    """Practice minutes per week: ``week_start``, one column per type practised, ``total``.
+
+    Type columns follow :data:`PRACTICE_TYPES` order and appear only for types with minutes in
+    the range; values are int minutes, 0 in an empty week. ``practised_on`` is already a local
+    date, so no time zone is needed.
+    """
+    df = practice_frame(practice)
+    df = df[_within(df["practised_on"], start, end)]
+    weeks = week_range(start, end, df["practised_on"])
+    wide = (
+        df.assign(week_start=_week_starts(df["practised_on"]))
+        .pivot_table(
+            index="week_start",
+            columns="practice_type",
+            values="minutes",
+            aggfunc="sum",
+            fill_value=0.0,
+        )
+        .reindex(weeks, fill_value=0.0)
+    )
+    types = [t for t in PRACTICE_TYPES if t in wide.columns and wide[t].sum() > 0]
+    out = pd.DataFrame({"week_start": _as_dates(weeks)})
+    for kind in types:
+        out[kind] = np.rint(wide[kind].to_numpy()).astype("int64")
+    out["total"] = out[types].sum(axis=1).astype("int64") if types else 0
+    return out
+
+
+# --- Self-Compassion Scale ------------------------------------------------------------------------
+
+
+def scs_trend(
+    scores: Rows,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    max_points: int = MAX_ASSESSMENTS,
+) -> pd.DataFrame:
+    """SCS scores as a tidy series: ``subscale``, ``administered_on`` (date), ``score``.
+
+    One row per subscale and date (several administrations on one day are averaged), the
+    latest ``max_points`` per subscale, subscales in :data:`SCS_SUBSCALES` order then any
+    other code alphabetically, dates ascending. No scores (the assessments app not wired up
+    yet) gives an empty frame with these columns.
+    """
+    df = scs_frame(scores)
+    df = df[_within(df["administered_on"], start, end)]
+    if df.empty:
+        return pd.DataFrame(
+            {
+                "subscale": pd.Series(dtype=object),
+                "administered_on": pd.Series(dtype=object),
+                "score": pd.Series(dtype=float),
+            }
+        )
+    daily = df.groupby(["subscale", "administered_on"], as_index=False)["score"].mean()
+    daily = daily.groupby("subscale", group_keys=False).tail(max_points)
+    rank = {code: i for i, code in enumerate(SCS_SUBSCALES)}
+    daily["_rank"] = daily["subscale"].map(lambda c: rank.get(c, len(rank)))
+    daily = daily.sort_values(["_rank", "subscale", "administered_on"], kind="stable")
+    return pd.DataFrame(
+        {
+            "subscale": daily["subscale"].to_numpy(dtype=object),
+            "administered_on": [ts.date() for ts in daily["administered_on"]],
+            "score": daily["score"].to_numpy(dtype=float),
+        }
+    )

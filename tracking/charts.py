@@ -1,0 +1,600 @@
+"""Plotly figures for the tracking charts, built as plain JSON-safe dicts.
+
+Each chart function takes a result of :mod:`tracking.analysis` and returns a :class:`Chart`:
+the figure (``{"data": [...], "layout": {...}}``, for ``json_script`` and ``static/js/charts.js``),
+a short plain-language caption, a :class:`Table` for the table alternative, and an ``empty``
+flag with a friendly message for the empty state. Building dicts by hand keeps page rendering
+cheap (no ``plotly.graph_objects`` import or validation) and the payload small: weekly bins,
+at most :data:`tracking.analysis.MAX_WEEKS` weeks; :func:`payload_size` measures a figure.
+
+Text safety: Plotly renders a subset of HTML (``<b>``, ``<br>``, ``<a href>``...) in names, tick
+labels and hover text. Every string that comes from users or clinics (trigger category names,
+unknown codes) enters a figure only through :func:`plotly_text`, which HTML-escapes it (Plotly
+shows the entities as the literal characters), and never inside a ``hovertemplate`` (whose
+``%{...}`` would be expanded). Captions and table cells are plain text on purpose: Django's
+autoescaping escapes them in the template, so they must not be escaped here as well.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from tracking.analysis import PATTERNS, PRACTICE_TYPES, SCS_SUBSCALES
+
+# Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
+BLUE = "#0072B2"
+VERMILLION = "#D55E00"
+GREEN = "#009E73"
+ORANGE = "#E69F00"
+PURPLE = "#CC79A7"
+SKY = "#56B4E9"
+BLACK = "#000000"
+INK = "#212529"
+GRID = "#E3E6EA"
+HEATMAP_SCALE = [[0.0, "#F4F7FB"], [0.35, "#9ECAE1"], [0.7, "#3182BD"], [1.0, "#08306B"]]
+FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+
+MAX_POINTS = 800
+"""Upper bound on the data points of one figure (six stacked practice types x 104 weeks = 624)."""
+
+MAX_JSON_BYTES = 64 * 1024
+"""Upper bound on one figure's JSON."""
+
+MAX_LABEL_LENGTH = 24
+"""Axis labels longer than this are shortened with an ellipsis; hover text keeps the full name."""
+
+PATTERN_LABELS = {
+    "self_judgment": "Self-judgement",
+    "isolation": "Isolation",
+    "over_identification": "Over-identification",
+}
+PRACTICE_LABELS = {
+    "self_compassion_break": "Self-compassion break",
+    "hand_on_heart": "Hand on heart",
+    "loving_kindness": "Loving-kindness",
+    "compassionate_friend": "Compassionate friend",
+    "journaling": "Journaling",
+    "other": "Other practice",
+}
+PRACTICE_COLOURS = dict(
+    zip(PRACTICE_TYPES, (BLUE, ORANGE, GREEN, VERMILLION, PURPLE, SKY), strict=True)
+)
+SCS_LABELS = {
+    "self_kindness": "Self-kindness",
+    "self_judgment": "Self-judgement",
+    "common_humanity": "Common humanity",
+    "isolation": "Isolation",
+    "mindfulness": "Mindfulness",
+    "over_identification": "Over-identification",
+    "total": "Total",
+}
+SCS_COLOURS = dict(
+    zip(SCS_SUBSCALES, (GREEN, VERMILLION, BLUE, ORANGE, SKY, PURPLE, BLACK), strict=True)
+)
+SCS_NEGATIVE = frozenset(PATTERNS)
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+WEEK_HOVER = "Week of %{x|%-d %b %Y}<br>"
+Cell = str | int | float
+
+
+@dataclass(frozen=True)
+class Table:
+    """The table alternative: plain-text headers and rows (the template escapes them)."""
+
+    headers: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class PayloadSize:
+    """How big a figure is: data points (heatmap cells count one each) and JSON bytes."""
+
+    points: int
+    json_bytes: int
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart, ready for a template.
+
+    ``figure`` goes through ``json_script`` to ``static/js/charts.js``; ``caption`` is the
+    figcaption and the chart element's aria-label; ``table`` is the table alternative. When
+    ``empty`` is true there is nothing to draw: show ``empty_message`` instead of the figure.
+    """
+
+    key: str
+    title: str
+    caption: str
+    figure: dict[str, Any]
+    table: Table
+    empty: bool = False
+    empty_message: str = ""
+    size: PayloadSize | None = field(default=None, compare=False)
+    """The figure's :class:`PayloadSize`, measured when the chart was built."""
+
+    @property
+    def element_id(self) -> str:
+        """An id for ``json_script`` and ``data-figure``: ``{{ chart.figure|json_script:id }}``."""
+        return f"sk-chart-{self.key}"
+
+
+# --- Small helpers ------------------------------------------------------------------------------
+
+
+def plotly_text(value: object, max_length: int | None = None) -> str:
+    """User- or clinic-supplied text made safe for a Plotly figure.
+
+    Whitespace runs become one space, text longer than ``max_length`` is cut with an ellipsis,
+    and the result is HTML-escaped so that Plotly shows it literally instead of reading tags.
+    """
+    text = re.sub(r"\s+", " ", str(value)).strip()
+    if max_length is not None and len(text) > max_length:
+        text = text[: max_length - 1].rstrip() + "…"
+    return html.escape(text, quote=True)
+
+
+def payload_size(figure: dict[str, Any]) -> PayloadSize:
+    """Measure a figure: data points across its traces and the bytes of its JSON.
+
+    The JSON is written as ``json_script`` writes it (standard separators) with NaN refused, so
+    this also proves the figure is valid JSON for ``JSON.parse``.
+    """
+    points = 0
+    for trace in figure.get("data", []):
+        if "z" in trace:
+            points += sum(len(row) for row in trace["z"])
+        else:
+            points += max(len(trace.get("x") or ()), len(trace.get("y") or ()))
+    json_bytes = len(json.dumps(figure, allow_nan=False).encode())
+    return PayloadSize(points=points, json_bytes=json_bytes)
+
+
+def check_payload(
+    figure: dict[str, Any], max_points: int = MAX_POINTS, max_bytes: int = MAX_JSON_BYTES
+) -> PayloadSize:
+    """Return the figure's :class:`PayloadSize`, raising ValueError when over either bound."""
+    size = payload_size(figure)
+    if size.points > max_points or size.json_bytes > max_bytes:
+        raise ValueError(
+            f"figure payload too big: {size.points} points (max {max_points}), "
+            f"{size.json_bytes} bytes (max {max_bytes})"
+        )
+    return size
+
+
+def _plural(n: int, singular: str, plural: str | None = None) -> str:
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
+
+
+def _number(value: Any, digits: int = 2) -> float | None:
+    """A JSON-safe float (None for missing or NaN), rounded to keep the payload small."""
+    if value is None or pd.isna(value):
+        return None
+    return round(float(value), digits)
+
+
+def _mean_cell(value: Any) -> str:
+    number = _number(value, 1)
+    return "none" if number is None else f"{number:.1f}"
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def _iso(days: pd.Series) -> list[str]:
+    return [day.isoformat() for day in days]
+
+
+def _ints(values: pd.Series) -> list[int]:
+    return [int(v) for v in values]
+
+
+def _layout(height: int = 300, **extra: Any) -> dict[str, Any]:
+    """The shared layout: responsive, transparent, fixed axes (no zoom), room for 375px screens."""
+    layout = {
+        "autosize": True,
+        "height": height,
+        "margin": {"l": 8, "r": 8, "t": 8, "b": 8, "pad": 2},
+        "font": {"family": FONT, "size": 12, "color": INK},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "hoverlabel": {"font": {"family": FONT, "size": 13}, "namelength": -1},
+        "hovermode": "closest",
+        "dragmode": False,
+        "showlegend": False,
+        "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"},
+    }
+    layout.update(extra)
+    return layout
+
+
+def _axis(**extra: Any) -> dict[str, Any]:
+    axis = {"fixedrange": True, "automargin": True, "gridcolor": GRID, "zeroline": False}
+    axis.update(extra)
+    return axis
+
+
+def _week_axis(**extra: Any) -> dict[str, Any]:
+    return _axis(type="date", tickformat="%-d %b", showgrid=False, **extra)
+
+
+def _count_axis(largest: float, title: str, **extra: Any) -> dict[str, Any]:
+    """A count axis from zero with whole-number ticks (no 0.5 entries)."""
+    ticks = {"dtick": 1} if largest <= 5 else {}
+    return _axis(rangemode="tozero", tickformat="d", title={"text": title}, **ticks, **extra)
+
+
+def _empty(key: str, title: str, caption: str, message: str, table: Table) -> Chart:
+    figure = {"data": [], "layout": _layout()}
+    return Chart(key, title, caption, figure, table, True, message, size=payload_size(figure))
+
+
+def _chart(key: str, title: str, caption: str, figure: dict[str, Any], table: Table) -> Chart:
+    return Chart(key, title, caption, figure, table, size=payload_size(figure))
+
+
+# --- Inner-critic entries -------------------------------------------------------------------------
+
+
+def entries_per_week_chart(summary: pd.DataFrame) -> Chart:
+    """Bar chart of inner-critic entries per week, from ``analysis.weekly_entry_summary``."""
+    key, title = "entries-weekly", "Inner-critic entries per week"
+    weeks, total = len(summary), int(summary["entries"].sum()) if len(summary) else 0
+    caption = f"Entries per week, {_plural(weeks, 'week')}, {_plural(total, 'entry', 'entries')}"
+    table = Table(
+        ("Week starting", "Entries"),
+        tuple(
+            (_day(w), int(n))
+            for w, n in zip(summary["week_start"], summary["entries"], strict=True)
+        ),
+    )
+    if total == 0:
+        message = "No inner-critic entries yet. Entries will show here, week by week."
+        return _empty(key, title, caption, message, table)
+    trace = {
+        "type": "bar",
+        "name": "Entries",
+        "x": _iso(summary["week_start"]),
+        "y": _ints(summary["entries"]),
+        "marker": {"color": BLUE},
+        "hovertemplate": WEEK_HOVER + "Entries: %{y}<extra></extra>",
+    }
+    layout = _layout(
+        xaxis=_week_axis(),
+        yaxis=_count_axis(summary["entries"].max(), "Entries"),
+    )
+    return _chart(key, title, caption, {"data": [trace], "layout": layout}, table)
+
+
+def intensity_chart(summary: pd.DataFrame) -> Chart:
+    """Mean intensity before vs after reframing per week, with the share of entries reframed.
+
+    Top panel: the reframed entries' mean intensity before and after (0-10), as a dotted and a
+    solid line with different markers, so colour is not the only cue; weeks without reframes
+    leave a gap. Bottom panel: the share of the week's entries that were reframed.
+    """
+    key, title = "intensity-weekly", "Inner-critic intensity before and after reframing"
+    weeks = len(summary)
+    total = int(summary["entries"].sum()) if weeks else 0
+    reframed = int(summary["reframed"].sum()) if weeks else 0
+    share = round(100 * reframed / total) if total else 0
+    caption = (
+        f"Average intensity (0 to 10) before and after reframing, per week, "
+        f"{_plural(weeks, 'week')}; {reframed} of {_plural(total, 'entry', 'entries')} "
+        f"reframed ({share}%)"
+    )
+    table = Table(
+        ("Week starting", "Entries", "Reframed", "Average before", "Average after"),
+        tuple(
+            (
+                _day(row.week_start),
+                int(row.entries),
+                f"{int(row.reframed)} ({round(100 * row.share_reframed)}%)" if row.entries else "0",
+                _mean_cell(row.mean_before_reframe),
+                _mean_cell(row.mean_after_reframe),
+            )
+            for row in summary.itertuples(index=False)
+        ),
+    )
+    if reframed == 0:
+        message = (
+            "No reframes yet. When an entry gets a kinder reframe and a new rating, "
+            "the before and after will show here."
+        )
+        if total == 0:
+            message = "No inner-critic entries yet. Intensity will show here, week by week."
+        return _empty(key, title, caption, message, table)
+    x = _iso(summary["week_start"])
+    line = {"type": "scatter", "mode": "lines+markers", "x": x, "connectgaps": False}
+    before = line | {
+        "name": "Before reframing",
+        "y": [_number(v) for v in summary["mean_before_reframe"]],
+        "line": {"color": VERMILLION, "dash": "dot", "width": 2},
+        "marker": {"color": VERMILLION, "symbol": "circle", "size": 7},
+        "hovertemplate": WEEK_HOVER + "Before reframing: %{y:.1f}<extra></extra>",
+    }
+    after = line | {
+        "name": "After reframing",
+        "y": [_number(v) for v in summary["mean_after_reframe"]],
+        "line": {"color": BLUE, "width": 2},
+        "marker": {"color": BLUE, "symbol": "diamond", "size": 8},
+        "hovertemplate": WEEK_HOVER + "After reframing: %{y:.1f}<extra></extra>",
+    }
+    shares = {
+        "type": "bar",
+        "name": "Share reframed",
+        "x": x,
+        "y": [_number(None if pd.isna(v) else 100 * v, 0) for v in summary["share_reframed"]],
+        "yaxis": "y2",
+        "marker": {"color": GREEN},
+        "hovertemplate": WEEK_HOVER + "Reframed: %{y:.0f}%<extra></extra>",
+    }
+    layout = _layout(
+        height=340,
+        showlegend=True,
+        xaxis=_week_axis(anchor="y2"),
+        yaxis=_axis(domain=[0.4, 1], range=[-0.3, 10.3], dtick=2, title={"text": "Intensity"}),
+        yaxis2=_axis(
+            domain=[0, 0.26], range=[0, 100], dtick=50, ticksuffix="%", title={"text": "Reframed"}
+        ),
+    )
+    return _chart(key, title, caption, {"data": [before, after, shares], "layout": layout}, table)
+
+
+def _trigger_label(row: Any) -> str:
+    if row.kind == "other":
+        return "Other triggers"
+    if row.kind == "unrecorded":
+        return "No trigger noted"
+    return str(row.category)
+
+
+def _pattern_label(row: Any) -> str:
+    if row.kind == "other":
+        return "Other patterns"
+    if row.kind == "unrecorded":
+        return "No pattern noted"
+    return PATTERN_LABELS.get(row.category, str(row.category))
+
+
+def _bar_panel(labels: list[str], counts: list[int], prefix: str, axes: str, colour: str):
+    """One horizontal bar panel; user text only in escaped tick text and customdata."""
+    keys = [f"{prefix}{i}" for i in range(len(labels))]
+    trace = {
+        "type": "bar",
+        "orientation": "h",
+        "x": counts,
+        "y": keys,
+        "customdata": [plotly_text(label) for label in labels],
+        "xaxis": f"x{axes}",
+        "yaxis": f"y{axes}",
+        "marker": {"color": colour},
+        "hovertemplate": "%{customdata}: %{x}<extra></extra>",
+    }
+    yaxis = _axis(
+        type="category",
+        tickmode="array",
+        tickvals=keys,
+        ticktext=[plotly_text(label, MAX_LABEL_LENGTH) for label in labels],
+        autorange="reversed",
+        showgrid=False,
+    )
+    return trace, yaxis
+
+
+def breakdown_chart(triggers: pd.DataFrame, patterns: pd.DataFrame) -> Chart:
+    """Horizontal bars: entries per trigger (top panel) and per pattern (bottom panel).
+
+    Takes ``analysis.trigger_breakdown`` and ``analysis.pattern_breakdown``. Trigger names are
+    clinic-supplied text: escaped in tick labels (shortened) and hover text (in full).
+    """
+    key, title = "triggers-patterns", "Triggers and patterns"
+    total = int(patterns["n"].sum()) if len(patterns) else 0
+    caption = f"Entries by trigger and by pattern, {_plural(total, 'entry', 'entries')}"
+    trigger_rows = [(_trigger_label(r), int(r.n)) for r in triggers.itertuples(index=False)]
+    pattern_rows = [(_pattern_label(r), int(r.n)) for r in patterns.itertuples(index=False)]
+    table = Table(
+        ("Group", "Category", "Entries"),
+        tuple(("Trigger", label, n) for label, n in trigger_rows)
+        + tuple(("Pattern", label, n) for label, n in pattern_rows),
+    )
+    if total == 0:
+        message = "No inner-critic entries yet. Triggers and patterns will show here."
+        return _empty(key, title, caption, message, table)
+    bar_px, gap_px, head_px = 24, 40, 28
+    t_rows, p_rows = max(len(trigger_rows), 1), max(len(pattern_rows), 1)
+    plot_px = bar_px * (t_rows + p_rows) + gap_px + 2 * head_px
+    height = plot_px + 40
+    p_top = (bar_px * p_rows) / plot_px
+    t_bottom = p_top + (gap_px + head_px) / plot_px
+    t_top = 1 - head_px / plot_px
+    t_trace, t_axis = _bar_panel(*_unzip(trigger_rows), "t", "", BLUE)
+    p_trace, p_axis = _bar_panel(*_unzip(pattern_rows), "p", "2", VERMILLION)
+    largest = max([n for _, n in trigger_rows + pattern_rows] or [0])
+    heading = {
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0,
+        "xanchor": "left",
+        "yanchor": "bottom",
+        "showarrow": False,
+        "font": {"size": 13, "weight": "bold"},
+    }
+    layout = _layout(
+        height=height,
+        xaxis=_count_axis(largest, "", anchor="y"),
+        yaxis=t_axis | {"domain": [t_bottom, t_top], "anchor": "x"},
+        xaxis2=_count_axis(largest, "Entries", anchor="y2", matches="x"),
+        yaxis2=p_axis | {"domain": [0, p_top], "anchor": "x2"},
+        annotations=[
+            heading | {"text": "Triggers", "y": t_top},
+            heading | {"text": "Patterns", "y": p_top},
+        ],
+    )
+    return _chart(key, title, caption, {"data": [t_trace, p_trace], "layout": layout}, table)
+
+
+def _unzip(rows: list[tuple[str, int]]) -> tuple[list[str], list[int]]:
+    return [label for label, _ in rows], [n for _, n in rows]
+
+
+def heatmap_chart(heatmap: pd.DataFrame, tz_name: str = "") -> Chart:
+    """Weekday x hour-of-day heatmap of entries, from ``analysis.weekday_hour_heatmap``.
+
+    ``tz_name`` (e.g. "Europe/London") names the clinic time zone in the caption and axis.
+    """
+    key, title = "weekday-hour", "When the inner critic shows up"
+    counts = heatmap.reindex(index=range(7), columns=range(24), fill_value=0)
+    total = int(counts.to_numpy().sum())
+    zone = f" ({tz_name} time)" if tz_name else ""
+    caption = (
+        f"Entries by day of the week and hour of the day{zone}, "
+        f"{_plural(total, 'entry', 'entries')}; darker squares mean more entries"
+    )
+    table = Table(
+        ("Day", *(f"{hour:02d}:00" for hour in range(24))),
+        tuple((WEEKDAYS[d], *_ints(counts.loc[d])) for d in range(7)),
+    )
+    if total == 0:
+        message = "No inner-critic entries yet. The times they happen will show here."
+        return _empty(key, title, caption, message, table)
+    trace = {
+        "type": "heatmap",
+        "x": list(range(24)),
+        "y": [day[:3] for day in WEEKDAYS],
+        "z": [_ints(counts.loc[d]) for d in range(7)],
+        "zmin": 0,
+        "colorscale": HEATMAP_SCALE,
+        "xgap": 1,
+        "ygap": 1,
+        "showscale": False,
+        "hovertemplate": "%{y} %{x}:00 to %{x}:59<br>Entries: %{z}<extra></extra>",
+    }
+    layout = _layout(
+        height=280,
+        xaxis=_axis(
+            tickmode="array",
+            tickvals=list(range(0, 24, 3)),
+            ticktext=[f"{hour:02d}" for hour in range(0, 24, 3)],
+            showgrid=False,
+            title={"text": " ".join(["Hour of day", plotly_text(zone)]).strip()},
+        ),
+        yaxis=_axis(autorange="reversed", showgrid=False),
+    )
+    return _chart(key, title, caption, {"data": [trace], "layout": layout}, table)
+
+
+# --- Practice -------------------------------------------------------------------------------------
+
+
+def practice_chart(minutes: pd.DataFrame) -> Chart:
+    """Stacked bars of practice minutes per week by type, from ``practice_minutes_weekly``."""
+    key, title = "practice-weekly", "Practice minutes per week"
+    types = [c for c in minutes.columns if c in PRACTICE_TYPES]
+    weeks = len(minutes)
+    total = int(minutes["total"].sum()) if weeks else 0
+    caption = (
+        f"Practice minutes per week by type, {_plural(weeks, 'week')}, "
+        f"{_plural(total, 'minute')} in total"
+    )
+    table = Table(
+        ("Week starting", *(PRACTICE_LABELS[t] for t in types), "Total"),
+        tuple(
+            (_day(row["week_start"]), *(int(row[t]) for t in types), int(row["total"]))
+            for _, row in minutes.iterrows()
+        ),
+    )
+    if total == 0:
+        message = "No practice logged yet. Minutes of practice will show here, week by week."
+        return _empty(key, title, caption, message, table)
+    x = _iso(minutes["week_start"])
+    traces = [
+        {
+            "type": "bar",
+            "name": PRACTICE_LABELS[kind],
+            "x": x,
+            "y": _ints(minutes[kind]),
+            "marker": {"color": PRACTICE_COLOURS[kind], "line": {"color": "#FFFFFF", "width": 1}},
+            "hovertemplate": WEEK_HOVER + "%{fullData.name}: %{y} min<extra></extra>",
+        }
+        for kind in types
+    ]
+    layout = _layout(
+        height=320,
+        barmode="stack",
+        showlegend=True,
+        xaxis=_week_axis(),
+        yaxis=_count_axis(minutes["total"].max(), "Minutes"),
+    )
+    return _chart(key, title, caption, {"data": traces, "layout": layout}, table)
+
+
+# --- Self-Compassion Scale ------------------------------------------------------------------------
+
+
+def _scs_label(code: str) -> str:
+    return SCS_LABELS.get(code) or str(code)
+
+
+def scs_chart(trend: pd.DataFrame) -> Chart:
+    """Lines of SCS subscale scores over time, from ``analysis.scs_trend``.
+
+    The three subscales that measure the inner critic (self-judgement, isolation,
+    over-identification) are dashed, the three compassionate ones solid.
+    """
+    key, title = "scs-trend", "Self-Compassion Scale over time"
+    dates = sorted(set(trend["administered_on"]))
+    caption = (
+        f"Self-Compassion Scale subscale scores over time, {_plural(len(dates), 'questionnaire')}"
+    )
+    codes = list(dict.fromkeys(trend["subscale"]))
+    scores = {(row.subscale, row.administered_on): row.score for row in trend.itertuples()}
+    table = Table(
+        ("Date", *(_scs_label(c) for c in codes)),
+        tuple((_day(day), *(_mean_cell(scores.get((c, day))) for c in codes)) for day in dates),
+    )
+    if trend.empty:
+        message = (
+            "No Self-Compassion Scale results yet. "
+            "The trend will show here after the first questionnaire."
+        )
+        return _empty(key, title, caption, message, table)
+    traces = []
+    for code in codes:
+        rows = trend[trend["subscale"] == code]
+        colour = SCS_COLOURS.get(code, INK)
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": plotly_text(_scs_label(code), MAX_LABEL_LENGTH),
+                "x": _iso(rows["administered_on"]),
+                "y": [_number(v) for v in rows["score"]],
+                "line": {
+                    "color": colour,
+                    "width": 2,
+                    "dash": "dash" if code in SCS_NEGATIVE else "solid",
+                },
+                "marker": {"color": colour, "size": 7},
+                "hovertemplate": "%{x|%-d %b %Y}<br>%{fullData.name}: %{y:.2f}<extra></extra>",
+            }
+        )
+    in_scale = trend["score"].between(1, 5).all()
+    layout = _layout(
+        height=340,
+        showlegend=True,
+        xaxis=_axis(type="date", tickformat="%-d %b %Y", showgrid=False),
+        yaxis=_axis(
+            title={"text": "Score"}, **({"range": [0.9, 5.1], "dtick": 1} if in_scale else {})
+        ),
+    )
+    return _chart(key, title, caption, {"data": traces, "layout": layout}, table)
