@@ -1,3 +1,40 @@
 """Access rules for the tracking app's URL patterns (see tests/access_rules/base.py)."""
 
-RULES: dict = {}
+from tests.access_rules.base import CLIENT_PAGE, STAFF_CLIENT_PAGE, Rule, expect, the_clients_record
+
+
+def the_clients_entry(world) -> dict:
+    """An entry of `client` (sam): only sam may open it; other_client gets 404."""
+    from tracking.models import InnerCriticEntry
+
+    entry, _ = InnerCriticEntry.objects.get_or_create(
+        client=world.client_record,
+        critic_text="You always get this wrong.",
+        defaults={"intensity": 6},
+    )
+    return {"entry_id": entry.pk}
+
+
+OWN_ENTRY_PAGE = expect(
+    clinician=403,
+    colleague=403,
+    other_clinic_clinician=403,
+    clinic_admin=403,
+    client=200,
+    other_client=404,
+)
+
+RULES = {
+    "tracking:my_log": Rule(CLIENT_PAGE),
+    "tracking:my_entry": Rule(OWN_ENTRY_PAGE, kwargs=the_clients_entry),
+    # An empty reframe is answered with the form and its errors (200), never saved.
+    "tracking:my_reframe": Rule(OWN_ENTRY_PAGE, kwargs=the_clients_entry, method="POST"),
+    "tracking:my_practice": Rule(CLIENT_PAGE),
+    "tracking:my_journal": Rule(CLIENT_PAGE),
+    "tracking:my_charts": Rule(CLIENT_PAGE),
+    "tracking:my_export_csv": Rule(CLIENT_PAGE),
+    "tracking:my_export_json": Rule(CLIENT_PAGE),
+    "tracking:client_log": Rule(STAFF_CLIENT_PAGE, kwargs=the_clients_record),
+    "tracking:client_charts": Rule(STAFF_CLIENT_PAGE, kwargs=the_clients_record),
+    "tracking:client_entry_create": Rule(STAFF_CLIENT_PAGE, kwargs=the_clients_record),
+}

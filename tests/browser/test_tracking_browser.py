@@ -1,0 +1,131 @@
+"""Headless Chromium: a client logs an inner-critic moment on a phone and reframes it; the
+progress page draws SVG charts with no console error and no Content-Security-Policy violation.
+
+Screenshots go to test-artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.utils import timezone
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PLOTLY = "vendor/plotly/plotly.min.js"
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists(),
+        reason=f"browser tests skipped: no Chromium at {CHROMIUM} (apt-get install chromium)",
+    ),
+]
+
+# Record CSP violations in the page (the listener is added before any page script runs).
+CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI);
+});
+"""
+
+
+@pytest.fixture
+def browser_page():
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=2)
+        page = context.new_page()
+        page.add_init_script(CSP_LISTENER)
+        problems: list[str] = []
+        page.on(
+            "console",
+            lambda message: (
+                problems.append(f"console {message.type}: {message.text}")
+                if message.type in ("error", "warning")
+                else None
+            ),
+        )
+        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+        page.problems = problems
+        yield page
+        browser.close()
+
+
+def login(page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "correct horse battery staple")
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def csp_violations(page) -> list[str]:
+    return page.evaluate("window.__cspViolations")
+
+
+def test_a_client_logs_and_reframes_on_a_phone_and_sees_charts(world, live_server, browser_page):
+    from tracking.models import InnerCriticEntry
+
+    page = browser_page
+    assert finders.find(PLOTLY), f"{PLOTLY} must be served from the installed plotly package"
+    login(page, live_server, "sam")
+
+    page.goto(f"{live_server.url}/tracking/me/")
+    page.fill("textarea[name=critic_text]", "You <b>never</b> get anything right.")
+    page.fill("input[name=intensity]", "8")
+    page.screenshot(path=ARTIFACTS / "tracking-1-capture-375.png", full_page=True)
+    page.click("form.sk-capture button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "/tracking/me/entries/" in page.url
+    assert page.inner_text("#sk-original-text") == "You <b>never</b> get anything right."
+
+    page.fill("textarea[name=self_kindness]", "I am learning. Mistakes are how people learn.")
+    page.fill("input[name=intensity_after]", "4")
+    page.click("#reframe button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=ARTIFACTS / "tracking-2-reframed-375.png", full_page=True)
+    entry = InnerCriticEntry.objects.get()
+    assert (entry.intensity, entry.intensity_after) == (8, 4)
+    assert entry.reframed_at is not None
+    # The page is usable at 375 px: nothing wider than the viewport.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+    InnerCriticEntry.objects.bulk_create(
+        InnerCriticEntry(
+            client=world.client_record,
+            critic_text="earlier",
+            intensity=6 - n % 4,
+            occurred_at=timezone.now() - dt.timedelta(days=n, hours=n % 9),
+            pattern=("self_judgment", "isolation", "over_identification")[n % 3],
+        )
+        for n in range(1, 40)
+    )
+    page.goto(f"{live_server.url}/tracking/me/charts/")
+    page.wait_for_selector(".sk-chart.sk-chart--drawn svg", timeout=15_000)
+    page.wait_for_load_state("networkidle")
+    drawn = page.locator(".sk-chart.sk-chart--drawn").count()
+    page.screenshot(path=ARTIFACTS / "tracking-3-charts-375.png", full_page=True)
+    assert drawn >= 4
+    assert page.locator(".sk-chart--failed").count() == 0
+    assert csp_violations(page) == []
+    assert page.problems == []

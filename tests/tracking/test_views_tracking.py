@@ -1,0 +1,362 @@
+"""The client's quick capture, reframe, practice and journal; the clinician's read view."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from tracking.models import InnerCriticEntry, JournalEntry, PracticeSession, TriggerCategory
+
+LONDON = zoneinfo.ZoneInfo("Europe/London")
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Chart fragments are cached by client id; ids repeat across tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+def local_input(when: dt.datetime) -> str:
+    return timezone.localtime(when, LONDON).strftime("%Y-%m-%dT%H:%M")
+
+
+def capture(http, **data):
+    payload = {
+        "critic_text": "You never finish anything.",
+        "intensity": "7",
+        "occurred_at": local_input(timezone.now()),
+    }
+    payload.update(data)
+    return http.post(reverse("tracking:my_log"), payload)
+
+
+# --- Quick capture and reframe --------------------------------------------------------------
+
+
+def test_a_client_captures_a_moment_in_three_fields_and_can_reframe_it(world):
+    http = world.browser("client")
+    form_page = http.get(reverse("tracking:my_log"))
+    assert form_page.context["form"].initial["occurred_at"] is not None  # when defaults to now
+
+    response = capture(http)
+    entry = InnerCriticEntry.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("tracking:my_entry", args=[entry.pk])
+    assert (entry.client, entry.created_by, entry.intensity) == (
+        world.client_record,
+        world.client,
+        7,
+    )
+
+    page = http.get(response["Location"]).content.decode()
+    assert "You never finish anything." in page  # the original stays visible beside the reframe
+
+    reframed = http.post(
+        reverse("tracking:my_reframe", args=[entry.pk]),
+        {"self_kindness": "I am learning, and that is enough.", "intensity_after": "3"},
+    )
+    assert reframed.status_code == 302
+    entry.refresh_from_db()
+    assert entry.intensity_after == 3
+    assert entry.reframed_at is not None
+    assert entry.critic_text == "You never finish anything."
+
+
+def test_optional_details_are_saved_with_the_entry(world):
+    work = TriggerCategory.objects.get(organisation=None, name="Work")
+    capture(
+        world.browser("client"),
+        trigger=work.pk,
+        emotions=["shame", "anxiety"],
+        pattern="isolation",
+        body_location="throat",
+        is_private="on",
+    )
+    entry = InnerCriticEntry.objects.get()
+    assert (entry.trigger, entry.emotions, entry.pattern, entry.is_private) == (
+        work,
+        ["shame", "anxiety"],
+        "isolation",
+        True,
+    )
+
+
+def test_a_clinics_own_trigger_categories_are_offered_only_to_that_clinic(world):
+    own = TriggerCategory.objects.create(organisation=world.clinic, name="Exams")
+    other = TriggerCategory.objects.create(organisation=world.other_clinic, name="Elsewhere")
+    choices = world.browser("client").get(reverse("tracking:my_log")).context["form"]
+    queryset = choices.fields["trigger"].queryset
+    assert own in queryset and other not in queryset
+    assert queryset.filter(organisation=None).count() == 8
+
+
+# --- Bad input ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"intensity": "11"}, "intensity", "Intensity must be between 0 and 10."),
+        ({"intensity": "-1"}, "intensity", "Intensity must be between 0 and 10."),
+        ({"intensity": ""}, "intensity", "Intensity is required (0 to 10)."),
+        ({"critic_text": ""}, "critic_text", "What the critic said is required."),
+        ({"critic_text": "   "}, "critic_text", "What the critic said is required."),
+        ({"critic_text": "x" * 2001}, "critic_text", "What the critic said is too long"),
+        (
+            {"occurred_at": local_input(timezone.now() + dt.timedelta(days=2))},
+            "occurred_at",
+            "When cannot be more than a day in the future.",
+        ),
+        ({"occurred_at": "yesterday-ish"}, "occurred_at", "When must be a date and time"),
+    ],
+)
+def test_bad_input_is_answered_with_a_field_error_and_nothing_is_saved(world, data, field, message):
+    response = capture(world.browser("client"), situation="kept as typed", **data)
+    assert response.status_code == 200
+    errors = response.context["form"].errors[field]
+    assert any(error.startswith(message) for error in errors), errors
+    assert response.context["form"]["situation"].value() == "kept as typed"
+    assert not InnerCriticEntry.objects.exists()
+
+
+def test_an_over_long_reframe_or_out_of_range_intensity_after_saves_nothing(world):
+    entry = InnerCriticEntry.objects.create(
+        client=world.client_record, critic_text="Lazy.", intensity=5
+    )
+    http = world.browser("client")
+    response = http.post(
+        reverse("tracking:my_reframe", args=[entry.pk]),
+        {
+            "self_kindness": "y" * 2001,
+            "common_humanity": "Many feel this.",
+            "intensity_after": "12",
+        },
+    )
+    form = response.context["reframe_form"]
+    assert "self_kindness" in form.errors and "intensity_after" in form.errors
+    assert form["common_humanity"].value() == "Many feel this."
+    entry.refresh_from_db()
+    assert (entry.common_humanity, entry.reframed_at) == ("", None)
+
+
+def test_an_empty_reframe_asks_for_at_least_one_response(world):
+    entry = InnerCriticEntry.objects.create(
+        client=world.client_record, critic_text="Lazy.", intensity=5
+    )
+    response = world.browser("client").post(
+        reverse("tracking:my_reframe", args=[entry.pk]), {"intensity_after": "4"}
+    )
+    assert "Write at least one response" in response.content.decode()
+    entry.refresh_from_db()
+    assert entry.reframed_at is None
+
+
+def test_markup_in_words_is_shown_escaped_everywhere(world):
+    capture(world.browser("client"), critic_text="<script>alert('critic')</script>")
+    TriggerCategory.objects.create(organisation=world.clinic, name="<b>Exams</b>")
+    entry = InnerCriticEntry.objects.get()
+    entry.trigger = TriggerCategory.objects.get(organisation=world.clinic)
+    entry.save()
+    pages = [
+        world.browser("client").get(reverse("tracking:my_log")),
+        world.browser("client").get(reverse("tracking:my_entry", args=[entry.pk])),
+        world.browser("client").get(reverse("tracking:my_charts")),
+        world.browser("clinician").get(
+            reverse("tracking:client_log", args=[world.client_record.pk])
+        ),
+        world.browser("clinician").get(
+            reverse("tracking:client_charts", args=[world.client_record.pk])
+        ),
+    ]
+    for response in pages:
+        body = response.content.decode()
+        assert "<script>alert" not in body
+        assert "<b>Exams</b>" not in body
+    charts = pages[2].content.decode()
+    assert "&amp;lt;b&amp;gt;Exams" in charts or "\\u0026lt;b\\u0026gt;Exams" in charts
+
+
+# --- Practice and journal -------------------------------------------------------------------
+
+
+def test_a_client_logs_practice_and_sees_it_listed(world):
+    http = world.browser("client")
+    response = http.post(
+        reverse("tracking:my_practice"),
+        {
+            "practised_on": timezone.localdate(timezone.now(), LONDON).isoformat(),
+            "practice_type": "self_compassion_break",
+            "minutes": "10",
+            "distress_before": "6",
+            "distress_after": "3",
+        },
+    )
+    assert response.status_code == 302
+    assert "Self-compassion break" in http.get(reverse("tracking:my_practice")).content.decode()
+    bad = http.post(
+        reverse("tracking:my_practice"),
+        {
+            "practised_on": "2026-01-01",
+            "practice_type": "other",
+            "minutes": "0",
+            "distress_before": "11",
+        },
+    )
+    assert set(bad.context["form"].errors) == {"minutes", "distress_before"}
+    assert PracticeSession.objects.count() == 1
+
+
+def test_one_journal_per_week_editable_during_that_week(world):
+    http = world.browser("client")
+    first = http.post(
+        reverse("tracking:my_journal"), {"difficulty": "A hard review.", "self_kindness": "Rest."}
+    )
+    assert first.status_code == 302
+    http.post(reverse("tracking:my_journal"), {"difficulty": "A hard review, and a cold."})
+    journal = JournalEntry.objects.get()
+    assert journal.difficulty == "A hard review, and a cold."
+    assert journal.week_start.weekday() == 0
+    assert (
+        not http.post(reverse("tracking:my_journal"), {"difficulty": ""}).context["form"].is_valid()
+    )
+
+
+def test_a_past_weeks_journal_cannot_be_written(world):
+    from tracking import services
+
+    with pytest.raises(services.ServiceError):
+        services.journal_save(
+            actor=world.client,
+            client=world.client_record,
+            week_start=dt.date(2026, 1, 5),
+            data={"difficulty": "late"},
+        )
+
+
+# --- The clinician's view -------------------------------------------------------------------
+
+
+def test_a_clinician_writes_an_entry_on_the_clients_behalf(world):
+    http = world.browser("clinician")
+    url = reverse("tracking:client_entry_create", args=[world.client_record.pk])
+    response = http.post(
+        url,
+        {
+            "critic_text": "Said in session: I ruin everything.",
+            "intensity": "8",
+            "occurred_at": local_input(timezone.now()),
+        },
+    )
+    assert response.status_code == 302
+    entry = InnerCriticEntry.objects.get()
+    assert (entry.client, entry.created_by) == (world.client_record, world.clinician)
+    log = http.get(reverse("tracking:client_log", args=[world.client_record.pk]))
+    assert "I ruin everything" in log.content.decode()
+
+
+def test_the_clinicians_date_range_limits_the_read_view(world):
+    old = timezone.now() - dt.timedelta(days=60)
+    InnerCriticEntry.objects.create(
+        client=world.client_record, critic_text="OLD words", intensity=5, occurred_at=old
+    )
+    InnerCriticEntry.objects.create(
+        client=world.client_record, critic_text="RECENT words", intensity=5
+    )
+    http = world.browser("clinician")
+    url = reverse("tracking:client_log", args=[world.client_record.pk])
+    assert "OLD words" not in http.get(url).content.decode()
+    start = (timezone.localdate(old, LONDON) - dt.timedelta(days=1)).isoformat()
+    body = http.get(url, {"start": start}).content.decode()
+    assert "OLD words" in body and "RECENT words" in body
+
+
+# --- Query counts do not grow with the data -------------------------------------------------
+
+
+def bulk_entries(client, count: int) -> None:
+    now = timezone.now()
+    InnerCriticEntry.objects.bulk_create(
+        InnerCriticEntry(
+            client=client,
+            critic_text=f"words {n}",
+            intensity=n % 11,
+            occurred_at=now - dt.timedelta(hours=n % (24 * 150)),
+            is_private=n % 7 == 0,
+            pattern=("self_judgment", "isolation", "over_identification", "")[n % 4],
+            intensity_after=(n % 11) // 2 if n % 3 else None,
+            reframed_at=now if n % 3 else None,
+        )
+        for n in range(count)
+    )
+    PracticeSession.objects.bulk_create(
+        PracticeSession(
+            client=client,
+            practised_on=now.date() - dt.timedelta(days=n % 150),
+            practice_type="hand_on_heart",
+            minutes=5,
+        )
+        for n in range(count // 10)
+    )
+
+
+def count_queries(http, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert http.get(url).status_code == 200
+    return len(queries)
+
+
+PAGES = [
+    ("client", "tracking:my_log", False),
+    ("client", "tracking:my_charts", False),
+    ("client", "tracking:my_practice", False),
+    ("client", "tracking:my_journal", False),
+    ("clinician", "tracking:client_log", True),
+    ("clinician", "tracking:client_charts", True),
+    ("clinician", "tracking:client_entry_create", True),
+]
+
+
+@pytest.mark.parametrize(("persona", "name", "with_client"), PAGES)
+def test_query_count_is_the_same_with_10_and_1000_entries(world, persona, name, with_client):
+    http = world.browser(persona)
+    url = reverse(name, args=[world.client_record.pk] if with_client else [])
+    bulk_entries(world.client_record, 10)
+    small = count_queries(http, url)
+    bulk_entries(world.client_record, 990)
+    assert count_queries(http, url) == small
+
+
+def test_an_entry_page_query_count_is_fixed(world):
+    bulk_entries(world.client_record, 10)
+    entry = InnerCriticEntry.objects.first()
+    http = world.browser("client")
+    url = reverse("tracking:my_entry", args=[entry.pk])
+    small = count_queries(http, url)
+    bulk_entries(world.client_record, 990)
+    assert count_queries(http, url) == small
+
+
+def test_charts_are_cached_until_an_entry_is_added_or_changed(world):
+    bulk_entries(world.client_record, 50)
+    http = world.browser("client")
+    url = reverse("tracking:my_charts")
+    cold = count_queries(http, url)
+    warm = count_queries(http, url)
+    assert warm < cold
+    assert "51 entries" not in http.get(url).content.decode()
+    capture(http)
+    assert "51 entries" in http.get(url).content.decode()
+    entry = InnerCriticEntry.objects.order_by("-id").first()
+    http.post(
+        reverse("tracking:my_reframe", args=[entry.pk]),
+        {"self_kindness": "Gently.", "intensity_after": "1"},
+    )
+    assert count_queries(http, url) == cold  # the reframe changed the data: rebuilt

@@ -1,0 +1,71 @@
+"""The only way to reach tracking rows. Each joins through clinic.access, so a row outside the
+user's scope answers 404 (or is simply absent), exactly like a row that does not exist.
+
+- Client users reach their own rows (`own_*`), words included.
+- Staff reach their caseload's rows (`staff_*`, scoped by clients_for inside the same SQL).
+  Staff reads of inner-critic entries go through tracking.selectors.redacted_entries, which
+  never loads the words of a private entry.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Model, QuerySet
+from django.http import Http404
+
+from clinic.access import client_for, clients_for
+from tracking.models import InnerCriticEntry, JournalEntry, PracticeSession
+
+if TYPE_CHECKING:
+    from clinic.models import Client, User
+
+
+def _own(model: type[Model], user: User) -> QuerySet:
+    if not user.is_authenticated or not getattr(user, "is_client_user", False):
+        return model.objects.none()
+    return model.objects.filter(client__user=user, client__organisation_id=user.organisation_id)
+
+
+def own_entries(user: User) -> QuerySet[InnerCriticEntry]:
+    """A client user's own inner-critic entries (words included)."""
+    return _own(InnerCriticEntry, user)
+
+
+def own_entry(user: User, entry_id: int) -> InnerCriticEntry:
+    """One of the client user's own entries, else 404."""
+    try:
+        return own_entries(user).select_related("trigger").get(pk=entry_id)
+    except (InnerCriticEntry.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such entry.") from None
+
+
+def own_practice(user: User) -> QuerySet[PracticeSession]:
+    return _own(PracticeSession, user)
+
+
+def own_journal(user: User) -> QuerySet[JournalEntry]:
+    return _own(JournalEntry, user)
+
+
+def staff_client(user: User, client_id: int) -> Client:
+    """A client on the staff user's caseload, with its clinic, else 404."""
+    return client_for(user, client_id, select_related=("organisation",))
+
+
+def _staff(model: type[Model], user: User, client: Client) -> QuerySet:
+    return model.objects.filter(client_id=client.pk, client__in=clients_for(user))
+
+
+def staff_entries(user: User, client: Client) -> QuerySet[InnerCriticEntry]:
+    """Entries of a client on the staff user's caseload. Never iterate this as model objects
+    in a staff view: read it through tracking.selectors.redacted_entries."""
+    return _staff(InnerCriticEntry, user, client)
+
+
+def staff_practice(user: User, client: Client) -> QuerySet[PracticeSession]:
+    return _staff(PracticeSession, user, client)
+
+
+def staff_journal(user: User, client: Client) -> QuerySet[JournalEntry]:
+    return _staff(JournalEntry, user, client)

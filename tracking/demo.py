@@ -1,0 +1,359 @@
+"""Demo data for tracking, added by `manage.py seed_demo` (registered in TrackingConfig.ready).
+
+- Every hand-made demo client gets about five months of plausible logs: entries with a daily
+  rhythm (mornings, lunchtime, late evening) and a weekly one (more on Mondays and Sundays),
+  intensities that fall as reframing practice grows for most clients, practice sessions, some
+  weekly journal entries and a few private entries. Clients that already have entries are left
+  alone, so running seed_demo twice adds nothing the second time.
+- `--entries N` writes N entries spread over the Benchmark Clinic's clients (seed_demo's
+  --clients flag creates that clinic) with bulk inserts: COPY on PostgreSQL, bulk_create
+  elsewhere. Idempotent too: the clinic is topped up to N entries, never beyond.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+from django.core.management.base import CommandError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from tracking.models import (
+    InnerCriticEntry,
+    JournalEntry,
+    Pattern,
+    PracticeSession,
+    PracticeType,
+    TriggerCategory,
+)
+
+if TYPE_CHECKING:
+    from clinic.demo import DemoContext
+    from clinic.models import Client
+
+DEMO_DAYS = 150
+BATCH = 5000
+CHUNK = 50_000  # benchmark rows generated (and sent) at a time
+
+CRITIC_PHRASES = [
+    "You should have known better.",
+    "Everyone else manages this, why can't you?",
+    "You are so lazy.",
+    "That was stupid. You always mess it up.",
+    "They will find out you are not good enough.",
+    "You look terrible today.",
+    "You are a bad parent for losing your temper.",
+    "You never finish anything.",
+    "Nobody really wants you there.",
+    "You are wasting everyone's time.",
+    "You should be over this by now.",
+    "Pathetic. You cried again.",
+]
+SITUATIONS = [
+    "Before a meeting with my manager",
+    "After dinner with friends",
+    "Getting dressed in the morning",
+    "Helping the kids with homework",
+    "Looking at my bank balance",
+    "A doctor's appointment",
+    "",
+]
+KINDNESS = [
+    "This is a moment of difficulty. It is hard, and I am doing my best.",
+    "Many people feel like this when they are tired and stretched.",
+    "May I be gentle with myself right now.",
+    "I would tell a friend that one mistake does not define them.",
+]
+BODY = ["chest", "stomach", "throat", "shoulders", "jaw", ""]
+EMOTIONS = ["shame", "anxiety", "sadness", "anger", "guilt", "loneliness", "frustration"]
+PATTERNS = [p.value for p in Pattern]
+PRACTICES = [p.value for p in PracticeType]
+HOUR_WEIGHTS = np.array(
+    [1, 1, 0, 0, 0, 1, 3, 6, 7, 5, 4, 4, 6, 5, 4, 4, 4, 5, 6, 6, 6, 7, 8, 4], dtype=float
+)
+WEEKDAY_WEIGHTS = np.array([1.5, 1.0, 1.0, 1.0, 1.1, 0.8, 1.3])
+
+
+class TrackingSeeder:
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--entries",
+            type=int,
+            default=0,
+            help="Inner-critic entries to write into the Benchmark Clinic (needs --clients).",
+        )
+
+    def seed(self, context: DemoContext) -> None:
+        self.seed_demo_clients(context)
+        wanted = int(context.options.get("entries") or 0)
+        if wanted:
+            if context.bench_organisation is None:
+                raise CommandError(
+                    "--entries needs the Benchmark Clinic: pass --clients N as well, e.g. "
+                    "manage.py seed_demo --clients 1000 --entries 2000000"
+                )
+            started = time.perf_counter()
+            written = seed_benchmark_entries(context.bench_organisation, wanted, context.rng)
+            context.write(
+                f"tracking: {written:,} benchmark entries written in "
+                f"{time.perf_counter() - started:.1f}s"
+            )
+            context.created["tracking_benchmark_entries"] = written
+
+    # --- The hand-made demo clients ------------------------------------------------------
+
+    def seed_demo_clients(self, context: DemoContext) -> None:
+        clients = list(context.clients)
+        done = set(
+            InnerCriticEntry.objects.filter(client__in=clients)
+            .values_list("client_id", flat=True)
+            .distinct()
+        )
+        todo = [c for c in clients if c.pk not in done]
+        if not todo:
+            context.write("tracking: demo logs already present")
+            return
+        triggers = list(TriggerCategory.objects.filter(organisation__isnull=True))
+        rng = np.random.default_rng(context.rng.randrange(2**32))
+        entries, practice, journal = [], [], []
+        now = timezone.now()
+        for index, client in enumerate(todo):
+            improves = index == 0 or rng.random() < 0.8  # sam improves, as do most clients
+            e, p, j = _client_history(client, triggers, rng, now, improves)
+            entries += e
+            practice += p
+            journal += j
+        with transaction.atomic():
+            InnerCriticEntry.objects.bulk_create(entries, batch_size=BATCH)
+            PracticeSession.objects.bulk_create(practice, batch_size=BATCH)
+            JournalEntry.objects.bulk_create(journal, batch_size=BATCH, ignore_conflicts=True)
+        context.created["tracking_entries"] = len(entries)
+        context.write(
+            f"tracking: {len(entries):,} entries, {len(practice):,} practice sessions, "
+            f"{len(journal):,} journal entries for {len(todo)} clients"
+        )
+
+
+def _client_history(client: Client, triggers, rng, now: dt.datetime, improves: bool):
+    tz = client.organisation.tz
+    today = timezone.localtime(now, tz).date()
+    first = today - dt.timedelta(days=DEMO_DAYS)
+    base = rng.uniform(0.6, 2.2)  # entries a day for this client
+    favourite = rng.choice(len(triggers), size=2, replace=False)
+    entries, practice, journal = [], [], []
+    for offset in range(DEMO_DAYS + 1):
+        day = first + dt.timedelta(days=offset)
+        progress = offset / DEMO_DAYS  # 0 at the start, 1 today
+        count = rng.poisson(base * WEEKDAY_WEIGHTS[day.weekday()])
+        for _ in range(count):
+            hour = int(rng.choice(24, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum()))
+            when = dt.datetime.combine(day, dt.time(hour, int(rng.integers(60))), tzinfo=tz)
+            if when > now:
+                continue
+            level = 7.5 - (3.5 * progress if improves else 0.5 * progress)
+            intensity = int(np.clip(round(rng.normal(level, 1.5)), 0, 10))
+            reframed = rng.random() < (0.2 + 0.6 * progress if improves else 0.25)
+            trigger = triggers[
+                int(favourite[0] if rng.random() < 0.6 else rng.integers(len(triggers)))
+            ]
+            detailed = rng.random() < 0.6
+            entry = InnerCriticEntry(
+                client=client,
+                occurred_at=when,
+                critic_text=str(rng.choice(CRITIC_PHRASES)),
+                intensity=intensity,
+                situation=str(rng.choice(SITUATIONS)) if detailed else "",
+                trigger=trigger if detailed else None,
+                emotions=sorted(set(rng.choice(EMOTIONS, size=2).tolist())) if detailed else [],
+                body_location=str(rng.choice(BODY)) if detailed else "",
+                pattern=str(rng.choice(PATTERNS)) if detailed else "",
+                is_private=rng.random() < 0.05,
+                created_by_id=client.user_id,
+                created_at=when,
+                updated_at=when,
+            )
+            if reframed:
+                drop = rng.uniform(1, 3 + 2 * progress)
+                entry.self_kindness = str(rng.choice(KINDNESS))
+                entry.common_humanity = KINDNESS[1] if rng.random() < 0.5 else ""
+                entry.intensity_after = int(np.clip(round(intensity - drop), 0, 10))
+                entry.reframed_at = when + dt.timedelta(minutes=int(rng.integers(5, 600)))
+                if entry.reframed_at > now:
+                    entry.reframed_at = now
+            entries.append(entry)
+        if rng.random() < (0.15 + (0.5 * progress if improves else 0.1)):
+            before = int(rng.integers(3, 9))
+            practice.append(
+                PracticeSession(
+                    client=client,
+                    practised_on=day,
+                    practice_type=str(rng.choice(PRACTICES)),
+                    minutes=int(rng.choice([3, 5, 5, 10, 10, 15, 20])),
+                    distress_before=before,
+                    distress_after=max(0, before - int(rng.integers(0, 4))),
+                    created_by_id=client.user_id,
+                )
+            )
+        if day.weekday() == 6 and rng.random() < 0.4:
+            journal.append(
+                JournalEntry(
+                    client=client,
+                    week_start=day - dt.timedelta(days=6),
+                    difficulty="A week with " + str(rng.choice(SITUATIONS) or "a hard day").lower(),
+                    mindfulness="It was painful and I noticed the tightness.",
+                    common_humanity="Other people feel this too.",
+                    self_kindness=str(rng.choice(KINDNESS)),
+                )
+            )
+    return entries, practice, journal
+
+
+# --- Benchmark volume ---------------------------------------------------------------------
+
+COPY_COLUMNS = (
+    "client_id",
+    "occurred_at",
+    "critic_text",
+    "intensity",
+    "situation",
+    "trigger_id",
+    "emotions",
+    "emotions_other",
+    "body_location",
+    "pattern",
+    "mindful_acknowledgement",
+    "common_humanity",
+    "self_kindness",
+    "friend_response",
+    "intensity_after",
+    "reframed_at",
+    "is_private",
+    "created_at",
+    "updated_at",
+)
+
+
+def seed_benchmark_entries(organisation, wanted: int, rng=None, client_ids=None) -> int:
+    """Top the organisation's entries up to `wanted`, spread over its clients (or `client_ids`)
+    over the last year. Returns the number written."""
+    from clinic.models import Client
+
+    if client_ids is None:
+        client_ids = list(
+            Client.objects.filter(organisation=organisation).values_list("pk", flat=True)
+        )
+    if not client_ids:
+        raise CommandError(f"{organisation} has no clients to write entries for.")
+    have = InnerCriticEntry.objects.filter(client_id__in=client_ids).count()
+    missing = wanted - have
+    if missing <= 0:
+        return 0
+    seed = rng.randrange(2**32) if rng is not None else 2026
+    return bulk_write_entries(client_ids, missing, np.random.default_rng(seed))
+
+
+def bulk_write_entries(client_ids, count: int, generator, days: int = 365) -> int:
+    triggers = list(
+        TriggerCategory.objects.filter(organisation__isnull=True).values_list("pk", flat=True)
+    )
+    now = timezone.now()
+    end = now.timestamp()
+    chunks = [min(CHUNK, count - done) for done in range(0, count, CHUNK)]
+    if connection.vendor == "postgresql":
+        # One COPY in one transaction; each chunk is sent as soon as it is generated, so the
+        # server indexes one chunk while numpy and Python format the next.
+        table = InnerCriticEntry._meta.db_table
+        sql = f"COPY {table} ({', '.join(COPY_COLUMNS)}) FROM STDIN"
+        with (
+            transaction.atomic(),
+            connection.cursor() as cursor,
+            cursor.cursor.copy(sql) as copy,
+        ):
+            for size in chunks:
+                columns = _entry_columns(client_ids, size, generator, triggers, end, days)
+                copy.write(_copy_text(columns, size, now))
+    else:
+        for size in chunks:
+            columns = _entry_columns(client_ids, size, generator, triggers, end, days)
+            _bulk_create(columns, size, now)
+    return count
+
+
+def _entry_columns(client_ids, size, generator, triggers, end, days):
+    ids = np.asarray(client_ids, dtype=np.int64)
+    client = ids[generator.integers(0, len(ids), size)]
+    # Daily rhythm: draw hours from the weights, days uniformly over the period.
+    day = generator.integers(0, days, size)
+    hour = generator.choice(24, size=size, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
+    minute = generator.integers(0, 60, size)
+    seconds = end - (day * 86400 + ((23 - hour) * 3600) + minute * 60)
+    progress = 1 - day / days
+    intensity = np.clip(np.rint(generator.normal(7.5 - 3 * progress, 1.6)), 0, 10).astype(int)
+    reframed = generator.random(size) < 0.2 + 0.5 * progress
+    after = np.clip(intensity - generator.integers(1, 5, size), 0, 10)
+    return {
+        "client": client,
+        "seconds": seconds,
+        "intensity": intensity,
+        "reframed": reframed,
+        "after": after,
+        "phrase": generator.integers(0, len(CRITIC_PHRASES), size),
+        "trigger": np.asarray(triggers)[generator.integers(0, len(triggers), size)],
+        "has_trigger": generator.random(size) < 0.6,
+        "pattern": generator.integers(0, len(PATTERNS) + 1, size),
+        "private": generator.random(size) < 0.05,
+    }
+
+
+def _copy_text(columns, size, now) -> str:
+    """Rows in PostgreSQL's COPY text format (tab-separated, \\N for NULL)."""
+    utc = dt.UTC
+    stamp = now.isoformat()
+    patterns = [*PATTERNS, ""]
+    phrases = [p.replace("\\", "\\\\").replace("\t", " ") for p in CRITIC_PHRASES]
+    kindness = KINDNESS[0]
+    buffer = io.StringIO()
+    write = buffer.write
+    for i in range(size):
+        occurred = dt.datetime.fromtimestamp(float(columns["seconds"][i]), utc).isoformat()
+        reframed = bool(columns["reframed"][i])
+        write(
+            f"{columns['client'][i]}\t{occurred}\t{phrases[columns['phrase'][i]]}\t"
+            f"{columns['intensity'][i]}\t\t"
+            f"{columns['trigger'][i] if columns['has_trigger'][i] else chr(92) + 'N'}\t[]\t\t\t"
+            f"{patterns[columns['pattern'][i]]}\t\t\t{kindness if reframed else ''}\t\t"
+            f"{columns['after'][i] if reframed else chr(92) + 'N'}\t"
+            f"{occurred if reframed else chr(92) + 'N'}\t"
+            f"{'t' if columns['private'][i] else 'f'}\t{stamp}\t{stamp}\n"
+        )
+    return buffer.getvalue()
+
+
+def _bulk_create(columns, size, now) -> None:
+    patterns = [*PATTERNS, ""]
+    rows = []
+    for i in range(size):
+        occurred = dt.datetime.fromtimestamp(float(columns["seconds"][i]), dt.UTC)
+        reframed = bool(columns["reframed"][i])
+        rows.append(
+            InnerCriticEntry(
+                client_id=int(columns["client"][i]),
+                occurred_at=occurred,
+                critic_text=CRITIC_PHRASES[columns["phrase"][i]],
+                intensity=int(columns["intensity"][i]),
+                trigger_id=int(columns["trigger"][i]) if columns["has_trigger"][i] else None,
+                pattern=patterns[columns["pattern"][i]],
+                self_kindness=KINDNESS[0] if reframed else "",
+                intensity_after=int(columns["after"][i]) if reframed else None,
+                reframed_at=occurred if reframed else None,
+                is_private=bool(columns["private"][i]),
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    with transaction.atomic():
+        InnerCriticEntry.objects.bulk_create(rows, batch_size=BATCH)

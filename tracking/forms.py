@@ -1,0 +1,208 @@
+"""Validate and normalise tracking input; messages name the field and the problem."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+
+from tracking.models import (
+    TEXT_LIMIT,
+    Emotion,
+    InnerCriticEntry,
+    JournalEntry,
+    PracticeSession,
+    TriggerCategory,
+)
+
+FUTURE_SLACK = dt.timedelta(days=1)
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _scale(label: str, *, required: bool = True) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label,
+        required=required,
+        min_value=0,
+        max_value=10,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": 10}),
+        error_messages={
+            "min_value": f"{label} must be between 0 and 10.",
+            "max_value": f"{label} must be between 0 and 10.",
+            "invalid": f"{label} must be a whole number from 0 to 10.",
+            "required": f"{label} is required (0 to 10).",
+        },
+    )
+
+
+def _text(label: str, *, required: bool = False, rows: int = 2) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        error_messages={
+            "required": f"{label} is required.",
+            "max_length": f"{label} is too long: at most {TEXT_LIMIT:,} characters "
+            "(it has %(show_value)d).",
+        },
+    )
+
+
+class EntryForm(forms.ModelForm):
+    """Quick capture (the first three fields) plus optional detail."""
+
+    critic_text = _text("What the critic said", required=True, rows=3)
+    intensity = _scale("Intensity")
+    occurred_at = forms.DateTimeField(
+        label="When",
+        widget=DateTimeLocalInput(),
+        error_messages={"invalid": "When must be a date and time, e.g. 2026-03-14 09:30."},
+    )
+    situation = _text("Situation")
+    emotions = forms.MultipleChoiceField(
+        label="Emotions",
+        required=False,
+        choices=Emotion.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = InnerCriticEntry
+        fields = [
+            "critic_text",
+            "intensity",
+            "occurred_at",
+            "situation",
+            "trigger",
+            "emotions",
+            "emotions_other",
+            "body_location",
+            "pattern",
+            "is_private",
+        ]
+
+    def __init__(self, *args, organisation_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["trigger"].queryset = TriggerCategory.objects.available_to(organisation_id)
+        self.fields["trigger"].label = "Trigger"
+        self.fields["pattern"].label = "Pattern"
+        if not self.is_bound and not self.instance.pk:
+            self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0))
+
+    def clean_critic_text(self) -> str:
+        text = self.cleaned_data["critic_text"].strip()
+        if not text:
+            raise forms.ValidationError("What the critic said is required.")
+        return text
+
+    def clean_occurred_at(self) -> dt.datetime:
+        when = self.cleaned_data["occurred_at"]
+        if when > timezone.now() + FUTURE_SLACK:
+            raise forms.ValidationError("When cannot be more than a day in the future.")
+        return when
+
+
+class ReframeForm(forms.ModelForm):
+    mindful_acknowledgement = _text("Mindful acknowledgement")
+    common_humanity = _text("Common humanity")
+    self_kindness = _text("Self-kindness")
+    friend_response = _text("What I would say to a friend")
+    intensity_after = _scale("Intensity after reframing")
+
+    class Meta:
+        model = InnerCriticEntry
+        fields = [
+            "mindful_acknowledgement",
+            "common_humanity",
+            "self_kindness",
+            "friend_response",
+            "intensity_after",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        answers = [(cleaned.get(name) or "").strip() for name in InnerCriticEntry.REFRAME_FIELDS]
+        if not any(answers) and not self.errors:
+            raise forms.ValidationError(
+                "Write at least one response (mindful acknowledgement, common humanity, "
+                "self-kindness or what you would say to a friend)."
+            )
+        return cleaned
+
+
+class PracticeForm(forms.ModelForm):
+    minutes = forms.IntegerField(
+        label="Minutes",
+        min_value=1,
+        max_value=600,
+        error_messages={
+            "min_value": "Minutes must be between 1 and 600.",
+            "max_value": "Minutes must be between 1 and 600.",
+            "required": "Minutes is required.",
+        },
+    )
+    distress_before = _scale("Distress before", required=False)
+    distress_after = _scale("Distress after", required=False)
+    note = _text("Note")
+
+    class Meta:
+        model = PracticeSession
+        fields = [
+            "practised_on",
+            "practice_type",
+            "minutes",
+            "distress_before",
+            "distress_after",
+            "note",
+        ]
+        widgets = {"practised_on": DateInput()}
+        labels = {"practised_on": "Date", "practice_type": "Practice"}
+
+    def clean_practised_on(self) -> dt.date:
+        day = self.cleaned_data["practised_on"]
+        if day > timezone.localdate() + FUTURE_SLACK:
+            raise forms.ValidationError("Date cannot be in the future.")
+        return day
+
+
+class JournalForm(forms.ModelForm):
+    difficulty = _text("Something difficult this week", required=True, rows=3)
+    mindfulness = _text("Mindfulness: what was it like, without judging it?", rows=3)
+    common_humanity = _text("Common humanity: who else might feel this way?", rows=3)
+    self_kindness = _text("Self-kindness: what do you need to hear?", rows=3)
+
+    class Meta:
+        model = JournalEntry
+        fields = ["difficulty", "mindfulness", "common_humanity", "self_kindness"]
+
+    def clean_difficulty(self) -> str:
+        text = self.cleaned_data["difficulty"].strip()
+        if not text:
+            raise forms.ValidationError("Something difficult this week is required.")
+        return text
+
+
+class RangeForm(forms.Form):
+    start = forms.DateField(label="From", required=False, widget=DateInput())
+    end = forms.DateField(label="To", required=False, widget=DateInput())
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("start") and cleaned.get("end") and cleaned["start"] > cleaned["end"]:
+            self.add_error("end", "To must not be before From.")
+        return cleaned

@@ -1,0 +1,241 @@
+"""Between-session logs: inner-critic moments with reframes, practice sessions, weekly journal.
+
+Every row belongs to one client. Reach them only through tracking.access, which joins through
+clinic.access; clinician-facing reads go through tracking.selectors, which never load the text
+of a private entry.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
+from django.utils import timezone
+
+from clinic.models import Client, Organisation
+
+TEXT_LIMIT = 2000
+
+
+class TriggerCategoryQuerySet(models.QuerySet):
+    def available_to(self, organisation_id: int) -> TriggerCategoryQuerySet:
+        """The built-in categories plus the clinic's own."""
+        return self.filter(Q(organisation__isnull=True) | Q(organisation_id=organisation_id))
+
+
+class TriggerCategory(models.Model):
+    """What set the critic off. Built-ins have no organisation; a clinic may add its own."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="trigger_categories",
+    )
+    name = models.CharField(max_length=60)
+    position = models.PositiveSmallIntegerField(default=100)
+
+    objects = TriggerCategoryQuerySet.as_manager()
+
+    BUILT_IN = [
+        "Work",
+        "Relationships",
+        "Body and appearance",
+        "Performance",
+        "Parenting",
+        "Health",
+        "Money",
+        "Other",
+    ]
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "trigger categories"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "name"], name="trigger_name_unique_in_organisation"
+            ),
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=Q(organisation__isnull=True),
+                name="builtin_trigger_name_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Pattern(models.TextChoices):
+    """The uncompassionate side of the three SCS components."""
+
+    SELF_JUDGMENT = "self_judgment", "Self-judgment"
+    ISOLATION = "isolation", "Isolation"
+    OVER_IDENTIFICATION = "over_identification", "Over-identification"
+
+
+class Emotion(models.TextChoices):
+    SHAME = "shame", "Shame"
+    ANXIETY = "anxiety", "Anxiety"
+    SADNESS = "sadness", "Sadness"
+    ANGER = "anger", "Anger"
+    GUILT = "guilt", "Guilt"
+    LONELINESS = "loneliness", "Loneliness"
+    FRUSTRATION = "frustration", "Frustration"
+
+
+def _range(field: str, name: str, *, low: int = 0, high: int = 10, nullable: bool = False):
+    condition = Q(**{f"{field}__gte": low, f"{field}__lte": high})
+    if nullable:
+        condition |= Q(**{f"{field}__isnull": True})
+    return models.CheckConstraint(condition=condition, name=name)
+
+
+def _text_within_limit(field: str, name: str):
+    return models.CheckConstraint(condition=LessThanOrEqual(Length(field), TEXT_LIMIT), name=name)
+
+
+class InnerCriticEntry(models.Model):
+    """One moment the inner critic spoke, and (then or later) a self-compassionate reply."""
+
+    # Fields a clinician never sees when the client has kept the entry private.
+    TEXT_FIELDS = (
+        "critic_text",
+        "situation",
+        "emotions_other",
+        "body_location",
+        "mindful_acknowledgement",
+        "common_humanity",
+        "self_kindness",
+        "friend_response",
+    )
+    REFRAME_FIELDS = (
+        "mindful_acknowledgement",
+        "common_humanity",
+        "self_kindness",
+        "friend_response",
+    )
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="critic_entries")
+    occurred_at = models.DateTimeField(default=timezone.now)
+    critic_text = models.TextField("what the critic said", max_length=TEXT_LIMIT)
+    intensity = models.PositiveSmallIntegerField(help_text="0 (barely) to 10 (overwhelming).")
+    situation = models.TextField(blank=True, max_length=TEXT_LIMIT)
+    trigger = models.ForeignKey(
+        TriggerCategory, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    emotions = models.JSONField(default=list, blank=True)
+    emotions_other = models.CharField("other emotions", max_length=200, blank=True)
+    body_location = models.CharField("where it is felt in the body", max_length=200, blank=True)
+    pattern = models.CharField(max_length=30, choices=Pattern.choices, blank=True)
+    mindful_acknowledgement = models.TextField(blank=True, max_length=TEXT_LIMIT)
+    common_humanity = models.TextField(blank=True, max_length=TEXT_LIMIT)
+    self_kindness = models.TextField(blank=True, max_length=TEXT_LIMIT)
+    friend_response = models.TextField(
+        "what I would say to a friend", blank=True, max_length=TEXT_LIMIT
+    )
+    intensity_after = models.PositiveSmallIntegerField(null=True, blank=True)
+    reframed_at = models.DateTimeField(null=True, blank=True)
+    is_private = models.BooleanField(
+        "keep the words private",
+        default=False,
+        help_text="Your care team sees that this entry exists and its intensity, not its words.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name_plural = "inner-critic entries"
+        constraints = [
+            _range("intensity", "critic_intensity_0_10"),
+            _range("intensity_after", "critic_intensity_after_0_10", nullable=True),
+            models.CheckConstraint(condition=~Q(critic_text=""), name="critic_text_not_empty"),
+            _text_within_limit("critic_text", "critic_text_within_limit"),
+            models.CheckConstraint(
+                condition=Q(intensity_after__isnull=True) | Q(reframed_at__isnull=False),
+                name="critic_intensity_after_needs_reframe",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["client", "occurred_at"], name="critic_client_time"),
+            # The newest change per client versions the cached charts (selectors.chart_version).
+            models.Index(fields=["client", "updated_at"], name="critic_client_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Entry {self.pk} of client {self.client_id}"
+
+    @property
+    def is_reframed(self) -> bool:
+        return self.reframed_at is not None
+
+
+class PracticeType(models.TextChoices):
+    SELF_COMPASSION_BREAK = "self_compassion_break", "Self-compassion break"
+    HAND_ON_HEART = "hand_on_heart", "Hand on heart"
+    LOVING_KINDNESS = "loving_kindness", "Loving-kindness phrases"
+    COMPASSIONATE_FRIEND = "compassionate_friend", "Compassionate friend"
+    JOURNALING = "journaling", "Journaling"
+    OTHER = "other", "Other"
+
+
+class PracticeSession(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="practice_sessions")
+    practised_on = models.DateField(default=timezone.localdate)
+    practice_type = models.CharField(max_length=30, choices=PracticeType.choices)
+    minutes = models.PositiveSmallIntegerField()
+    distress_before = models.PositiveSmallIntegerField(null=True, blank=True)
+    distress_after = models.PositiveSmallIntegerField(null=True, blank=True)
+    note = models.TextField(blank=True, max_length=TEXT_LIMIT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-practised_on", "-id"]
+        constraints = [
+            _range("minutes", "practice_minutes_1_600", low=1, high=600),
+            _range("distress_before", "practice_distress_before_0_10", nullable=True),
+            _range("distress_after", "practice_distress_after_0_10", nullable=True),
+        ]
+        indexes = [
+            models.Index(fields=["client", "practised_on"], name="practice_client_day"),
+            models.Index(fields=["client", "created_at"], name="practice_client_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Practice {self.pk} of client {self.client_id}"
+
+
+class JournalEntry(models.Model):
+    """One weekly reflection per client, for the week starting on a Monday (clinic time)."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="journal_entries")
+    week_start = models.DateField(help_text="The Monday of the week, in the clinic's time zone.")
+    difficulty = models.TextField("something difficult this week", max_length=TEXT_LIMIT)
+    mindfulness = models.TextField(blank=True, max_length=TEXT_LIMIT)
+    common_humanity = models.TextField(blank=True, max_length=TEXT_LIMIT)
+    self_kindness = models.TextField(blank=True, max_length=TEXT_LIMIT)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-week_start"]
+        verbose_name_plural = "journal entries"
+        constraints = [
+            models.UniqueConstraint(fields=["client", "week_start"], name="journal_once_a_week"),
+            models.CheckConstraint(
+                condition=~Q(difficulty=""), name="journal_difficulty_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Journal of client {self.client_id} for {self.week_start}"

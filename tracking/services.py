@@ -1,0 +1,102 @@
+"""Writes to tracking data. Views call these; each write is one transaction.
+
+Staff writes (an entry on a client's behalf) leave an audit event naming fields, never values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.audit import audit_record
+from clinic.models import AuditAction, Client, User
+from tracking.models import InnerCriticEntry, JournalEntry, PracticeSession
+from tracking.selectors import local_week_start
+
+AUDIT_SUBJECT = "inner_critic_log"
+
+
+class ServiceError(Exception):
+    """A write the rules do not allow; the message is shown to the user."""
+
+
+@transaction.atomic
+def entry_create(*, actor: User, client: Client, data: dict[str, Any]) -> InnerCriticEntry:
+    now = timezone.now()
+    entry = InnerCriticEntry(client=client, created_by=actor, created_at=now, updated_at=now)
+    for name, value in data.items():
+        setattr(entry, name, value)
+    entry.full_clean()
+    entry.save()
+    if actor.is_clinic_staff:
+        audit_record(actor, client, AuditAction.CREATE, subject=AUDIT_SUBJECT, fields=data)
+    return entry
+
+
+@transaction.atomic
+def entry_update(*, actor: User, entry: InnerCriticEntry, data: dict[str, Any]) -> None:
+    for name, value in data.items():
+        setattr(entry, name, value)
+    entry.updated_at = timezone.now()
+    entry.full_clean()
+    entry.save(update_fields=[*data, "updated_at"])
+
+
+@transaction.atomic
+def entry_reframe(*, actor: User, entry: InnerCriticEntry, data: dict[str, Any]) -> None:
+    """Add or change the self-compassionate reply; the original words stay as they were."""
+    for name in (*InnerCriticEntry.REFRAME_FIELDS, "intensity_after"):
+        if name in data:
+            setattr(entry, name, data[name])
+    now = timezone.now()
+    entry.reframed_at = entry.reframed_at or now
+    entry.updated_at = now
+    entry.full_clean()
+    entry.save(
+        update_fields=[
+            *InnerCriticEntry.REFRAME_FIELDS,
+            "intensity_after",
+            "reframed_at",
+            "updated_at",
+        ]
+    )
+
+
+@transaction.atomic
+def practice_create(*, actor: User, client: Client, data: dict[str, Any]) -> PracticeSession:
+    session = PracticeSession(client=client, created_by=actor, **data)
+    session.full_clean()
+    session.save()
+    if actor.is_clinic_staff:
+        audit_record(actor, client, AuditAction.CREATE, subject="practice_log", fields=data)
+    return session
+
+
+def current_week(client: Client, now: dt.datetime | None = None) -> dt.date:
+    return local_week_start(client.organisation.tz, now)
+
+
+@transaction.atomic
+def journal_save(
+    *, actor: User, client: Client, week_start: dt.date, data: dict[str, Any]
+) -> JournalEntry:
+    """Create or update the journal of `week_start`; only the current week can be written."""
+    if week_start != current_week(client):
+        raise ServiceError("A week's journal can only be written during that week.")
+    entry = (
+        JournalEntry.objects.select_for_update()
+        .filter(client=client, week_start=week_start)
+        .first()
+    )
+    now = timezone.now()
+    if entry is None:
+        entry = JournalEntry(client=client, week_start=week_start, created_at=now)
+    for name, value in data.items():
+        setattr(entry, name, value)
+    entry.updated_at = now
+    entry.full_clean()
+    entry.save()
+    return entry

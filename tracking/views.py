@@ -1,0 +1,406 @@
+"""Tracking pages. Thin: access -> form -> service/selector -> render or redirect.
+
+Client pages (/tracking/me/...) show the client's own rows with their words. Staff pages
+(/tracking/clients/<id>/...) read entries only through selectors.redacted_entries.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import F
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from clinic.access import client_user_required, portal_client_for, staff_required
+from clinic.audit import audit_record
+from clinic.models import AuditAction
+from tracking import access, selectors, services
+from tracking.forms import EntryForm, JournalForm, PracticeForm, RangeForm, ReframeForm
+
+AUDIT_SUBJECT = services.AUDIT_SUBJECT
+LIST_LIMIT = 50
+DEFAULT_RANGE_WEEKS = 4
+DEFAULT_CHART_WEEKS = 26
+
+
+def _parse_week(value: str | None, fallback: dt.date) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(value) if value else fallback
+    except ValueError:
+        day = fallback
+    return selectors.week_start(day)
+
+
+def _apply_form_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+# --- Client portal -------------------------------------------------------------------------
+
+
+@client_user_required
+def my_log(request):
+    client = portal_client_for(request.user)
+    tz = client.organisation.tz
+    form = EntryForm(request.POST or None, organisation_id=client.organisation_id)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = services.entry_create(actor=request.user, client=client, data=form.cleaned_data)
+        except ValidationError as error:
+            _apply_form_errors(form, error)
+        else:
+            messages.success(request, "Saved. You can reframe it now, or come back later.")
+            return redirect("tracking:my_entry", entry_id=entry.pk)
+    this_week = selectors.local_week_start(tz)
+    monday = _parse_week(request.GET.get("week"), this_week)
+    days, more = selectors.week_feed(
+        selectors.own_entry_rows(access.own_entries(request.user)), tz, monday
+    )
+    return render(
+        request,
+        "tracking/my_log.html",
+        {
+            "form": form,
+            "client": client,
+            "days": days,
+            "more": more,
+            "monday": monday,
+            "sunday": monday + dt.timedelta(days=6),
+            "previous_week": monday - dt.timedelta(weeks=1),
+            "next_week": monday + dt.timedelta(weeks=1) if monday < this_week else None,
+            "limit": selectors.FEED_LIMIT,
+        },
+    )
+
+
+@client_user_required
+def my_entry(request, entry_id: int):
+    entry = access.own_entry(request.user, entry_id)
+    client = portal_client_for(request.user)
+    form = EntryForm(request.POST or None, instance=entry, organisation_id=client.organisation_id)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.entry_update(actor=request.user, entry=entry, data=form.cleaned_data)
+        except ValidationError as error:
+            _apply_form_errors(form, error)
+        else:
+            messages.success(request, "Entry saved.")
+            return redirect("tracking:my_entry", entry_id=entry.pk)
+    if request.method == "POST":
+        entry.refresh_from_db()  # show the stored words beside the form, not the rejected ones
+    return render(
+        request,
+        "tracking/my_entry.html",
+        {"entry": entry, "form": form, "reframe_form": ReframeForm(instance=entry)},
+    )
+
+
+@client_user_required
+@require_POST
+def my_reframe(request, entry_id: int):
+    entry = access.own_entry(request.user, entry_id)
+    form = ReframeForm(request.POST, instance=entry)
+    if form.is_valid():
+        try:
+            services.entry_reframe(actor=request.user, entry=entry, data=form.cleaned_data)
+        except ValidationError as error:
+            _apply_form_errors(form, error)
+        else:
+            messages.success(request, "Reframe saved. That took kindness.")
+            return redirect("tracking:my_entry", entry_id=entry.pk)
+    entry.refresh_from_db()
+    client = portal_client_for(request.user)
+    return render(
+        request,
+        "tracking/my_entry.html",
+        {
+            "entry": entry,
+            "form": EntryForm(instance=entry, organisation_id=client.organisation_id),
+            "reframe_form": form,
+            "reframe_open": True,
+        },
+    )
+
+
+@client_user_required
+def my_practice(request):
+    client = portal_client_for(request.user)
+    form = PracticeForm(request.POST or None, initial={"practised_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.practice_create(actor=request.user, client=client, data=form.cleaned_data)
+        except ValidationError as error:
+            _apply_form_errors(form, error)
+        else:
+            messages.success(request, "Practice logged.")
+            return redirect("tracking:my_practice")
+    sessions = list(access.own_practice(request.user)[:LIST_LIMIT])
+    return render(
+        request,
+        "tracking/my_practice.html",
+        {"form": form, "sessions": sessions, "limit": LIST_LIMIT},
+    )
+
+
+@client_user_required
+def my_journal(request):
+    client = portal_client_for(request.user)
+    week = services.current_week(client)
+    journal = access.own_journal(request.user)
+    current = journal.filter(week_start=week).first()
+    form = JournalForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.journal_save(
+                actor=request.user, client=client, week_start=week, data=form.cleaned_data
+            )
+        except (ValidationError, services.ServiceError) as error:
+            if isinstance(error, ValidationError):
+                _apply_form_errors(form, error)
+            else:
+                form.add_error(None, str(error))
+        else:
+            messages.success(request, "This week's journal is saved. You can edit it until Sunday.")
+            return redirect("tracking:my_journal")
+    past = list(journal.filter(week_start__lt=week)[:LIST_LIMIT])
+    return render(
+        request,
+        "tracking/my_journal.html",
+        {
+            "form": form,
+            "week": week,
+            "week_end": week + dt.timedelta(days=6),
+            "past": past,
+        },
+    )
+
+
+def _chart_range(request, tz, weeks: int) -> tuple[RangeForm, dt.date, dt.date]:
+    today = timezone.localtime(timezone.now(), tz).date()
+    form = RangeForm(request.GET or None)
+    cleaned = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    last = cleaned.get("end") or today
+    first = cleaned.get("start") or selectors.week_start(last) - dt.timedelta(weeks=weeks - 1)
+    return form, first, last
+
+
+def _charts_context(request, client, entries, practice) -> dict:
+    """The chart page's context. The figures are built lazily: the template caches the
+    rendered charts per client, range and data version, so an unchanged page costs one query."""
+    tz = client.organisation.tz
+    form, first, last = _chart_range(request, tz, DEFAULT_CHART_WEEKS)
+    first, last = selectors.chart_range(first, last)
+
+    def figures():
+        data = selectors.chart_data(entries, practice, tz, first, last, client=client)
+        return selectors.chart_figures(data, time_zone=client.organisation.time_zone)
+
+    return {
+        "client": client,
+        "form": form,
+        "first": first,
+        "last": last,
+        "figures": figures,
+        "version": selectors.chart_version(client),
+    }
+
+
+@client_user_required
+def my_charts(request):
+    client = portal_client_for(request.user)
+    context = _charts_context(
+        request, client, access.own_entries(request.user), access.own_practice(request.user)
+    )
+    return render(request, "tracking/charts.html", {**context, "own": True})
+
+
+EXPORT_FIELDS = (
+    "id",
+    "occurred_at",
+    "critic_text",
+    "intensity",
+    "situation",
+    "trigger",
+    "emotions",
+    "emotions_other",
+    "body_location",
+    "pattern",
+    "mindful_acknowledgement",
+    "common_humanity",
+    "self_kindness",
+    "friend_response",
+    "intensity_after",
+    "reframed_at",
+    "is_private",
+    "created_at",
+)
+
+
+def _export_rows(user):
+    rows = (
+        access.own_entries(user)
+        .order_by("occurred_at", "id")
+        .values(
+            *(name for name in EXPORT_FIELDS if name != "trigger"), trigger_name=F("trigger__name")
+        )
+    )
+    for row in rows.iterator(chunk_size=2000):
+        row["trigger"] = row.pop("trigger_name") or ""
+        yield row
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_safe(value) -> str:
+    """Neutralise spreadsheet formulas in free text (CSV injection)."""
+    if isinstance(value, list):
+        value = "; ".join(value)
+    if value is None:
+        return ""
+    text = value.isoformat() if isinstance(value, dt.datetime) else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@client_user_required
+def my_export_csv(request):
+    client = portal_client_for(request.user)
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow(EXPORT_FIELDS)
+        for row in _export_rows(request.user):
+            yield writer.writerow([_csv_safe(row[name]) for name in EXPORT_FIELDS])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="selfkind-inner-critic-{client.code}.csv"'
+    )
+    return response
+
+
+@client_user_required
+def my_export_json(request):
+    client = portal_client_for(request.user)
+    payload = {
+        "client": client.code,
+        "time_zone": client.organisation.time_zone,
+        "exported_at": timezone.now(),
+        "entries": [
+            {name: row[name] for name in EXPORT_FIELDS} for row in _export_rows(request.user)
+        ],
+        "practice": list(
+            access.own_practice(request.user)
+            .order_by("practised_on", "id")
+            .values(
+                "id",
+                "practised_on",
+                "practice_type",
+                "minutes",
+                "distress_before",
+                "distress_after",
+                "note",
+            )
+        ),
+        "journal": list(
+            access.own_journal(request.user)
+            .order_by("week_start")
+            .values("week_start", "difficulty", "mindfulness", "common_humanity", "self_kindness")
+        ),
+    }
+    response = HttpResponse(
+        json.dumps(payload, cls=DjangoJSONEncoder, indent=1),
+        content_type="application/json",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="selfkind-inner-critic-{client.code}.json"'
+    )
+    return response
+
+
+# --- Staff: one client on the caseload -----------------------------------------------------
+
+
+@staff_required
+def client_log(request, client_id: int):
+    client = access.staff_client(request.user, client_id)
+    tz = client.organisation.tz
+    form, first, last = _chart_range(request, tz, DEFAULT_RANGE_WEEKS)
+    days, more = selectors.range_feed(
+        selectors.redacted_entries(access.staff_entries(request.user, client)), tz, first, last
+    )
+    practice = list(
+        access.staff_practice(request.user, client).filter(
+            practised_on__gte=first, practised_on__lte=last
+        )[:LIST_LIMIT]
+    )
+    journal = list(
+        access.staff_journal(request.user, client).filter(
+            week_start__gte=selectors.week_start(first), week_start__lte=last
+        )[:LIST_LIMIT]
+    )
+    audit_record(
+        request.user,
+        client,
+        AuditAction.VIEW,
+        subject=AUDIT_SUBJECT,
+        fields=["entries", "practice", "journal"],
+    )
+    return render(
+        request,
+        "tracking/client_log.html",
+        {
+            "client": client,
+            "form": form,
+            "first": first,
+            "last": last,
+            "days": days,
+            "more": more,
+            "limit": selectors.FEED_LIMIT,
+            "practice": practice,
+            "journal": journal,
+            "list_limit": LIST_LIMIT,
+        },
+    )
+
+
+@staff_required
+def client_charts(request, client_id: int):
+    client = access.staff_client(request.user, client_id)
+    context = _charts_context(
+        request,
+        client,
+        access.staff_entries(request.user, client),
+        access.staff_practice(request.user, client),
+    )
+    audit_record(request.user, client, AuditAction.VIEW, subject=AUDIT_SUBJECT, fields=["charts"])
+    return render(request, "tracking/charts.html", {**context, "own": False})
+
+
+@staff_required
+def client_entry_create(request, client_id: int):
+    client = access.staff_client(request.user, client_id)
+    form = EntryForm(request.POST or None, organisation_id=client.organisation_id)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.entry_create(actor=request.user, client=client, data=form.cleaned_data)
+        except ValidationError as error:
+            _apply_form_errors(form, error)
+        else:
+            messages.success(request, f"Entry saved for {client.code}.")
+            return redirect("tracking:client_log", client_id=client.pk)
+    return render(request, "tracking/client_entry_form.html", {"client": client, "form": form})
