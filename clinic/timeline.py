@@ -54,6 +54,7 @@ class NavLink:
 
 _client_links: list[NavLink] = []
 _portal_links: list[NavLink] = []
+_settings_links: list[NavLink] = []
 
 
 def register_client_link(label: str, url_name: str) -> None:
@@ -68,6 +69,17 @@ def register_portal_link(label: str, url_name: str) -> None:
     link = NavLink(label, url_name)
     if link not in _portal_links:
         _portal_links.append(link)
+
+
+def register_settings_link(label: str, url_name: str) -> None:
+    """A link on the clinic settings page (clinic admins), reversed without arguments."""
+    link = NavLink(label, url_name)
+    if link not in _settings_links:
+        _settings_links.append(link)
+
+
+def settings_links() -> list[NavLink]:
+    return list(_settings_links)
 
 
 def client_links() -> list[NavLink]:

@@ -33,7 +33,7 @@ from clinic.forms import (
 )
 from clinic.models import AuditAction, Client, ClientStatus, Programme, Tag
 from clinic.selectors import CaseloadFilters
-from clinic.timeline import client_links, portal_links, timeline_for
+from clinic.timeline import client_links, portal_links, settings_links, timeline_for
 
 PAGE_SIZE = 25
 
@@ -387,6 +387,7 @@ def clinic_settings(request):
             "programmes": Programme.objects.filter(organisation_id=org_id),
             "tag_form": tag_form,
             "programme_form": programme_form,
+            "links": [(link.label, reverse(link.url_name)) for link in settings_links()],
         },
     )
 

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from assessments import views as assessment_views
 from clinic import views as clinic_views
 
 urlpatterns = [
@@ -25,6 +26,7 @@ urlpatterns = [
         clinic_views.InviteAcceptView.as_view(),
         name="invite_accept",
     ),
+    path("t/a/<str:token>/", assessment_views.link_complete, name="assessment_link"),
     path("", include("clinic.urls")),
     path("assessments/", include("assessments.urls")),
     path("tracking/", include("tracking.urls")),

@@ -1,0 +1,171 @@
+"""Demo administrations for `manage.py seed_demo`.
+
+Each hand-made demo client gets 1 to 6 SCS administrations over several months with a plausible
+trajectory (most improve, some stay flat, a few deteriorate); every fourth client also has FSCRS
+forms. `--administrations N` sets how many SCS administrations the Benchmark Clinic gets
+(default: 3 per benchmark client). Idempotent: clients that already have administrations are
+skipped. Rows are bulk-inserted; scores come from the same pure scorer as everything else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from django.db import transaction
+from django.utils import timezone
+
+from assessments.instruments import get_instrument
+from assessments.models import Administration, Mode, Score, Status
+from assessments.scoring import score_response
+from assessments.services import forget_baselines, score_fields
+from clinic.models import Client
+
+BATCH = 2000
+TRAJECTORIES = (("improve", 0.65), ("flat", 0.25), ("deteriorate", 0.10))
+
+
+def _trajectory(rng) -> str:
+    roll = rng.random()
+    for name, share in TRAJECTORIES:
+        if roll < share:
+            return name
+        roll -= share
+    return "flat"
+
+
+def _clamp(value: float, low: int, high: int) -> int:
+    return max(low, min(high, round(value)))
+
+
+def _scs_answers(instrument, rng, level: float) -> dict[int, int]:
+    """Answers whose self-compassion sits near `level` (1..5); negative items mirror it."""
+    answers = {}
+    for item in instrument.items:
+        centre = 6 - level if item.reverse else level
+        answers[item.number] = _clamp(rng.gauss(centre, 0.75), 1, 5)
+    return answers
+
+
+def _fscrs_answers(instrument, rng, level: float) -> dict[int, int]:
+    """`level` 1..5 of self-compassion: higher means more reassurance, less self-attack."""
+    reassured = set(instrument.subscale("reassured_self").items)
+    answers = {}
+    for item in instrument.items:
+        centre = (level - 1) if item.number in reassured else (5 - level)
+        answers[item.number] = _clamp(rng.gauss(centre, 0.8), 0, 4)
+    return answers
+
+
+def _plan(
+    client: Client, rng, count: int, today: dt.date, kind: str | None = None
+) -> list[tuple[dt.date, float]]:
+    """Dates and self-compassion levels for `count` administrations of one client."""
+    kind = kind or _trajectory(rng)
+    start_level = rng.uniform(1.8, 3.2)
+    step = {
+        "improve": rng.uniform(0.2, 0.4),
+        "flat": 0.0,
+        "deteriorate": -rng.uniform(0.1, 0.25),
+    }[kind]
+    # Start at intake, or earlier when months since intake are too few for `count` forms.
+    day = min(client.intake_date, today - dt.timedelta(days=45 * (count - 1)))
+    plan = []
+    for n in range(count):
+        if day > today:
+            break
+        plan.append((day, min(4.8, max(1.2, start_level + step * n + rng.gauss(0, 0.1)))))
+        day += dt.timedelta(days=rng.randint(21, 45))
+    return plan or [(min(client.intake_date, today), start_level)]
+
+
+class AssessmentSeeder:
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--administrations",
+            type=int,
+            default=None,
+            help="SCS administrations for the Benchmark Clinic (default: 3 per benchmark client).",
+        )
+
+    def seed(self, context) -> None:
+        started = time.perf_counter()
+        scs = get_instrument("scs")
+        fscrs = get_instrument("fscrs")
+        rng = context.rng
+        today = timezone.localdate()
+        done = set(
+            Administration.objects.filter(client__in=[c.pk for c in context.clients])
+            .values_list("client_id", flat=True)
+            .distinct()
+        )
+        planned: list[tuple[Administration, dict]] = []
+        for index, client in enumerate(context.clients):
+            if client.pk in done:
+                continue
+            count = 4 if index == 0 else rng.randint(1, 6)
+            kind = "improve" if index == 0 else None  # sam's record shows a clear trajectory
+            for on, level in _plan(client, rng, count, today, kind):
+                planned.append(self._row(client, scs, _scs_answers(scs, rng, level), on))
+                if index % 4 == 0:
+                    planned.append(self._row(client, fscrs, _fscrs_answers(fscrs, rng, level), on))
+        created = self._insert(planned)
+
+        bench = context.bench_organisation
+        bench_created = 0
+        if bench is not None and not Administration.objects.filter(organisation=bench).exists():
+            clients = list(Client.objects.filter(organisation=bench).order_by("pk"))
+            wanted = context.options.get("administrations")
+            wanted = 3 * len(clients) if wanted is None else wanted
+            per_client = max(1, -(-wanted // max(1, len(clients))))
+            rows: list[tuple[Administration, dict]] = []
+            for client in clients:
+                for on, level in _plan(client, rng, per_client, today):
+                    if len(rows) + bench_created >= wanted:
+                        break
+                    rows.append(self._row(client, scs, _scs_answers(scs, rng, level), on))
+                if len(rows) >= BATCH:
+                    bench_created += self._insert(rows)
+                    rows = []
+                if bench_created >= wanted:
+                    break
+            bench_created += self._insert(rows)
+        context.created["administrations"] = created + bench_created
+        context.write(
+            f"assessments: {created} demo administrations"
+            + (f", {bench_created} in {bench}" if bench is not None else "")
+            + f" ({time.perf_counter() - started:.1f}s)"
+        )
+
+    @staticmethod
+    def _row(client, instrument, answers, on) -> tuple[Administration, dict]:
+        administration = Administration(
+            organisation_id=client.organisation_id,
+            client=client,
+            instrument_code=instrument.code,
+            instrument_version=instrument.version,
+            administered_on=on,
+            mode=Mode.PAPER if on.toordinal() % 3 else Mode.CLIENT_PORTAL,
+            status=Status.FINAL,
+            answers={str(n): v for n, v in answers.items()},
+            wording_used="demo data",
+            finalised_at=timezone.now(),
+        )
+        return administration, score_fields(score_response(instrument, answers))
+
+    @staticmethod
+    @transaction.atomic
+    def _insert(rows: list[tuple[Administration, dict]]) -> int:
+        if not rows:
+            return 0
+        administrations = Administration.objects.bulk_create([a for a, _ in rows], batch_size=BATCH)
+        Score.objects.bulk_create(
+            [
+                Score(administration=a, **fields)
+                for a, (_, fields) in zip(administrations, rows, strict=True)
+            ],
+            batch_size=BATCH,
+        )
+        for organisation_id, code in {(a.organisation_id, a.instrument_code) for a, _ in rows}:
+            forget_baselines(organisation_id, code)
+        return len(administrations)

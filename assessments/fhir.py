@@ -1,0 +1,130 @@
+"""FHIR R4 JSON for one administration: a collection Bundle holding a QuestionnaireResponse and
+one Observation per subscale score and total (plus composites), coded in a local code system.
+
+Validated in tests with fhir.resources.R4B (the installed fhir.resources 8 defaults to R5;
+R4B's QuestionnaireResponse and Observation match R4 for every element used here).
+"""
+
+from __future__ import annotations
+
+from assessments.instruments import get_instrument
+from assessments.models import Administration
+
+CODE_SYSTEM = "https://selfkind.example/fhir/CodeSystem/assessment-scales"
+QUESTIONNAIRE = "https://selfkind.example/fhir/Questionnaire/{code}|{version}"
+CLIENT_IDENTIFIER_SYSTEM = "https://selfkind.example/fhir/client-code"
+
+
+def _subject(administration: Administration) -> dict:
+    return {
+        "identifier": {"system": CLIENT_IDENTIFIER_SYSTEM, "value": administration.client.code},
+        "display": administration.client.code,
+    }
+
+
+def questionnaire_response(
+    administration: Administration, answers: dict[int, int | None], *, amended: bool = False
+):
+    instrument = get_instrument(administration.instrument_code)
+    items = []
+    for item in instrument.items:
+        entry = {"linkId": str(item.number), "text": item.display_label}
+        value = answers.get(item.number)
+        if value is not None:
+            entry["answer"] = [{"valueInteger": value}]
+        items.append(entry)
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "id": f"qr-{administration.pk}",
+        "questionnaire": QUESTIONNAIRE.format(
+            code=instrument.code, version=administration.instrument_version
+        ),
+        "status": _status(administration, amended, "completed", "in-progress"),
+        "subject": _subject(administration),
+        "authored": (administration.finalised_at or administration.created_at).isoformat(),
+        "item": items,
+    }
+
+
+def _status(administration: Administration, amended: bool, final: str, draft: str) -> str:
+    if not administration.is_final:
+        return draft
+    return "amended" if amended else final
+
+
+def observations(administration: Administration, *, amended: bool = False) -> list[dict]:
+    instrument = get_instrument(administration.instrument_code)
+    score = administration.score
+    scales = [(s.code, s.name, s.direction_label) for s in instrument.subscales]
+    if instrument.has_total:
+        scales.append(("total", "Total", instrument.direction_label("total")))
+    scales += [(c.code, c.name, c.direction_label) for c in instrument.composites]
+    result = []
+    for code, name, direction in scales:
+        value = score.scale_value(code)
+        note = [direction]
+        if code == "total":
+            note.append(f"total method: {score.total_method}")
+        if score.prorated:
+            note.append("prorated under the missing-item rule")
+        observation = {
+            "resourceType": "Observation",
+            "id": f"obs-{administration.pk}-{code.replace('_', '-')}",
+            "status": _status(administration, amended, "final", "preliminary"),
+            "category": [
+                {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                            "code": "survey",
+                        }
+                    ]
+                }
+            ],
+            "code": {
+                "coding": [
+                    {
+                        "system": CODE_SYSTEM,
+                        "code": f"{instrument.code}.{code}",
+                        "display": f"{instrument.short_name} {name}",
+                    }
+                ],
+                "text": f"{instrument.short_name} {name}",
+            },
+            "subject": _subject(administration),
+            "effectiveDateTime": administration.administered_on.isoformat(),
+            "derivedFrom": [{"reference": f"QuestionnaireResponse/qr-{administration.pk}"}],
+            "note": [{"text": "; ".join(note)}],
+        }
+        if value is None:
+            observation["dataAbsentReason"] = {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+                        "code": "not-performed",
+                    }
+                ],
+                "text": "not scored: too many blank items",
+            }
+        else:
+            observation["valueQuantity"] = {"value": round(value, 4), "unit": "score"}
+        result.append(observation)
+    return result
+
+
+def administration_bundle(administration: Administration) -> dict:
+    corrections = list(administration.corrections.all())
+    answers = administration.answers_with(corrections)
+    amended = bool(corrections)  # answers corrected after finalising: FHIR "amended"
+    resources = [
+        questionnaire_response(administration, answers, amended=amended),
+        *observations(administration, amended=amended),
+    ]
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"fullUrl": f"urn:selfkind:{r['resourceType']}/{r['id']}", "resource": r}
+            for r in resources
+        ],
+    }

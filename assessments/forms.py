@@ -1,0 +1,237 @@
+"""Forms of the assessments app. They validate and normalise; messages name the item and the
+problem; on error every entered value is kept (bound forms re-render the submitted data)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+
+from assessments.instruments import Instrument
+from assessments.models import STAFF_ENTRY_MODES, Mode
+from assessments.scoring import ScoringError, parse_answer
+
+
+class ItemGridMixin:
+    """Adds one small text input per item (item_1 .. item_N) to a form."""
+
+    instrument: Instrument
+
+    def add_item_fields(self, instrument: Instrument) -> None:
+        self.instrument = instrument
+        width = len(str(instrument.response_max))
+        for item in instrument.items:
+            self.fields[f"item_{item.number}"] = forms.CharField(
+                required=False,
+                max_length=width,
+                strip=True,
+                label=f"Item {item.number}",
+                widget=forms.TextInput(
+                    attrs={
+                        "maxlength": width,
+                        "inputmode": "numeric",
+                        "autocomplete": "off",
+                        "pattern": "[0-9]*",
+                        "tabindex": item.number + 10,
+                        "class": "form-control sk-item-input",
+                        "data-item": item.number,
+                        "aria-label": f"Item {item.number} ({item.label})",
+                    }
+                ),
+            )
+
+    def clean_items(self) -> dict[int, int | None]:
+        answers: dict[int, int | None] = {}
+        for item in self.instrument.items:
+            name = f"item_{item.number}"
+            if name not in self.cleaned_data:
+                continue  # already has its own error (e.g. too long)
+            raw = self.cleaned_data[name]
+            try:
+                answers[item.number] = parse_answer(self.instrument, item.number, raw or None)
+            except ScoringError:
+                self.add_error(
+                    name,
+                    f"Item {item.number}: {raw!r} is not an answer; enter a whole number from "
+                    f"{self.instrument.response_min} to {self.instrument.response_max}, "
+                    "or leave it blank.",
+                )
+        return answers
+
+    def _post_clean(self):
+        super()._post_clean()
+        for name in self.errors:
+            if name.startswith("item_") and name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["class"] = attrs.get("class", "") + " is-invalid"
+                attrs["aria-invalid"] = "true"
+                attrs["aria-describedby"] = f"id_{name}_error"
+
+    def item_fields(self):
+        return [self[f"item_{item.number}"] for item in self.instrument.items]
+
+
+class PaperEntryForm(ItemGridMixin, forms.Form):
+    administered_on = forms.DateField(
+        label="Date administered",
+        widget=forms.DateInput(attrs={"type": "date", "tabindex": 1}),
+    )
+    mode = forms.ChoiceField(
+        choices=[(m.value, m.label) for m in STAFF_ENTRY_MODES],
+        initial=Mode.PAPER,
+        widget=forms.Select(attrs={"tabindex": 2}),
+    )
+
+    def __init__(self, *args, instrument: Instrument, today: dt.date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["administered_on"].initial = today
+        self.add_item_fields(instrument)
+
+    def clean_administered_on(self):
+        value = self.cleaned_data["administered_on"]
+        if value > self.today:
+            raise forms.ValidationError("Date administered: it cannot be in the future.")
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        answers = self.clean_items()
+        if answers and all(value is None for value in answers.values()) and not self.errors:
+            raise forms.ValidationError("Every item is blank: enter the answers from the form.")
+        cleaned["answers"] = answers
+        return cleaned
+
+
+class SelfCompletionForm(ItemGridMixin, forms.Form):
+    """The client's own answers; 'save for later' keeps a draft, 'finish' submits."""
+
+    def __init__(self, *args, instrument: Instrument, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_item_fields(instrument)
+
+    @property
+    def finishing(self) -> bool:
+        return "finish" in self.data
+
+    def clean(self):
+        cleaned = super().clean()
+        answers = self.clean_items()
+        if self.finishing and all(value is None for value in answers.values()):
+            raise forms.ValidationError("Please answer the items before finishing.")
+        cleaned["answers"] = answers
+        return cleaned
+
+
+class CorrectionForm(ItemGridMixin, forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why the answers change (e.g. 'item 8 misread from the paper form').",
+    )
+
+    def __init__(self, *args, instrument: Instrument, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_item_fields(instrument)
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["answers"] = self.clean_items()
+        return cleaned
+
+
+class ReliableChangeSettingsForm(forms.Form):
+    """A reference SD with its source for each scale that has a test-retest reliability.
+
+    Both blank: no configured SD (the clinic's own baseline SD is used once it has enough).
+    """
+
+    def __init__(self, *args, instruments, current, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scales = []
+        for instrument in instruments:
+            for reliability in instrument.reliability:
+                if reliability.retest_r is None:
+                    continue
+                key = f"{instrument.code}__{reliability.scale}"
+                setting = current.get((instrument.code, reliability.scale))
+                label = f"{instrument.short_name} {instrument.scale_name(reliability.scale)}"
+                self.fields[f"{key}__sd"] = forms.FloatField(
+                    required=False,
+                    min_value=0.0001,
+                    max_value=100,
+                    label=f"{label}: reference SD",
+                    initial=setting.reference_sd if setting else None,
+                    widget=forms.NumberInput(attrs={"step": "any"}),
+                )
+                self.fields[f"{key}__source"] = forms.CharField(
+                    required=False,
+                    max_length=300,
+                    label=f"{label}: source of the SD",
+                    initial=setting.source if setting else "",
+                )
+                self.scales.append(
+                    {
+                        "key": key,
+                        "instrument": instrument,
+                        "scale": reliability.scale,
+                        "label": label,
+                        "retest_r": reliability.retest_r,
+                        "retest_source": reliability.retest_source,
+                        "verified": reliability.retest_verified,
+                    }
+                )
+
+    def rows(self):
+        return [
+            {**scale, "sd": self[f"{scale['key']}__sd"], "source": self[f"{scale['key']}__source"]}
+            for scale in self.scales
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        settings = {}
+        for scale in self.scales:
+            sd = cleaned.get(f"{scale['key']}__sd")
+            source = (cleaned.get(f"{scale['key']}__source") or "").strip()
+            if sd is not None and not source:
+                self.add_error(
+                    f"{scale['key']}__source",
+                    f"{scale['label']}: say where the SD comes from (e.g. a paper and table).",
+                )
+            elif sd is None and source:
+                self.add_error(f"{scale['key']}__sd", f"{scale['label']}: enter the SD too.")
+            settings[(scale["instrument"].code, scale["scale"])] = (sd, source)
+        cleaned["settings"] = settings
+        return cleaned
+
+
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Columns client_code, instrument, administered_on, item_1, item_2, ...",
+    )
+    skip_invalid = forms.BooleanField(
+        required=False,
+        label="Import the valid rows even if some rows are invalid",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            raise forms.ValidationError("File: it is larger than 10 MB; split it up.")
+        try:
+            self.cleaned_data["text"] = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise forms.ValidationError(
+                "File: it is not UTF-8 text (save it as CSV UTF-8)."
+            ) from None
+        return upload
+
+
+def today_in(organisation) -> dt.date:
+    return timezone.now().astimezone(organisation.tz).date()

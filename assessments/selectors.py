@@ -1,0 +1,379 @@
+"""Reads for the assessments pages: results with change since baseline, timelines, lists.
+
+Every function runs a fixed number of queries whatever the number of administrations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
+from django.urls import reverse
+
+from assessments.instruments import Instrument, get_instrument
+from assessments.models import (
+    Administration,
+    ItemWording,
+    OneTimeLink,
+    ReliableChangeSetting,
+    Score,
+    Status,
+)
+from assessments.reliable_change import (
+    ReliableChange,
+    SDChoice,
+    choose_sd,
+    reliable_change_for,
+)
+from clinic.timeline import TimelineItem
+
+# Reliable change comes from the pure layer (assessments/reliable_change.py); this module only
+# gathers the inputs (configured SD, the clinic's baseline scores) with a bounded number of queries.
+
+
+BASELINE_CACHE_SECONDS = 600
+
+
+def baseline_cache_key(organisation_id: int, instrument_code: str) -> str:
+    return f"assessments:sd:{organisation_id}:{instrument_code}"
+
+
+def baseline_scores(organisation_id: int, instrument: Instrument) -> list[tuple]:
+    """(total, subscale scores...) of each client's first final administration, one per client.
+
+    One query with a window function; the subscale scores are read out of the JSON in SQL.
+    """
+    codes = [s.code for s in instrument.subscales]
+    ranked = (
+        Score.objects.filter(
+            administration__organisation_id=organisation_id,
+            administration__instrument_code=instrument.code,
+            administration__status=Status.FINAL,
+        )
+        .annotate(
+            position=Window(
+                RowNumber(),
+                partition_by=[F("administration__client_id")],
+                order_by=[F("administration__administered_on").asc(), F("administration_id").asc()],
+            )
+        )
+        .filter(position=1)
+    )
+    return list(ranked.values_list("total", *(f"subscales__{code}__score" for code in codes)))
+
+
+def clinic_baseline_sds(organisation_id: int, instrument: Instrument) -> dict[str, SDChoice]:
+    """The clinic's own baseline SD per scale (or why there is none).
+
+    Cached for a few minutes per clinic and instrument; dropped whenever an administration of
+    the clinic is scored (services.forget_baselines), so a new baseline counts at once.
+    """
+    key = baseline_cache_key(organisation_id, instrument.code)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    baselines = baseline_scores(organisation_id, instrument)
+    scales = ("total", *(s.code for s in instrument.subscales))
+    choices = {
+        scale: choose_sd([row[column] for row in baselines]) for column, scale in enumerate(scales)
+    }
+    cache.set(key, choices, BASELINE_CACHE_SECONDS)
+    return choices
+
+
+def sd_choices(organisation_id: int, instrument: Instrument) -> dict[str, SDChoice]:
+    """The SD per scale: configured (clinic setting, else the instrument file's reference SD),
+    else the clinic's own baseline SD once >= 30 clients have a baseline, else none."""
+    configured = {
+        s.scale: s
+        for s in ReliableChangeSetting.objects.filter(
+            organisation_id=organisation_id, instrument_code=instrument.code
+        )
+    }
+    choices = {}
+    baseline_sds = None
+    for scale in ("total", *(s.code for s in instrument.subscales)):
+        reference = instrument.reference_sd(scale)
+        if scale in configured:
+            setting = configured[scale]
+            choices[scale] = choose_sd(
+                configured_sd=setting.reference_sd, configured_source=setting.source
+            )
+        elif reference is not None and reference.value is not None:
+            choices[scale] = choose_sd(
+                configured_sd=reference.value, configured_source=reference.source
+            )
+        else:
+            if baseline_sds is None:
+                baseline_sds = clinic_baseline_sds(organisation_id, instrument)
+            choices[scale] = baseline_sds[scale]
+    return choices
+
+
+# --- results ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ScaleRow:
+    code: str
+    name: str
+    kind: str  # subscale / total / composite
+    score: float | None
+    direction_label: str
+    band: str
+    blank_items: list[int]
+    prorated: bool
+    interpretable: bool
+    baseline: float | None
+    since_baseline: ReliableChange | None
+    since_previous: ReliableChange | None
+    sd_source: str
+
+
+def history_for(administration: Administration) -> list[Administration]:
+    """Final administrations of the same instrument for the same client, oldest first."""
+    return list(
+        Administration.objects.filter(
+            client_id=administration.client_id,
+            instrument_code=administration.instrument_code,
+            status=Status.FINAL,
+        )
+        .select_related("score")
+        .order_by("administered_on", "created_at", "pk")
+    )
+
+
+def results_for(administration: Administration, *, with_change: bool = True) -> dict:
+    instrument = get_instrument(administration.instrument_code)
+    score: Score = administration.score
+    history = history_for(administration)
+    position = next(i for i, a in enumerate(history) if a.pk == administration.pk)
+    baseline = history[0] if position > 0 else None
+    previous = history[position - 1] if position > 0 else None
+    sds = sd_choices(administration.organisation_id, instrument) if with_change else {}
+
+    def change(scale, other):
+        if other is None or not with_change:
+            return None
+        return reliable_change_for(
+            instrument,
+            scale,
+            other.score.scale_value(scale),
+            score.scale_value(scale),
+            sds.get(scale),
+        )
+
+    rows = []
+    for subscale in instrument.subscales:
+        entry = score.subscales.get(subscale.code) or {}
+        rows.append(
+            ScaleRow(
+                code=subscale.code,
+                name=subscale.name,
+                kind="subscale",
+                score=entry.get("score"),
+                direction_label=subscale.direction_label,
+                band="",
+                blank_items=entry.get("blank_items", []),
+                prorated=entry.get("prorated", False),
+                interpretable=subscale.interpretable,
+                baseline=baseline.score.scale_value(subscale.code) if baseline else None,
+                since_baseline=change(subscale.code, baseline),
+                since_previous=change(subscale.code, previous),
+                sd_source=sds[subscale.code].source if subscale.code in sds else "",
+            )
+        )
+    total_row = None
+    if instrument.has_total:
+        band = instrument.band_for(score.total)
+        total_row = ScaleRow(
+            code="total",
+            name="Total",
+            kind="total",
+            score=score.total,
+            direction_label=instrument.direction_label("total"),
+            band=band.label if band else "",
+            blank_items=list(score.missing_items),
+            prorated=score.prorated,
+            interpretable=True,
+            baseline=baseline.score.scale_value("total") if baseline else None,
+            since_baseline=change("total", baseline),
+            since_previous=change("total", previous),
+            sd_source=sds["total"].source if "total" in sds else "",
+        )
+    composites = [
+        {
+            "name": c.name,
+            "score": score.composites.get(c.code),
+            "direction_label": c.direction_label,
+        }
+        for c in instrument.composites
+    ]
+    return {
+        "instrument": instrument,
+        "score": score,
+        "rows": rows,
+        "total_row": total_row,
+        "composites": composites,
+        "baseline": baseline,
+        "previous": previous,
+        "history": history,
+        "figure": subscale_figure(instrument, rows, administration, baseline),
+    }
+
+
+def subscale_figure(instrument, rows, administration, baseline) -> dict:
+    names = [row.name for row in rows]
+    data = [
+        {
+            "type": "bar",
+            "name": f"This administration ({administration.administered_on:%d %b %Y})",
+            "x": names,
+            "y": [row.score for row in rows],
+        }
+    ]
+    if baseline is not None:
+        data.insert(
+            0,
+            {
+                "type": "bar",
+                "name": f"Baseline ({baseline.administered_on:%d %b %Y})",
+                "x": names,
+                "y": [row.baseline for row in rows],
+            },
+        )
+    return {
+        "data": data,
+        "layout": {
+            "barmode": "group",
+            "yaxis": {
+                "title": {"text": "Subscale score (raw responses)"},
+                "range": [instrument.response_min, instrument.response_max]
+                if all(s.aggregation == "mean" for s in instrument.subscales)
+                else None,
+            },
+            "margin": {"t": 20},
+        },
+    }
+
+
+def wording_for(organisation_id: int, instrument: Instrument) -> ItemWording | None:
+    return ItemWording.objects.filter(
+        organisation_id=organisation_id, instrument_code=instrument.code
+    ).first()
+
+
+def item_rows(instrument: Instrument, wording: ItemWording | None) -> list[dict]:
+    texts = wording.wording if wording is not None else {}
+    return [
+        {
+            "number": item.number,
+            "name": f"item_{item.number}",
+            "label": item.display_label,
+            "short": f"{item.label}, reverse-keyed" if item.reverse else item.label,
+            "plain": item.label,  # for clients: no scoring hints
+            "text": texts.get(str(item.number), ""),
+            "subscale": item.subscale,
+        }
+        for item in instrument.items
+    ]
+
+
+def preview_key(instrument: Instrument) -> dict:
+    """The small scoring key the entry page's script uses for its live subscale preview."""
+    return {
+        "min": instrument.response_min,
+        "max": instrument.response_max,
+        "subscales": [
+            {"code": s.code, "name": s.name, "items": list(s.items), "aggregation": s.aggregation}
+            for s in instrument.subscales
+        ],
+    }
+
+
+def client_administrations(client) -> list[Administration]:
+    return list(
+        Administration.objects.filter(client=client)
+        .select_related("score")
+        .order_by("-administered_on", "-pk")[:200]
+    )
+
+
+def client_links(client) -> list:
+    """The client's most recent one-time links (never their tokens: only hashes are stored)."""
+    return list(
+        OneTimeLink.objects.filter(client=client)
+        .select_related("created_by", "administration")
+        .order_by("-created_at")[:10]
+    )
+
+
+def timeline_provider(client, user) -> list[TimelineItem]:
+    from datetime import datetime, time
+
+    rows = (
+        Administration.objects.filter(client=client, status=Status.FINAL)
+        .select_related("score")
+        .order_by("-administered_on", "-pk")[:20]
+    )
+    items = []
+    tz = client.organisation.tz
+    for adm in rows:
+        instrument = get_instrument(adm.instrument_code)
+        score = getattr(adm, "score", None)
+        if score is not None and score.total is not None:
+            summary = f"Total {score.total:.2f} ({score.total_method})"
+            if score.band:
+                summary += f", {score.band}"
+        elif score is not None and instrument.has_total:
+            summary = "Total not scored (too many blank items)"
+        else:
+            summary = ", ".join(
+                f"{s.name} {score.subscale_score(s.code):g}"
+                for s in instrument.subscales
+                if score is not None and score.subscale_score(s.code) is not None
+            )
+        items.append(
+            TimelineItem(
+                when=datetime.combine(adm.administered_on, time(12), tzinfo=tz),
+                kind="Assessment",
+                title=f"{instrument.short_name} ({adm.get_mode_display()})",
+                url=reverse("assessments:results", kwargs={"pk": adm.pk}),
+                summary=summary,
+            )
+        )
+    return items
+
+
+def scs_subscale_trend(client) -> list[dict]:
+    """SCS subscale scores over time for one client, for tracking's progress chart.
+
+    The caller has already checked access to `client`. Rows are {administered_on, subscale,
+    score} for the six SCS subscales of final administrations (raw means: a high
+    self_judgment score means more self-judgment, as on the facts page). SCS-SF subscales are
+    left out: the authors advise against interpreting them alone. One query, at most the 60
+    latest administrations.
+    """
+    administrations = (
+        Administration.objects.filter(client=client, instrument_code="scs", status=Status.FINAL)
+        .select_related("score")
+        .order_by("-administered_on", "-pk")[:60]
+    )
+    rows = []
+    for administration in administrations:
+        score = getattr(administration, "score", None)
+        if score is None:
+            continue
+        for code in score.subscales:
+            value = score.subscale_score(code)
+            if value is not None:
+                rows.append(
+                    {
+                        "administered_on": administration.administered_on,
+                        "subscale": code,
+                        "score": value,
+                    }
+                )
+    return rows

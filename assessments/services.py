@@ -1,0 +1,282 @@
+"""Writes for the assessments app. Each runs in one transaction: nothing partial is saved."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Mapping
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from assessments.instruments import Instrument, get_instrument
+from assessments.models import (
+    Administration,
+    AnswerCorrection,
+    ItemWording,
+    Mode,
+    OneTimeLink,
+    ReliableChangeSetting,
+    Score,
+    Status,
+    default_link_expiry,
+    hash_token,
+)
+from assessments.scoring import ScoreResult, score_response
+from clinic.audit import audit_record
+from clinic.models import AuditAction
+
+SUBJECT = "assessment"
+
+
+class LinkClosed(Exception):
+    """The one-time link or the draft was used up meanwhile (e.g. a double submission)."""
+
+
+def wording_label(instrument: Instrument, wording: ItemWording | None) -> str:
+    if wording is not None:
+        return f"Clinic-loaded wording: {wording.source}"
+    return "Selfkind's own item labels (no published wording loaded)"
+
+
+def score_fields(result: ScoreResult) -> dict:
+    return {
+        "status": result.status,
+        "total": result.total,
+        "total_method": result.total_method or "",
+        "band": result.band.code if result.band else "",
+        "subscales": {code: s.as_dict() for code, s in result.subscales.items()},
+        "composites": dict(result.composites),
+        "missing_items": list(result.missing_items),
+        "prorated": result.prorated,
+        "missing_rule": result.missing_rule,
+        "scored_at": timezone.now(),
+    }
+
+
+def _store_score(administration: Administration, answers: Mapping[int, int | None]) -> Score:
+    instrument = get_instrument(administration.instrument_code)
+    result = score_response(instrument, dict(answers))
+    score, _ = Score.objects.update_or_create(
+        administration=administration, defaults=score_fields(result)
+    )
+    forget_baselines(administration.organisation_id, administration.instrument_code)
+    return score
+
+
+def forget_baselines(organisation_id: int, instrument_code: str) -> None:
+    """Drop the cached baseline scores once the transaction commits (see selectors)."""
+    from assessments.selectors import baseline_cache_key
+
+    key = baseline_cache_key(organisation_id, instrument_code)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
+def _json_answers(answers: Mapping[int, int | None]) -> dict[str, int | None]:
+    return {str(number): answers.get(number) for number in sorted(answers)}
+
+
+@transaction.atomic
+def administration_create(
+    *,
+    client,
+    instrument: Instrument,
+    answers: Mapping[int, int | None],
+    administered_on: dt.date,
+    mode: str,
+    entered_by,
+    wording_used: str = "",
+) -> Administration:
+    """A final, scored administration (counselor entry of a paper form, or an import)."""
+    administration = Administration.objects.create(
+        organisation_id=client.organisation_id,
+        client=client,
+        instrument_code=instrument.code,
+        instrument_version=instrument.version,
+        administered_on=administered_on,
+        mode=mode,
+        status=Status.FINAL,
+        answers=_json_answers(answers),
+        wording_used=wording_used,
+        entered_by=entered_by if entered_by is not None and entered_by.is_authenticated else None,
+        finalised_at=timezone.now(),
+    )
+    _store_score(administration, answers)
+    audit_record(entered_by, client, AuditAction.CREATE, subject=SUBJECT, fields=["answers"])
+    return administration
+
+
+@transaction.atomic
+def self_completion_save(
+    *,
+    client,
+    instrument: Instrument,
+    answers: Mapping[int, int | None],
+    mode: str,
+    draft: Administration | None,
+    finish: bool,
+    actor=None,
+    wording_used: str = "",
+    link: OneTimeLink | None = None,
+) -> Administration:
+    """Save a client's own answers: as a draft to resume later, or final (and scored).
+
+    The link and the draft are locked and checked again inside the transaction, so two
+    submissions racing on one link create one administration, and the second gets LinkClosed.
+    """
+    today = timezone.now().astimezone(client.organisation.tz).date()
+    if link is not None:
+        link = OneTimeLink.objects.select_for_update().get(pk=link.pk)
+        if not link.is_open():
+            raise LinkClosed("This link has been used or has expired.")
+        draft = link.administration
+    if draft is not None:
+        draft = Administration.objects.select_for_update().get(pk=draft.pk)
+        if draft.status != Status.DRAFT:
+            raise LinkClosed("This questionnaire is already finished.")
+    if draft is None:
+        draft = Administration(
+            organisation_id=client.organisation_id,
+            client=client,
+            instrument_code=instrument.code,
+            instrument_version=instrument.version,
+            mode=mode,
+            status=Status.DRAFT,
+        )
+    draft.answers = _json_answers(answers)
+    draft.administered_on = today
+    draft.wording_used = wording_used
+    if finish:
+        draft.status = Status.FINAL
+        draft.finalised_at = timezone.now()
+    draft.save()
+    if link is not None:
+        link.administration = draft
+        if finish:
+            link.used_at = timezone.now()
+        link.save(update_fields=["administration", "used_at"])
+    if finish:
+        _store_score(draft, answers)
+        audit_record(actor, client, AuditAction.CREATE, subject=SUBJECT, fields=["answers"])
+    return draft
+
+
+@transaction.atomic
+def correction_create(
+    *, administration: Administration, new_answers: Mapping[int, int | None], reason: str, user
+) -> list[AnswerCorrection]:
+    """Record a correction of a final administration's answers and re-score it.
+
+    The answers as entered stay untouched; each changed item becomes one AnswerCorrection.
+    """
+    administration = Administration.objects.select_for_update().get(pk=administration.pk)
+    current = administration.answers_with(administration.corrections.all())
+    now = timezone.now()
+    corrections = [
+        AnswerCorrection(
+            administration=administration,
+            item=number,
+            old_value=current.get(number),
+            new_value=value,
+            reason=reason,
+            corrected_by=user,
+            corrected_at=now,
+        )
+        for number, value in sorted(new_answers.items())
+        if current.get(number) != value
+    ]
+    if not corrections:
+        return []
+    AnswerCorrection.objects.bulk_create(corrections)
+    for correction in corrections:
+        current[correction.item] = correction.new_value
+    _store_score(administration, current)
+    audit_record(
+        user,
+        administration.client,
+        AuditAction.UPDATE,
+        subject=SUBJECT,
+        fields=[f"item_{c.item}" for c in corrections],
+    )
+    return corrections
+
+
+@transaction.atomic
+def one_time_link_create(*, client, instrument: Instrument, created_by) -> tuple[OneTimeLink, str]:
+    """A new one-time link. Returns the link and the token, which is never stored in clear."""
+    token = secrets.token_urlsafe(32)
+    link = OneTimeLink.objects.create(
+        organisation_id=client.organisation_id,
+        client=client,
+        instrument_code=instrument.code,
+        token_hash=hash_token(token),
+        created_by=created_by,
+        expires_at=default_link_expiry(),
+    )
+    audit_record(created_by, client, AuditAction.CREATE, subject="assessment_link")
+    return link, token
+
+
+@transaction.atomic
+def one_time_link_revoke(*, link: OneTimeLink, user) -> OneTimeLink:
+    """Close an unused link at once (it then answers 404 like an expired one)."""
+    link = OneTimeLink.objects.select_for_update().get(pk=link.pk)
+    if link.is_open():
+        link.expires_at = timezone.now()
+        link.save(update_fields=["expires_at"])
+        audit_record(user, link.client, AuditAction.UPDATE, subject="assessment_link")
+    return link
+
+
+@transaction.atomic
+def reliable_change_settings_update(*, organisation, settings: dict) -> None:
+    """Replace the clinic's reference SDs: {(instrument, scale): (sd or None, source)}."""
+    for (code, scale), (sd, source) in settings.items():
+        if sd is None:
+            ReliableChangeSetting.objects.filter(
+                organisation=organisation, instrument_code=code, scale=scale
+            ).delete()
+        else:
+            ReliableChangeSetting.objects.update_or_create(
+                organisation=organisation,
+                instrument_code=code,
+                scale=scale,
+                defaults={"reference_sd": sd, "source": source},
+            )
+
+
+@transaction.atomic
+def wording_load(
+    *, organisation, instrument: Instrument, wording: Mapping[int, str], source: str
+) -> ItemWording:
+    """Store (or replace) the clinic's item wording for an instrument."""
+    missing = [n for n in range(1, instrument.item_count + 1) if not wording.get(n, "").strip()]
+    if missing:
+        raise ValueError(
+            f"wording for {instrument.code} lacks items {', '.join(map(str, missing))}"
+        )
+    extra = sorted(n for n in wording if not 1 <= n <= instrument.item_count)
+    if extra:
+        raise ValueError(f"{instrument.code} has no items {', '.join(map(str, extra))}")
+    record, _ = ItemWording.objects.update_or_create(
+        organisation=organisation,
+        instrument_code=instrument.code,
+        defaults={
+            "instrument_version": instrument.version,
+            "source": source[:200],
+            "wording": {str(n): wording[n].strip() for n in sorted(wording)},
+            "loaded_at": timezone.now(),
+        },
+    )
+    return record
+
+
+__all__ = [
+    "Mode",
+    "administration_create",
+    "correction_create",
+    "one_time_link_create",
+    "self_completion_save",
+    "wording_load",
+]

@@ -1,0 +1,462 @@
+"""Assessment pages. Thin: access check, form, service or selector, render or redirect."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from assessments import selectors, services
+from assessments.access import (
+    administration_for,
+    link_for,
+    open_link_for_token,
+    portal_administration_for,
+)
+from assessments.forms import (
+    CorrectionForm,
+    ImportForm,
+    PaperEntryForm,
+    ReliableChangeSettingsForm,
+    SelfCompletionForm,
+    today_in,
+)
+from assessments.instruments import UnknownInstrumentError, all_instruments, get_instrument
+from assessments.models import Administration, Mode, ReliableChangeSetting, Status
+from clinic.access import (
+    client_for,
+    client_user_required,
+    clients_for,
+    clinic_admin_required,
+    portal_client_for,
+    staff_required,
+)
+from clinic.audit import audit_record
+from clinic.models import AuditAction, AuditEvent, Programme
+
+SUBJECT = services.SUBJECT
+
+
+def instrument_or_404(code: str):
+    try:
+        return get_instrument(code)
+    except UnknownInstrumentError:
+        raise Http404("No such instrument.") from None
+
+
+# --- staff -----------------------------------------------------------------------------------
+
+
+@staff_required
+def client_assessments(request, client_id: int):
+    client = client_for(request.user, client_id, select_related=("organisation",))
+    audit_record(request.user, client, AuditAction.VIEW, subject=SUBJECT)
+    return render(
+        request,
+        "assessments/client_assessments.html",
+        {
+            "client": client,
+            "administrations": selectors.client_administrations(client),
+            "links": selectors.client_links(client),
+            "now": timezone.now(),
+            "instruments": all_instruments(),
+        },
+    )
+
+
+@staff_required
+def entry(request, client_id: int, instrument: str):
+    client = client_for(request.user, client_id, select_related=("organisation",))
+    instrument = instrument_or_404(instrument)
+    wording = selectors.wording_for(client.organisation_id, instrument)
+    form = PaperEntryForm(
+        request.POST or None, instrument=instrument, today=today_in(client.organisation)
+    )
+    if request.method == "POST" and form.is_valid():
+        administration = services.administration_create(
+            client=client,
+            instrument=instrument,
+            answers=form.cleaned_data["answers"],
+            administered_on=form.cleaned_data["administered_on"],
+            mode=form.cleaned_data["mode"],
+            entered_by=request.user,
+            wording_used="paper form",
+        )
+        messages.success(request, f"{instrument.short_name} saved and scored.")
+        return redirect("assessments:results", pk=administration.pk)
+    return render(
+        request,
+        "assessments/entry.html",
+        {
+            "client": client,
+            "instrument": instrument,
+            "form": form,
+            "items": list(
+                zip(selectors.item_rows(instrument, wording), form.item_fields(), strict=True)
+            ),
+            "wording_label": services.wording_label(instrument, wording),
+            "preview_key": selectors.preview_key(instrument),
+        },
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )
+
+
+@staff_required
+def results(request, pk: int):
+    administration = administration_for(request.user, pk)
+    if not administration.is_final:
+        raise Http404("This assessment is not finished yet.")
+    audit_record(request.user, administration.client, AuditAction.VIEW, subject=SUBJECT)
+    context = selectors.results_for(administration)
+    context.update(
+        administration=administration,
+        client=administration.client,
+        corrections=list(administration.corrections.select_related("corrected_by")),
+    )
+    return render(request, "assessments/results.html", context)
+
+
+@staff_required
+def correct(request, pk: int):
+    administration = administration_for(request.user, pk)
+    if not administration.is_final:
+        raise Http404("Only a final assessment can be corrected.")
+    instrument = get_instrument(administration.instrument_code)
+    current = administration.answers_with(administration.corrections.all())
+    initial = {f"item_{n}": "" if v is None else v for n, v in current.items()}
+    form = CorrectionForm(request.POST or None, instrument=instrument, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changed = services.correction_create(
+            administration=administration,
+            new_answers=form.cleaned_data["answers"],
+            reason=form.cleaned_data["reason"],
+            user=request.user,
+        )
+        if changed:
+            messages.success(request, f"Correction of {len(changed)} item(s) saved; re-scored.")
+        else:
+            messages.info(request, "No answer changed, so nothing was recorded.")
+        return redirect("assessments:results", pk=administration.pk)
+    return render(
+        request,
+        "assessments/correct.html",
+        {
+            "administration": administration,
+            "client": administration.client,
+            "instrument": instrument,
+            "form": form,
+            "items": list(
+                zip(selectors.item_rows(instrument, None), form.item_fields(), strict=True)
+            ),
+        },
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )
+
+
+@staff_required
+@require_POST
+def link_create(request, client_id: int):
+    client = client_for(request.user, client_id, select_related=("organisation",))
+    instrument = instrument_or_404(request.POST.get("instrument", ""))
+    link, token = services.one_time_link_create(
+        client=client, instrument=instrument, created_by=request.user
+    )
+    url = request.build_absolute_uri(reverse("assessment_link", kwargs={"token": token}))
+    response = render(
+        request,
+        "assessments/link_created.html",
+        {"client": client, "instrument": instrument, "link": link, "url": url},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@staff_required
+@require_POST
+def link_revoke(request, pk: int):
+    link = link_for(request.user, pk)
+    services.one_time_link_revoke(link=link, user=request.user)
+    messages.success(request, "The link is closed; it no longer opens the questionnaire.")
+    return redirect("assessments:client_assessments", client_id=link.client_id)
+
+
+@staff_required
+def export_csv(request, client_id: int):
+    client = client_for(request.user, client_id, select_related=("organisation",))
+    instrument = instrument_or_404(request.GET.get("instrument", "scs"))
+    audit_record(request.user, client, AuditAction.EXPORT, subject=SUBJECT)
+    rows = (
+        Administration.objects.filter(
+            client=client, instrument_code=instrument.code, status=Status.FINAL
+        )
+        .select_related("score")
+        .order_by("administered_on", "pk")
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{client.code}-{instrument.code}-scores.csv"'
+    )
+    write_scores_csv(response, instrument, [(client, adm) for adm in rows])
+    return response
+
+
+@staff_required
+def export_cohort_csv(request):
+    """Scores of the user's caseload (every client in scope), or of one programme's cohort."""
+    instrument = instrument_or_404(request.GET.get("instrument", "scs"))
+    clients = clients_for(request.user)
+    programme_id = request.GET.get("programme", "")
+    label = "caseload"
+    if programme_id:
+        programme = Programme.objects.filter(
+            pk=programme_id if programme_id.isdigit() else 0,
+            organisation_id=request.user.organisation_id,
+        ).first()
+        if programme is None:
+            raise Http404("No such programme.")
+        clients = clients.filter(programmes=programme)
+        label = f"programme-{programme.pk}"
+    rows = list(
+        Administration.objects.filter(
+            client__in=clients, instrument_code=instrument.code, status=Status.FINAL
+        )
+        .select_related("score", "client")
+        .order_by("client__code", "administered_on", "pk")
+    )
+    exported = {adm.client for adm in rows}
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            organisation_id=client.organisation_id,
+            actor=request.user,
+            client=client,
+            action=AuditAction.EXPORT,
+            subject=SUBJECT,
+            fields=[],
+        )
+        for client in sorted(exported, key=lambda c: c.pk)
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{label}-{instrument.code}-scores.csv"'
+    write_scores_csv(response, instrument, [(adm.client, adm) for adm in rows])
+    return response
+
+
+def write_scores_csv(out, instrument, rows) -> None:
+    """One row per administration; subscales as columns, their direction in the header."""
+    writer = csv.writer(out)
+    scales = [s.code for s in instrument.subscales]
+    header = ["client_code", "administered_on", "mode", "instrument", "instrument_version"]
+    header += [f"{code} ({instrument.direction_label(code)})" for code in scales]
+    if instrument.has_total:
+        header += [f"total ({instrument.direction_label('total')})", "total_method", "band"]
+    header += [f"{c.code} ({c.direction_label})" for c in instrument.composites]
+    header += ["missing_items", "prorated", "status"]
+    writer.writerow(header)
+    for client, adm in rows:
+        score = adm.score
+        line = [client.code, adm.administered_on.isoformat(), adm.mode, adm.instrument_code]
+        line.append(adm.instrument_version)
+        line += [_num(score.subscale_score(code)) for code in scales]
+        if instrument.has_total:
+            line += [_num(score.total), score.total_method, score.band]
+        line += [_num(score.composites.get(c.code)) for c in instrument.composites]
+        line += [" ".join(map(str, score.missing_items)), "yes" if score.prorated else "no"]
+        line.append(score.status)
+        writer.writerow(line)
+
+
+def _num(value) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+@staff_required
+def fhir_export(request, pk: int):
+    from assessments.fhir import administration_bundle
+
+    administration = administration_for(request.user, pk)
+    if not administration.is_final:
+        raise Http404("This assessment is not finished yet.")
+    audit_record(request.user, administration.client, AuditAction.EXPORT, subject=SUBJECT)
+    bundle = administration_bundle(administration)
+    response = HttpResponse(json.dumps(bundle, indent=2), content_type="application/fhir+json")
+    response["Content-Disposition"] = f'attachment; filename="assessment-{administration.pk}.json"'
+    return response
+
+
+@clinic_admin_required
+def rc_settings(request):
+    """Clinic admins set a reference SD (with its source) per scale for reliable change."""
+    organisation = request.user.organisation
+    current = {
+        (s.instrument_code, s.scale): s
+        for s in ReliableChangeSetting.objects.filter(organisation=organisation)
+    }
+    form = ReliableChangeSettingsForm(
+        request.POST or None, instruments=all_instruments(), current=current
+    )
+    if request.method == "POST" and form.is_valid():
+        services.reliable_change_settings_update(
+            organisation=organisation, settings=form.cleaned_data["settings"]
+        )
+        messages.success(request, "Reliable-change settings saved.")
+        return redirect("assessments:rc_settings")
+    return render(
+        request,
+        "assessments/rc_settings.html",
+        {"form": form},
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )
+
+
+@clinic_admin_required
+def import_upload(request):
+    """The same import as `manage.py import_assessments`, for clinic admins, with its report."""
+    from assessments.importing import import_valid, validate
+
+    form = ImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        organisation = request.user.organisation
+        report = validate(organisation, form.cleaned_data["text"])
+        import_valid(report, actor=request.user, skip_invalid=form.cleaned_data["skip_invalid"])
+    return render(
+        request,
+        "assessments/import.html",
+        {"form": form, "report": report},
+        status=400 if report is not None and not report.imported and not report.ok else 200,
+    )
+
+
+# --- client portal ---------------------------------------------------------------------------
+
+
+@client_user_required
+def portal_list(request):
+    client = portal_client_for(request.user)
+    administrations = selectors.client_administrations(client)
+    return render(
+        request,
+        "assessments/portal_list.html",
+        {
+            "client": client,
+            "finished": [a for a in administrations if a.is_final],
+            "drafts": [a for a in administrations if not a.is_final],
+            "instruments": all_instruments(),
+        },
+    )
+
+
+@client_user_required
+def portal_complete(request, instrument: str):
+    client = portal_client_for(request.user)
+    instrument = instrument_or_404(instrument)
+    draft = (
+        Administration.objects.filter(
+            client=client, instrument_code=instrument.code, status=Status.DRAFT
+        )
+        .order_by("-pk")
+        .first()
+    )
+    return _self_completion(
+        request,
+        client=client,
+        instrument=instrument,
+        draft=draft,
+        mode=Mode.CLIENT_PORTAL,
+        actor=request.user,
+        done_url=reverse("assessments:portal_list"),
+    )
+
+
+@client_user_required
+def portal_results(request, pk: int):
+    administration = portal_administration_for(request.user, pk)
+    instrument = get_instrument(administration.instrument_code)
+    return render(
+        request,
+        "assessments/portal_results.html",
+        {
+            "administration": administration,
+            "instrument": instrument,
+            **selectors.results_for(administration, with_change=False),
+        },
+    )
+
+
+# --- one-time link (no login; lives under /t/ so the token is redacted from logs) ---------------
+
+
+@login_not_required
+@never_cache
+def link_complete(request, token: str):
+    link = open_link_for_token(token)
+    instrument = instrument_or_404(link.instrument_code)
+    response = _self_completion(
+        request,
+        client=link.client,
+        instrument=instrument,
+        draft=link.administration,
+        mode=Mode.ONE_TIME_LINK,
+        actor=None,
+        done_url=None,
+        link=link,
+    )
+    # Never sent to another site; "no-referrer" would make browsers post Origin: null, which
+    # Django's CSRF check refuses.
+    response["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def _self_completion(request, *, client, instrument, draft, mode, actor, done_url, link=None):
+    wording = selectors.wording_for(client.organisation_id, instrument)
+    initial = {}
+    if draft is not None:
+        initial = {f"item_{k}": "" if v is None else v for k, v in draft.answers.items()}
+    form = SelfCompletionForm(request.POST or None, instrument=instrument, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.self_completion_save(
+                client=client,
+                instrument=instrument,
+                answers=form.cleaned_data["answers"],
+                mode=mode,
+                draft=draft,
+                finish=form.finishing,
+                actor=actor,
+                wording_used=services.wording_label(instrument, wording),
+                link=link,
+            )
+        except services.LinkClosed:
+            raise Http404("This questionnaire is already finished.") from None
+        if saved.is_final:
+            if done_url is None:
+                return render(request, "assessments/link_done.html", {"instrument": instrument})
+            messages.success(request, "Thank you, your answers are saved.")
+            return redirect(done_url)
+        messages.info(request, "Saved. You can come back and finish later.")
+        return redirect(request.path)
+    return render(
+        request,
+        "assessments/self_completion.html",
+        {
+            "instrument": instrument,
+            "form": form,
+            "items": list(
+                zip(selectors.item_rows(instrument, wording), form.item_fields(), strict=True)
+            ),
+            "wording": wording,
+            "wording_label": services.wording_label(instrument, wording),
+            "resumed": draft is not None,
+            "scale": range(instrument.response_min, instrument.response_max + 1),
+            "anonymous_link": link is not None,
+        },
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )

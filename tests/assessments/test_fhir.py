@@ -1,0 +1,65 @@
+"""FHIR R4 export of an administration, validated with fhir.resources (R4B models, which match
+R4 for QuestionnaireResponse and Observation)."""
+
+import json
+
+from django.urls import reverse
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+from clinic.models import AuditEvent
+from tests.access_rules.assessments import administration_of
+
+
+def test_the_export_is_a_valid_bundle_of_a_response_and_one_observation_per_score(world):
+    answers = dict.fromkeys(range(1, 27), 3)
+    answers[4] = None  # one blank item
+    administration = administration_of(world.client_record, answers)
+
+    response = world.browser("clinician").get(
+        reverse("assessments:fhir_export", args=[administration.pk])
+    )
+
+    assert response["Content-Type"] == "application/fhir+json"
+    data = json.loads(response.content)
+    Bundle.model_validate(data)
+    resources = [entry["resource"] for entry in data["entry"]]
+    qr = QuestionnaireResponse.model_validate(resources[0])
+    assert qr.status == "completed" and len(qr.item) == 26
+    assert qr.item[3].answer is None and qr.item[0].answer[0].valueInteger == 3
+    observations = [Observation.model_validate(r) for r in resources[1:]]
+    codes = [o.code.coding[0].code for o in observations]
+    assert codes == [
+        "scs.self_kindness",
+        "scs.self_judgment",
+        "scs.common_humanity",
+        "scs.isolation",
+        "scs.mindfulness",
+        "scs.over_identification",
+        "scs.total",
+        "scs.compassionate_responding",
+        "scs.uncompassionate_responding",
+    ]
+    total = observations[6]
+    assert float(total.valueQuantity.value) == 3.0
+    assert "total method: subscale_mean" in total.note[0].text
+    assert "higher = more self-criticism" in observations[1].note[0].text
+    assert "RC-001" in json.dumps(data) and "Sam" not in json.dumps(data)  # code, not the name
+    assert AuditEvent.objects.filter(action="export", subject="assessment").count() == 1
+
+
+def test_a_corrected_administration_is_exported_as_amended_with_the_corrected_answers(world):
+    from assessments.services import correction_create
+
+    administration = administration_of(world.client_record, dict.fromkeys(range(1, 27), 3))
+    correction_create(
+        administration=administration, new_answers={5: 5}, reason="misread", user=world.clinician
+    )
+    response = world.browser("clinician").get(
+        reverse("assessments:fhir_export", args=[administration.pk])
+    )
+    resources = [entry["resource"] for entry in json.loads(response.content)["entry"]]
+    qr = QuestionnaireResponse.model_validate(resources[0])
+    assert qr.status == "amended" and qr.item[4].answer[0].valueInteger == 5
+    assert {Observation.model_validate(r).status for r in resources[1:]} == {"amended"}

@@ -1,0 +1,54 @@
+"""The demo seeder: 1 to 6 administrations per demo client, plausible trajectories, idempotent,
+and an exact number for the Benchmark Clinic."""
+
+import random
+
+from assessments.demo import AssessmentSeeder
+from assessments.models import Administration, Score
+from clinic.demo import DemoContext
+from tests.factories import make_client
+
+
+def context(world, clients, bench=None, **options):
+    return DemoContext(
+        organisations={"riverside": world.clinic},
+        staff={},
+        clients=clients,
+        bench_organisation=bench,
+        options=options,
+        rng=random.Random(7),
+        write=lambda line: None,
+    )
+
+
+def test_each_demo_client_gets_one_to_six_scored_scs_forms_and_a_rerun_adds_nothing(world):
+    clients = [world.client_record] + [
+        make_client(world.clinic, world.clinician, code=f"D-{n:02d}") for n in range(20)
+    ]
+    AssessmentSeeder().seed(context(world, clients))
+    counts = [
+        Administration.objects.filter(client=c, instrument_code="scs").count() for c in clients
+    ]
+    assert all(1 <= n <= 6 for n in counts) and counts[0] == 4
+    assert Score.objects.count() == Administration.objects.count()
+    totals = [
+        list(
+            Administration.objects.filter(client=c, instrument_code="scs")
+            .order_by("administered_on")
+            .values_list("score__total", flat=True)
+        )
+        for c in clients
+    ]
+    changes = [t[-1] - t[0] for t in totals if len(t) > 1]
+    assert sum(change > 0 for change in changes) > len(changes) / 2  # most improve
+
+    before = Administration.objects.count()
+    AssessmentSeeder().seed(context(world, clients))
+    assert Administration.objects.count() == before
+
+
+def test_the_benchmark_clinic_gets_exactly_the_requested_number(world):
+    for n in range(7):
+        make_client(world.other_clinic, world.other_clinic_clinician, code=f"BX-{n}")
+    AssessmentSeeder().seed(context(world, [], bench=world.other_clinic, administrations=25))
+    assert Administration.objects.filter(organisation=world.other_clinic).count() == 25
