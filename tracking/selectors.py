@@ -205,11 +205,16 @@ def chart_range(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def chart_version(client) -> str:
-    """Changes whenever an entry or practice session of the client is added or changed: one
-    query reading two indexes. Cached chart fragments are keyed on it. Callers have already
-    checked access to `client`; only timestamps are read, never shown."""
+    """Changes whenever an entry, practice session or questionnaire score of the client is
+    added or changed: one query reading three indexes. Cached chart fragments are keyed on it.
+    Callers have already checked access to `client`; only timestamps are read, never shown."""
     from django.db.models import OuterRef, Subquery
 
+    from assessments.models import Score
+
+    newest_score = Score.objects.filter(administration__client_id=OuterRef("pk")).order_by(
+        "-scored_at"
+    )
     newest_entry = InnerCriticEntry.objects.filter(client_id=OuterRef("pk")).order_by("-updated_at")
     newest_practice = PracticeSession.objects.filter(client_id=OuterRef("pk")).order_by(
         "-created_at"
@@ -220,10 +225,11 @@ def chart_version(client) -> str:
         .values(
             entries=Subquery(newest_entry.values("updated_at")[:1]),
             practice=Subquery(newest_practice.values("created_at")[:1]),
+            scores=Subquery(newest_score.values("scored_at")[:1]),
         )
         .first()
     ) or {}
-    stamps = [row.get("entries"), row.get("practice")]
+    stamps = [row.get("entries"), row.get("practice"), row.get("scores")]
     return "-".join(str(stamp.timestamp()) if stamp else "0" for stamp in stamps)
 
 
