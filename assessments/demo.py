@@ -68,15 +68,17 @@ def _plan(
         "flat": 0.0,
         "deteriorate": -rng.uniform(0.1, 0.25),
     }[kind]
-    # Start at intake, or earlier when months since intake are too few for `count` forms.
-    day = min(client.intake_date, today - dt.timedelta(days=45 * (count - 1)))
+    # From intake (never before it) to discharge or today, spaced to fit `count` forms.
+    day = client.intake_date
+    end = min(today, client.discharge_date or today)
+    gap = max(14, min(45, (end - day).days // max(1, count - 1)))
     plan = []
     for n in range(count):
-        if day > today:
+        if day > end:
             break
         plan.append((day, min(4.8, max(1.2, start_level + step * n + rng.gauss(0, 0.1)))))
-        day += dt.timedelta(days=rng.randint(21, 45))
-    return plan or [(min(client.intake_date, today), start_level)]
+        day += dt.timedelta(days=rng.randint(gap - gap // 4, gap))
+    return plan or [(min(client.intake_date, end), start_level)]
 
 
 class AssessmentSeeder:

@@ -1,7 +1,10 @@
 """The demo seeder: 1 to 6 administrations per demo client, plausible trajectories, idempotent,
 and an exact number for the Benchmark Clinic."""
 
+import io
 import random
+
+import pytest
 
 from assessments.demo import AssessmentSeeder
 from assessments.models import Administration, Score
@@ -52,3 +55,18 @@ def test_the_benchmark_clinic_gets_exactly_the_requested_number(world):
         make_client(world.other_clinic, world.other_clinic_clinician, code=f"BX-{n}")
     AssessmentSeeder().seed(context(world, [], bench=world.other_clinic, administrations=25))
     assert Administration.objects.filter(organisation=world.other_clinic).count() == 25
+
+
+@pytest.mark.django_db
+def test_demo_administrations_fall_between_intake_and_discharge_or_today():
+    from django.core.management import call_command
+    from django.db.models import F, Q
+
+    from assessments.models import Administration
+
+    call_command("seed_demo", stdout=io.StringIO())
+    outside = Administration.objects.filter(
+        Q(administered_on__lt=F("client__intake_date"))
+        | Q(administered_on__gt=F("client__discharge_date"))
+    )
+    assert not outside.exists()
