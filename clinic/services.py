@@ -192,8 +192,22 @@ def _invitation_path(user: User) -> str:
     return reverse("invite_accept", kwargs={"uidb64": uidb64, "token": token})
 
 
+PORTAL_ESTABLISHED = (
+    "This client has already set their own password, so no new link can be made. A link made "
+    "by staff into an established login would let its maker read everything the client keeps "
+    "private. If the client has lost their password, they need a reset sent to them directly."
+)
+
+
 def client_portal_invite(*, actor: User, client: Client, username: str) -> Invitation:
-    """Create (or renew) the client's portal login and return a set-password link."""
+    """Create the client's portal login, or renew a link not yet used, and return a
+    set-password link.
+
+    Refused once the client has set a password: the link is shown to staff, and a staff-made
+    link into an established login would let staff read the client's private entries.
+    """
+    if client.user_id is not None and client.user.has_usable_password():
+        raise ServiceError(PORTAL_ESTABLISHED)
     with transaction.atomic():
         if client.user_id is None:
             user = User.objects.create(

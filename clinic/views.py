@@ -291,23 +291,35 @@ def client_care_team(request, client_id: int):
 def client_portal_invite(request, client_id: int):
     client = client_for(request.user, client_id)
     form = PortalInviteForm(request.POST or None) if client.user_id is None else None
-    if request.method == "POST" and (form is None or form.is_valid()):
+    established = client.user_id is not None and client.user.has_usable_password()
+    if request.method == "POST" and not established and (form is None or form.is_valid()):
         invitation = services.client_portal_invite(
             actor=request.user,
             client=client,
             username=form.cleaned_data["username"] if form else client.user.username,
         )
-        # The link is shown once, on this response only; it is never stored or logged.
-        return render(
-            request,
-            "clinic/invitation.html",
-            {
-                "client": client,
-                "invited": invitation.user,
-                "link": request.build_absolute_uri(invitation.path),
-            },
-        )
-    return render(request, "clinic/client_portal_invite.html", {"form": form, "client": client})
+        return _show_invitation(request, invitation, client=client)
+    return render(
+        request,
+        "clinic/client_portal_invite.html",
+        {"form": form, "client": client, "established": established},
+        status=409 if established and request.method == "POST" else 200,
+    )
+
+
+def _show_invitation(request, invitation, client=None):
+    """The link is shown once, on this response only; it is never stored, logged or cached."""
+    response = render(
+        request,
+        "clinic/invitation.html",
+        {
+            "client": client,
+            "invited": invitation.user,
+            "link": request.build_absolute_uri(invitation.path),
+        },
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @clinic_admin_required
@@ -334,11 +346,7 @@ def staff_invite(request):
     form = StaffInviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         invitation = services.staff_invite(actor=request.user, **form.cleaned_data)
-        return render(
-            request,
-            "clinic/invitation.html",
-            {"invited": invitation.user, "link": request.build_absolute_uri(invitation.path)},
-        )
+        return _show_invitation(request, invitation)
     return render(request, "clinic/staff_form.html", {"form": form, "inviting": True})
 
 

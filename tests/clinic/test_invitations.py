@@ -103,3 +103,31 @@ def test_a_clinic_adds_its_own_concern_and_programme_but_cannot_duplicate_a_buil
     assert "already exists" in duplicate.context["tag_form"].errors["name"][0]
     assert world.clinic.tags.filter(name="Caregiver strain").exists()
     assert world.clinic.programmes.filter(name="MSC spring").exists()
+
+
+def test_staff_cannot_make_a_link_into_a_login_the_client_already_uses(world):
+    """A staff-made link into an established login would let staff read private entries."""
+    url = reverse("clinic:client_portal_invite", args=[world.client_record.pk])
+    response = world.browser("clinician").post(url)
+    assert response.status_code == 409
+    assert "/t/invite/" not in response.content.decode()
+    assert "has set their own password" in response.content.decode()
+    world.client.refresh_from_db()
+    assert world.client.check_password("correct horse battery staple")
+
+
+def test_a_link_not_yet_used_can_be_renewed_and_is_never_cached(world):
+    record = world.other_clinic_record
+    record.organisation, record.primary_clinician, record.code = (
+        world.clinic,
+        world.clinician,
+        "RC-009",
+    )
+    record.save()
+    http = world.browser("clinician")
+    url = reverse("clinic:client_portal_invite", args=[record.pk])
+    first = http.post(url, {"username": "hale"})
+    renewed = http.post(url)
+    assert first["Cache-Control"] == renewed["Cache-Control"] == "no-store"
+    assert invitation_link(renewed).startswith("/t/invite/")
+    assert User.objects.filter(username="hale").count() == 1
