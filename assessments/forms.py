@@ -125,6 +125,8 @@ class SelfCompletionForm(ItemGridMixin, forms.Form):
 
 
 class CorrectionForm(ItemGridMixin, forms.Form):
+    # How many corrections the form was loaded with (optimistic locking).
+    corrections_seen = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
     reason = forms.CharField(
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),

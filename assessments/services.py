@@ -30,6 +30,14 @@ from clinic.models import AuditAction
 SUBJECT = "assessment"
 
 
+class StaleCorrection(Exception):
+    """Someone corrected the answers after this user's form was loaded; nothing was saved."""
+
+    def __init__(self, corrections_now: int):
+        self.corrections_now = corrections_now
+        super().__init__("The answers were corrected by someone else meanwhile.")
+
+
 class LinkClosed(Exception):
     """The one-time link or the draft was used up meanwhile (e.g. a double submission)."""
 
@@ -164,14 +172,25 @@ def self_completion_save(
 
 @transaction.atomic
 def correction_create(
-    *, administration: Administration, new_answers: Mapping[int, int | None], reason: str, user
+    *,
+    administration: Administration,
+    new_answers: Mapping[int, int | None],
+    reason: str,
+    user,
+    corrections_seen: int | None = None,
 ) -> list[AnswerCorrection]:
     """Record a correction of a final administration's answers and re-score it.
 
     The answers as entered stay untouched; each changed item becomes one AnswerCorrection.
+    `corrections_seen` is how many corrections the user's form was loaded with: if another
+    correction was saved since, nothing is written (StaleCorrection), so a form showing older
+    answers cannot silently undo someone else's correction.
     """
     administration = Administration.objects.select_for_update().get(pk=administration.pk)
-    current = administration.answers_with(administration.corrections.all())
+    earlier = list(administration.corrections.all())
+    if corrections_seen is not None and len(earlier) != corrections_seen:
+        raise StaleCorrection(len(earlier))
+    current = administration.answers_with(earlier)
     now = timezone.now()
     corrections = [
         AnswerCorrection(

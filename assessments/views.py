@@ -124,27 +124,57 @@ def results(request, pk: int):
     return render(request, "assessments/results.html", context)
 
 
+def _stale_correction_form(request, administration, instrument, initial, submitted, stale):
+    """Keep everything the user typed, name the items whose saved answer now differs from
+    theirs, and let a second save apply theirs deliberately over the newer answers."""
+    saved = administration.answers_with(administration.corrections.all())
+    typed = submitted.cleaned_data["answers"]
+    differing = ", ".join(
+        f"item {n} is {'blank' if value is None else value}"
+        for n, value in sorted(saved.items())
+        if value != typed.get(n)
+    )
+    data = request.POST.copy()
+    data["corrections_seen"] = str(stale.corrections_now)
+    form = CorrectionForm(data, instrument=instrument, initial=initial)
+    form.is_valid()
+    form.add_error(
+        None,
+        "Someone else corrected these answers after you opened this page, so your correction "
+        f"was not saved; your input is kept below. Saved now: {differing or 'same as yours'}. "
+        "Save again to apply yours.",
+    )
+    return form
+
+
 @staff_required
 def correct(request, pk: int):
     administration = administration_for(request.user, pk)
     if not administration.is_final:
         raise Http404("Only a final assessment can be corrected.")
     instrument = get_instrument(administration.instrument_code)
-    current = administration.answers_with(administration.corrections.all())
+    earlier = list(administration.corrections.all())
+    current = administration.answers_with(earlier)
     initial = {f"item_{n}": "" if v is None else v for n, v in current.items()}
+    initial["corrections_seen"] = len(earlier)
     form = CorrectionForm(request.POST or None, instrument=instrument, initial=initial)
     if request.method == "POST" and form.is_valid():
-        changed = services.correction_create(
-            administration=administration,
-            new_answers=form.cleaned_data["answers"],
-            reason=form.cleaned_data["reason"],
-            user=request.user,
-        )
-        if changed:
-            messages.success(request, f"Correction of {len(changed)} item(s) saved; re-scored.")
+        try:
+            changed = services.correction_create(
+                administration=administration,
+                new_answers=form.cleaned_data["answers"],
+                reason=form.cleaned_data["reason"],
+                user=request.user,
+                corrections_seen=form.cleaned_data["corrections_seen"],
+            )
+        except services.StaleCorrection as stale:
+            form = _stale_correction_form(request, administration, instrument, initial, form, stale)
         else:
-            messages.info(request, "No answer changed, so nothing was recorded.")
-        return redirect("assessments:results", pk=administration.pk)
+            if changed:
+                messages.success(request, f"Correction of {len(changed)} item(s) saved; re-scored.")
+            else:
+                messages.info(request, "No answer changed, so nothing was recorded.")
+            return redirect("assessments:results", pk=administration.pk)
     return render(
         request,
         "assessments/correct.html",

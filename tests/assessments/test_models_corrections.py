@@ -9,9 +9,12 @@ from tests.access_rules.assessments import administration_of
 
 
 def correction_form(administration, **changes):
-    current = administration.answers_with(administration.corrections.all())
+    """What the correction page posts when loaded now, with `changes` typed in."""
+    earlier = list(administration.corrections.all())
+    current = administration.answers_with(earlier)
     data = {f"item_{n}": "" if v is None else str(v) for n, v in current.items()}
     data.update({f"item_{n}": str(v) for n, v in changes.items()})
+    data["corrections_seen"] = str(len(earlier))
     return data
 
 
@@ -65,3 +68,26 @@ def test_no_change_records_nothing(world):
     url = reverse("assessments:correct", args=[administration.pk])
     http.post(url, {**correction_form(administration), "reason": "checked"})
     assert not AnswerCorrection.objects.exists()
+
+
+def test_a_correction_from_an_outdated_page_is_refused_and_keeps_the_input(world):
+    """Found in review: a form loaded before someone else's correction silently undid it."""
+    administration = administration_of(world.client_record, dict.fromkeys(range(1, 27), 3))
+    url = reverse("assessments:correct", args=[administration.pk])
+    alex, casey = world.browser("clinician"), world.browser("clinic_admin")
+    opened_by_alex = correction_form(administration, **{"2": 4})
+
+    casey.post(url, {**correction_form(administration, **{"1": 5}), "reason": "item 1 misread"})
+    stale = alex.post(url, {**opened_by_alex, "reason": "item 2 misread"})
+
+    assert stale.status_code == 400
+    page = stale.content.decode()
+    assert "Someone else corrected these answers" in page and "item 1 is 5" in page
+    assert "item 2 misread" in page  # the reason typed is kept
+    assert [(c.item, c.new_value) for c in AnswerCorrection.objects.all()] == [(1, 5)]
+
+    # A deliberate second save applies Alex's answers over the newer ones.
+    again = alex.post(url, stale.context["form"].data)
+    assert again.status_code == 302
+    final = administration.answers_with(administration.corrections.all())
+    assert (final[1], final[2]) == (3, 4)
