@@ -196,8 +196,12 @@ class OneTimeLink(models.Model):
         return f"link for {self.client_id} ({self.instrument_code})"
 
     def is_open(self, now: dt.datetime | None = None) -> bool:
+        """Unused, unexpired, and its questionnaire not already finished elsewhere.
+
+        Load with select_related("administration") to avoid a query here."""
         now = now or timezone.now()
-        return self.used_at is None and self.expires_at > now
+        finished = self.administration_id is not None and self.administration.is_final
+        return self.used_at is None and self.expires_at > now and not finished
 
 
 class ItemWording(models.Model):

@@ -389,8 +389,12 @@ def portal_complete(request, instrument: str):
     client = portal_client_for(request.user)
     instrument = instrument_or_404(instrument)
     draft = (
+        # Only the portal's own drafts: a draft started through a one-time link stays with it.
         Administration.objects.filter(
-            client=client, instrument_code=instrument.code, status=Status.DRAFT
+            client=client,
+            instrument_code=instrument.code,
+            status=Status.DRAFT,
+            one_time_link__isnull=True,
         )
         .order_by("-pk")
         .first()

@@ -214,3 +214,26 @@ def test_a_clinician_sees_recent_links_and_can_close_an_open_one(client, world):
     assert b"closed" in page.content
     colleague = world.browser("colleague")
     assert colleague.post(reverse("assessments:link_revoke", args=[link.pk])).status_code == 404
+
+
+def test_finishing_in_the_portal_leaves_a_links_draft_alone(client, world):
+    """Found in review: the portal resumed the link's draft, finished it, and the link then
+    kept showing the final answers until it expired."""
+    _, token = new_link(world)
+    client.post(link_url(token), {"item_1": "4", "save": "1"})
+    link_draft = Administration.objects.get()
+
+    portal = world.browser("client")
+    portal.post(reverse("assessments:portal_complete", args=["scs"]), answers(finish="1"))
+
+    link_draft.refresh_from_db()
+    assert link_draft.status == "draft"
+    assert Administration.objects.filter(status="final").exclude(pk=link_draft.pk).count() == 1
+    assert client.get(link_url(token)).status_code == 200  # still the link's own draft
+
+
+def test_a_link_whose_questionnaire_is_final_is_closed(client, world):
+    _, token = new_link(world)
+    client.post(link_url(token), {"item_1": "4", "save": "1"})
+    Administration.objects.update(status="final")
+    assert client.get(link_url(token)).status_code == 404
