@@ -199,6 +199,9 @@ def weekday_hour_bucket_rows(
     return rows
 
 
+PRIVATE_TRIGGER = "Kept private"
+
+
 def chart_range(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
     """At most MAX_CHART_WEEKS weeks, ending on `last`."""
     return max(first, last - dt.timedelta(weeks=MAX_CHART_WEEKS) + dt.timedelta(days=1)), last
@@ -240,16 +243,28 @@ def chart_data(
     first: dt.date,
     last: dt.date,
     client=None,
+    *,
+    for_staff: bool = True,
 ) -> ChartData:
     """Summaries for the six charts: grouped in the database in the clinic's time zone, then
-    finished by tracking.analysis. The payload is bounded whatever the number of entries."""
+    finished by tracking.analysis. The payload is bounded whatever the number of entries.
+
+    For staff, the trigger of a private entry is counted as "Kept private": staff may see a
+    private entry's time, pattern and intensities, nothing more."""
     from tracking import analysis
 
     first, last = chart_range(first, last)
     start, end = day_bounds(tz, first, last)
     window = entries.filter(occurred_at__gte=start, occurred_at__lt=end).order_by()
     # One scan for both breakdowns: at most (triggers + 1) x 4 rows.
-    pairs = list(window.values("pattern", trigger_name=F("trigger__name")).annotate(n=Count("pk")))
+    trigger_name = F("trigger__name")
+    if for_staff:
+        trigger_name = Case(
+            When(is_private=True, then=Value(PRIVATE_TRIGGER)),
+            default=F("trigger__name"),
+            output_field=CharField(),
+        )
+    pairs = list(window.values("pattern", trigger_name=trigger_name).annotate(n=Count("pk")))
     triggers = [{"category": row["trigger_name"], "n": row["n"]} for row in pairs]
     patterns = [{"category": row["pattern"], "n": row["n"]} for row in pairs]
     practice_rows = (

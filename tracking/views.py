@@ -196,7 +196,7 @@ def _chart_range(request, tz, weeks: int) -> tuple[RangeForm, dt.date, dt.date]:
     return form, first, last
 
 
-def _charts_context(request, client, entries, practice) -> dict:
+def _charts_context(request, client, entries, practice, *, for_staff: bool) -> dict:
     """The chart page's context. The figures are built lazily: the template caches the
     rendered charts per client, range and data version, so an unchanged page costs one query."""
     tz = client.organisation.tz
@@ -204,7 +204,9 @@ def _charts_context(request, client, entries, practice) -> dict:
     first, last = selectors.chart_range(first, last)
 
     def figures():
-        data = selectors.chart_data(entries, practice, tz, first, last, client=client)
+        data = selectors.chart_data(
+            entries, practice, tz, first, last, client=client, for_staff=for_staff
+        )
         return selectors.chart_figures(data, time_zone=client.organisation.time_zone)
 
     return {
@@ -214,6 +216,7 @@ def _charts_context(request, client, entries, practice) -> dict:
         "last": last,
         "figures": figures,
         "version": selectors.chart_version(client),
+        "audience": "staff" if for_staff else "client",
     }
 
 
@@ -221,7 +224,11 @@ def _charts_context(request, client, entries, practice) -> dict:
 def my_charts(request):
     client = portal_client_for(request.user)
     context = _charts_context(
-        request, client, access.own_entries(request.user), access.own_practice(request.user)
+        request,
+        client,
+        access.own_entries(request.user),
+        access.own_practice(request.user),
+        for_staff=False,
     )
     return render(request, "tracking/charts.html", {**context, "own": True})
 
@@ -386,6 +393,7 @@ def client_charts(request, client_id: int):
         client,
         access.staff_entries(request.user, client),
         access.staff_practice(request.user, client),
+        for_staff=True,
     )
     audit_record(request.user, client, AuditAction.VIEW, subject=AUDIT_SUBJECT, fields=["charts"])
     return render(request, "tracking/charts.html", {**context, "own": False})

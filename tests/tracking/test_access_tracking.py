@@ -17,14 +17,6 @@ PRIVATE_REFRAME = "PRIVATE-REFRAME-Everyone struggles sometimes"
 OPEN_WORDS = "OPEN-You should have prepared more"
 
 
-@pytest.fixture(autouse=True)
-def empty_cache():
-    """Chart fragments are cached by client id; ids repeat across tests."""
-    from django.core.cache import cache
-
-    cache.clear()
-
-
 def entry(client, text, *, private=False, **extra) -> InnerCriticEntry:
     return InnerCriticEntry.objects.create(
         client=client,
@@ -161,3 +153,23 @@ def test_practice_and_journal_are_scoped_the_same_way(world):
     assert not access.staff_practice(world.clinician, world.other_client_record).exists()
     assert not access.staff_journal(world.clinician, world.other_client_record).exists()
     assert access.staff_journal(world.clinic_admin, world.other_client_record).count() == 1
+
+
+def test_staff_charts_do_not_reveal_the_trigger_of_a_private_entry(world):
+    """Found in review: a one-day chart range showed the trigger of a single private entry.
+    Staff may see a private entry's time, pattern and intensities, nothing more."""
+    from tracking.models import TriggerCategory
+
+    money = TriggerCategory.objects.get(organisation__isnull=True, name__iexact="money")
+    entry(world.client_record, PRIVATE_WORDS, private=True, trigger=money)
+    day = timezone.localdate().isoformat()
+    url = reverse("tracking:client_charts", args=[world.client_record.pk])
+
+    staff_page = world.browser("clinician").get(url, {"start": day, "end": day})
+    own_page = world.browser("client").get(
+        reverse("tracking:my_charts"), {"start": day, "end": day}
+    )
+
+    assert "Kept private" in staff_page.content.decode()
+    assert money.name not in staff_page.content.decode()
+    assert money.name in own_page.content.decode()  # the client sees their own trigger
