@@ -30,6 +30,7 @@ from clinic.forms import (
     StaffInviteForm,
     StaffUpdateForm,
     TagForm,
+    VersionedForm,
 )
 from clinic.models import AuditAction, Client, ClientStatus, Programme, Tag
 from clinic.selectors import CaseloadFilters
@@ -227,8 +228,8 @@ def client_discharge(request, client_id: int):
                 expected_version=form.cleaned_data["version"],
                 discharge_date=form.cleaned_data["discharge_date"],
             )
-        except services.ConcurrentEditError:
-            form.add_error(None, _STALE)
+        except services.ConcurrentEditError as error:
+            form = _retry_form(request, DischargeForm, error.current)
         except services.ServiceError as error:
             form.add_error(None, str(error))
         else:
@@ -241,17 +242,33 @@ _STALE = (
     "Someone else changed this client record after you opened it, so nothing was saved. "
     "Reload the page to see the current record."
 )
+_STALE_RETRY = (
+    "Someone else changed this client record after you opened it, so nothing was saved. "
+    "Your choices are kept below; check the record and save again to apply them."
+)
+
+
+def _retry_form(request, form_class, current: Client):
+    """After a stale save: the user's input, bound to the current version, with a warning, so
+    that saving again is a deliberate choice and nothing typed is lost."""
+    data = request.POST.copy()
+    data["version"] = str(current.version)
+    form = form_class(data, client=current)
+    form.is_valid()
+    form.add_error(None, _STALE_RETRY)
+    return form
 
 
 @require_POST
 @staff_required
 def client_reactivate(request, client_id: int):
     client = client_for(request.user, client_id)
+    form = VersionedForm(request.POST)
     try:
+        if not form.is_valid():
+            raise services.ServiceError("The page was incomplete; reload it and try again.")
         services.client_reactivate(
-            actor=request.user,
-            client=client,
-            expected_version=int(request.POST.get("version", "0") or 0),
+            actor=request.user, client=client, expected_version=form.cleaned_data["version"]
         )
     except services.ConcurrentEditError:
         messages.error(request, _STALE)
@@ -276,7 +293,9 @@ def client_care_team(request, client_id: int):
                 others=form.cleaned_data["others"],
             )
         except services.ConcurrentEditError:
-            form.add_error(None, _STALE)
+            form = _retry_form(
+                request, CareTeamForm, selectors.client_detail_for(request.user, client.pk)
+            )
         except services.ServiceError as error:
             form.add_error(None, str(error))
         else:

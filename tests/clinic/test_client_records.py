@@ -253,3 +253,33 @@ def test_edit_and_care_team_pages_have_a_bounded_query_count(world):
             make_client(world.clinic, world.clinician)
             CareTeamMember.objects.create(client=client, clinician=make_user(world.clinic))
         assert count_queries(http, url) == few, name
+
+
+def test_a_stale_care_team_save_keeps_the_choices_and_saves_on_a_deliberate_retry(world):
+    """Found in review: the form came back with the old version, so no retry could succeed."""
+    client = world.client_record
+    url = reverse("clinic:client_care_team", args=[client.pk])
+    Client.objects.filter(pk=client.pk).update(version=2)  # someone else saved meanwhile
+    http = world.browser("clinician")
+    choices = {"primary": world.clinician.pk, "others": [world.colleague.pk], "version": 1}
+
+    stale = http.post(url, choices)
+    assert stale.status_code == 200
+    assert "Your choices are kept below" in str(stale.context["form"].non_field_errors())
+    assert stale.context["form"].data.getlist("others") == [str(world.colleague.pk)]
+    assert not CareTeamMember.objects.exists()
+
+    retry = http.post(url, stale.context["form"].data)
+    assert retry.status_code == 302
+    assert CareTeamMember.objects.filter(client=client, clinician=world.colleague).exists()
+
+
+def test_reactivation_with_a_malformed_version_is_refused_politely(world):
+    client = world.client_record
+    Client.objects.filter(pk=client.pk).update(status=ClientStatus.DISCHARGED)
+    response = world.browser("clinician").post(
+        reverse("clinic:client_reactivate", args=[client.pk]), {"version": "abc"}
+    )
+    assert response.status_code == 302
+    client.refresh_from_db()
+    assert client.status == ClientStatus.DISCHARGED
