@@ -40,6 +40,7 @@ from clinic.access import (
     staff_required,
 )
 from clinic.audit import audit_record
+from clinic.exporting import spreadsheet_safe
 from clinic.models import AuditAction, AuditEvent, Programme
 
 SUBJECT = services.SUBJECT
@@ -292,7 +293,12 @@ def write_scores_csv(out, instrument, rows) -> None:
     writer.writerow(header)
     for client, adm in rows:
         score = adm.score
-        line = [client.code, adm.administered_on.isoformat(), adm.mode, adm.instrument_code]
+        line = [
+            spreadsheet_safe(client.code),
+            adm.administered_on.isoformat(),
+            adm.mode,
+            adm.instrument_code,
+        ]
         line.append(adm.instrument_version)
         line += [_num(score.subscale_score(code)) for code in scales]
         if instrument.has_total:

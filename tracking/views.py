@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from clinic.access import client_user_required, portal_client_for, staff_required
 from clinic.audit import audit_record
+from clinic.exporting import spreadsheet_safe
 from clinic.models import AuditAction
 from tracking import access, selectors, services
 from tracking.forms import EntryForm, JournalForm, PracticeForm, RangeForm, ReframeForm
@@ -280,7 +281,7 @@ def _csv_safe(value) -> str:
     if value is None:
         return ""
     text = value.isoformat() if isinstance(value, dt.datetime) else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return spreadsheet_safe(text)
 
 
 @client_user_required

@@ -29,6 +29,17 @@ def test_one_clients_export_has_a_row_per_administration_with_directions_and_met
     assert AuditEvent.objects.filter(action="export", client=world.client_record).count() == 1
 
 
+def test_a_client_code_is_never_exported_as_a_spreadsheet_formula(world):
+    """Found in review: the scores export wrote client codes unescaped."""
+    world.client_record.code = "=HYPERLINK(1)"
+    world.client_record.save()
+    administration_of(world.client_record, dict.fromkeys(range(1, 27), 3))
+    response = world.browser("clinician").get(
+        reverse("assessments:export_csv", args=[world.client_record.pk]), {"instrument": "scs"}
+    )
+    assert rows_of(response)[0]["client_code"] == "'=HYPERLINK(1)"
+
+
 def test_the_caseload_export_holds_only_clients_in_scope(world):
     administration_of(world.client_record)
     administration_of(world.other_client_record)
