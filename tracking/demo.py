@@ -141,13 +141,16 @@ class TrackingSeeder:
 def _client_history(client: Client, triggers, rng, now: dt.datetime, improves: bool):
     tz = client.organisation.tz
     today = timezone.localtime(now, tz).date()
-    first = today - dt.timedelta(days=DEMO_DAYS)
+    # Logging runs from intake (never before it) to discharge or today, at most DEMO_DAYS.
+    last = min(today, client.discharge_date or today)
+    first = max(client.intake_date, last - dt.timedelta(days=DEMO_DAYS))
+    span = max(1, (last - first).days)
     base = rng.uniform(0.6, 2.2)  # entries a day for this client
     favourite = rng.choice(len(triggers), size=2, replace=False)
     entries, practice, journal = [], [], []
-    for offset in range(DEMO_DAYS + 1):
+    for offset in range(span + 1):
         day = first + dt.timedelta(days=offset)
-        progress = offset / DEMO_DAYS  # 0 at the start, 1 today
+        progress = offset / span  # 0 at the start, 1 at the end
         count = rng.poisson(base * WEEKDAY_WEIGHTS[day.weekday()])
         for _ in range(count):
             hour = int(rng.choice(24, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum()))

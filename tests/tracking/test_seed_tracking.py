@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Avg
@@ -26,6 +28,24 @@ def test_seed_demo_adds_months_of_logs_once():
 
     call_command("seed_demo", verbosity=0)
     assert InnerCriticEntry.objects.count() == entries
+
+
+@pytest.mark.django_db
+def test_demo_logs_fall_between_intake_and_discharge():
+    """Seen in a walkthrough: sam's log began two months before intake."""
+    from django.db.models import F, Q
+    from django.db.models.functions import TruncDate
+
+    call_command("seed_demo", verbosity=0)
+    entries = InnerCriticEntry.objects.annotate(day=TruncDate("occurred_at"))
+    assert not entries.filter(
+        Q(day__lt=F("client__intake_date") - dt.timedelta(days=1))
+        | Q(day__gt=F("client__discharge_date") + dt.timedelta(days=1))
+    ).exists()
+    assert not PracticeSession.objects.filter(
+        Q(practised_on__lt=F("client__intake_date"))
+        | Q(practised_on__gt=F("client__discharge_date"))
+    ).exists()
 
 
 @pytest.mark.django_db

@@ -202,6 +202,8 @@ class Command(BaseCommand):
                 if slug == "riverside" and number == 1:
                     primary = staff["alex"]
                 intake = today - dt.timedelta(days=rng.randint(30, 420))
+                if number == 1:
+                    intake = today - dt.timedelta(days=170)  # sam: months of history to show
                 status = rng.choices(
                     [ClientStatus.ACTIVE, ClientStatus.ON_HOLD, ClientStatus.DISCHARGED],
                     weights=[75, 10, 15],
