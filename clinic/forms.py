@@ -61,6 +61,7 @@ class ClientForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 4}),
         }
         field_classes = {"primary_clinician": StaffChoiceField}
+        labels = {"tags": "Presenting concerns"}
 
     def __init__(self, *args, organisation_id: int, **kwargs):
         super().__init__(*args, **kwargs)

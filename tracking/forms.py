@@ -37,6 +37,7 @@ def _scale(label: str, *, required: bool = True) -> forms.IntegerField:
     return forms.IntegerField(
         label=label,
         required=required,
+        help_text="0 = none at all, 10 = the strongest you can imagine",
         min_value=0,
         max_value=10,
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": 10}),
@@ -100,7 +101,9 @@ class EntryForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["trigger"].queryset = TriggerCategory.objects.available_to(organisation_id)
         self.fields["trigger"].label = "Trigger"
+        self.fields["trigger"].empty_label = "Not noted"
         self.fields["pattern"].label = "Pattern"
+        self.fields["pattern"].choices = [("", "Not sure"), *self.fields["pattern"].choices[1:]]
         if not self.is_bound and not self.instance.pk:
             self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0))
 
@@ -172,6 +175,11 @@ class PracticeForm(forms.ModelForm):
         ]
         widgets = {"practised_on": DateInput()}
         labels = {"practised_on": "Date", "practice_type": "Practice"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = self.fields["practice_type"].choices
+        self.fields["practice_type"].choices = [("", "Choose a practice"), *choices[1:]]
 
     def clean_practised_on(self) -> dt.date:
         day = self.cleaned_data["practised_on"]

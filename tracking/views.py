@@ -194,6 +194,9 @@ def _chart_range(request, tz, weeks: int) -> tuple[RangeForm, dt.date, dt.date]:
     cleaned = form.cleaned_data if form.is_bound and form.is_valid() else {}
     last = cleaned.get("end") or today
     first = cleaned.get("start") or selectors.week_start(last) - dt.timedelta(weeks=weeks - 1)
+    if not form.is_bound:
+        # Show the range in use rather than empty date boxes.
+        form = RangeForm(initial={"start": first, "end": last})
     return form, first, last
 
 
