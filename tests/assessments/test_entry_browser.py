@@ -7,37 +7,22 @@ Screenshots go to test-artifacts/ (git-ignored).
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
-import warnings
-from pathlib import Path
 
 import pytest
-from django.contrib.staticfiles import finders
 
 from assessments.models import Administration
 from assessments.scoring import score_response
+from tests.browser.harness import (
+    ARTIFACTS,
+    BROWSER_TEST,
+    DESKTOP,
+    chromium_page,
+    csp_violations,
+    login,
+)
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-PLOTLY = "vendor/plotly/plotly.min.js"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run"]
-CSP_LISTENER = """
-window.__cspViolations = [];
-document.addEventListener('securitypolicyviolation', (e) => {
-  window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI);
-});
-"""
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists(),
-        reason=f"browser tests skipped: no Chromium at {CHROMIUM}",
-    ),
-]
+pytestmark = BROWSER_TEST
 
 # A paper SCS: item n's answer (26 digits typed in one go).
 DIGITS = "24343432334343434342334433"
@@ -45,39 +30,12 @@ DIGITS = "24343432334343434342334433"
 
 @pytest.fixture
 def page():
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    sync_api = pytest.importorskip("playwright.sync_api")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.add_init_script(CSP_LISTENER)
-        problems: list[str] = []
-        page.on(
-            "console",
-            lambda m: problems.append(f"{m.type}: {m.text}") if m.type == "error" else None,
-        )
-        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-        page.problems = problems
-        if finders.find(PLOTLY) is None:
-            import plotly
-
-            bundle = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-            warnings.warn(f"static {PLOTLY} is not served; routed from {bundle}", stacklevel=1)
-            page.route(
-                f"**/static/{PLOTLY}",
-                lambda route: route.fulfill(path=bundle, content_type="text/javascript"),
-            )
+    with chromium_page(DESKTOP) as page:
         yield page
-        browser.close()
 
 
 def test_a_counselor_enters_a_paper_scs_by_keyboard_only(world, live_server, page):
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", "alex")
-    page.fill("input[name=password]", "correct horse battery staple")
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    login(page, live_server, "alex")
     page.goto(f"{live_server.url}/assessments/clients/{world.client_record.pk}/enter/scs/")
 
     started = time.perf_counter()
@@ -101,7 +59,7 @@ def test_a_counselor_enters_a_paper_scs_by_keyboard_only(world, live_server, pag
     assert f"/assessments/{administration.pk}/" in page.url
     page.wait_for_selector(".sk-chart.sk-chart--drawn", timeout=15_000)
     page.screenshot(path=ARTIFACTS / "assessments-results.png", full_page=True)
-    assert page.evaluate("window.__cspViolations") == []
+    assert csp_violations(page) == []
     assert page.problems == []
     assert typed < 60, f"typing 26 items took {typed:.1f}s"
 
@@ -130,5 +88,5 @@ def test_a_client_completes_an_scs_by_one_time_link_on_a_phone(world, live_serve
     administration = Administration.objects.get()
     assert administration.status == "final" and administration.mode == "one_time_link"
     assert administration.answers["1"] == 2 and administration.answers["26"] == 3
-    assert page.evaluate("window.__cspViolations") == []
+    assert csp_violations(page) == []
     assert page.problems == []

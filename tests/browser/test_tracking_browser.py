@@ -7,80 +7,28 @@ Screenshots go to test-artifacts/ (git-ignored).
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles import finders
 from django.utils import timezone
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+from tests.browser.harness import (
+    ARTIFACTS,
+    BROWSER_TEST,
+    PHONE,
+    chromium_page,
+    csp_violations,
+    login,
+)
+
 PLOTLY = "vendor/plotly/plotly.min.js"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists(),
-        reason=f"browser tests skipped: no Chromium at {CHROMIUM} (apt-get install chromium)",
-    ),
-]
-
-# Record CSP violations in the page (the listener is added before any page script runs).
-CSP_LISTENER = """
-window.__cspViolations = [];
-document.addEventListener('securitypolicyviolation', (e) => {
-  window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI);
-});
-"""
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture
 def browser_page():
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    sync_api = pytest.importorskip("playwright.sync_api")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=2)
-        page = context.new_page()
-        page.add_init_script(CSP_LISTENER)
-        problems: list[str] = []
-        page.on(
-            "console",
-            lambda message: (
-                problems.append(f"console {message.type}: {message.text}")
-                if message.type in ("error", "warning")
-                else None
-            ),
-        )
-        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-        page.problems = problems
+    with chromium_page(PHONE) as page:
         yield page
-        browser.close()
-
-
-def login(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "correct horse battery staple")
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
-
-
-def csp_violations(page) -> list[str]:
-    return page.evaluate("window.__cspViolations")
 
 
 def test_a_client_logs_and_reframes_on_a_phone_and_sees_charts(world, live_server, browser_page):
