@@ -10,6 +10,7 @@ class TrackingConfig(AppConfig):
         from clinic.timeline import (
             register_client_link,
             register_portal_link,
+            register_settings_link,
             register_timeline_provider,
         )
         from tracking.demo import TrackingSeeder
@@ -22,4 +23,5 @@ class TrackingConfig(AppConfig):
         register_portal_link("Practice log", "tracking:my_practice")
         register_portal_link("Weekly journal", "tracking:my_journal")
         register_portal_link("My progress", "tracking:my_charts")
+        register_settings_link("Trigger categories", "tracking:trigger_settings")
         register_demo_seeder(TrackingSeeder())

@@ -214,3 +214,20 @@ class RangeForm(forms.Form):
         if cleaned.get("start") and cleaned.get("end") and cleaned["start"] > cleaned["end"]:
             self.add_error("end", "To must not be before From.")
         return cleaned
+
+
+class TriggerCategoryForm(forms.Form):
+    """A clinic's own trigger category, beside the built-in ones it cannot remove."""
+
+    name = forms.CharField(max_length=60, label="New trigger category")
+
+    def __init__(self, *args, organisation_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation_id = organisation_id
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        available = TriggerCategory.objects.available_to(self.organisation_id)
+        if available.filter(name__iexact=name).exists():
+            raise forms.ValidationError(f"A trigger category called {name!r} already exists.")
+        return name

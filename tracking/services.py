@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from clinic.audit import audit_record
 from clinic.models import AuditAction, Client, User
-from tracking.models import InnerCriticEntry, JournalEntry, PracticeSession
+from tracking.models import InnerCriticEntry, JournalEntry, PracticeSession, TriggerCategory
 from tracking.selectors import local_week_start
 
 AUDIT_SUBJECT = "inner_critic_log"
@@ -100,3 +100,10 @@ def journal_save(
     entry.full_clean()
     entry.save()
     return entry
+
+
+def trigger_category_create(*, actor, name: str) -> TriggerCategory:
+    """A clinic's own trigger category (clinic admins; built-ins are shared and fixed)."""
+    return TriggerCategory.objects.create(
+        organisation_id=actor.organisation_id, name=name, position=200
+    )

@@ -16,6 +16,7 @@ urlpatterns = [
     # Staff pages about one client on their caseload.
     path("clients/<int:client_id>/", views.client_log, name="client_log"),
     path("clients/<int:client_id>/charts/", views.client_charts, name="client_charts"),
+    path("triggers/", views.trigger_settings, name="trigger_settings"),
     path(
         "clients/<int:client_id>/entries/new/",
         views.client_entry_create,

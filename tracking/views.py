@@ -19,12 +19,25 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clinic.access import client_user_required, portal_client_for, staff_required
+from clinic.access import (
+    client_user_required,
+    clinic_admin_required,
+    portal_client_for,
+    staff_required,
+)
 from clinic.audit import audit_record
 from clinic.exporting import spreadsheet_safe
 from clinic.models import AuditAction
 from tracking import access, selectors, services
-from tracking.forms import EntryForm, JournalForm, PracticeForm, RangeForm, ReframeForm
+from tracking.forms import (
+    EntryForm,
+    JournalForm,
+    PracticeForm,
+    RangeForm,
+    ReframeForm,
+    TriggerCategoryForm,
+)
+from tracking.models import TriggerCategory
 
 AUDIT_SUBJECT = services.AUDIT_SUBJECT
 LIST_LIMIT = 50
@@ -416,3 +429,20 @@ def client_entry_create(request, client_id: int):
             messages.success(request, f"Entry saved for {client.code}.")
             return redirect("tracking:client_log", client_id=client.pk)
     return render(request, "tracking/client_entry_form.html", {"client": client, "form": form})
+
+
+# --- Clinic settings: the clinic's own trigger categories ------------------------------------
+
+
+@clinic_admin_required
+def trigger_settings(request):
+    org_id = request.user.organisation_id
+    form = TriggerCategoryForm(request.POST or None, organisation_id=org_id)
+    if request.method == "POST" and form.is_valid():
+        services.trigger_category_create(actor=request.user, name=form.cleaned_data["name"])
+        messages.success(request, "Trigger category added.")
+        return redirect("tracking:trigger_settings")
+    categories = TriggerCategory.objects.available_to(org_id)
+    return render(
+        request, "tracking/trigger_settings.html", {"form": form, "categories": categories}
+    )

@@ -1,6 +1,13 @@
 """Access rules for the tracking app's URL patterns (see tests/access_rules/base.py)."""
 
-from tests.access_rules.base import CLIENT_PAGE, STAFF_CLIENT_PAGE, Rule, expect, the_clients_record
+from tests.access_rules.base import (
+    CLIENT_PAGE,
+    CLINIC_ADMIN_PAGE,
+    STAFF_CLIENT_PAGE,
+    Rule,
+    expect,
+    the_clients_record,
+)
 
 
 def the_clients_entry(world) -> dict:
@@ -34,6 +41,7 @@ RULES = {
     "tracking:my_charts": Rule(CLIENT_PAGE),
     "tracking:my_export_csv": Rule(CLIENT_PAGE),
     "tracking:my_export_json": Rule(CLIENT_PAGE),
+    "tracking:trigger_settings": Rule(CLINIC_ADMIN_PAGE),
     "tracking:client_log": Rule(STAFF_CLIENT_PAGE, kwargs=the_clients_record),
     "tracking:client_charts": Rule(STAFF_CLIENT_PAGE, kwargs=the_clients_record),
     "tracking:client_entry_create": Rule(STAFF_CLIENT_PAGE, kwargs=the_clients_record),

@@ -360,3 +360,33 @@ def test_charts_are_cached_until_an_entry_is_added_or_changed(world):
         {"self_kindness": "Gently.", "intensity_after": "1"},
     )
     assert count_queries(http, url) == cold  # the reframe changed the data: rebuilt
+
+
+def test_a_clinic_adds_its_own_trigger_category_for_its_clients_only(world):
+    from tracking.models import TriggerCategory
+
+    http = world.browser("clinic_admin")
+    url = reverse("tracking:trigger_settings")
+    assert http.post(url, {"name": "  Caring   for a parent "}).status_code == 302
+    duplicate = http.post(url, {"name": "work"})
+    assert "already exists" in duplicate.context["form"].errors["name"][0]
+    own = TriggerCategory.objects.get(name="Caring for a parent")
+    assert own.organisation == world.clinic
+
+    mine = world.browser("client").get(reverse("tracking:my_log")).content.decode()
+    assert "Caring for a parent" in mine
+    assert reverse("tracking:trigger_settings") in (
+        http.get(reverse("clinic:settings")).content.decode()
+    )
+
+
+def test_the_trigger_settings_page_has_a_bounded_query_count(world):
+    from tests.clinic.test_caseload import count_queries
+    from tracking.models import TriggerCategory
+
+    http = world.browser("clinic_admin")
+    url = reverse("tracking:trigger_settings")
+    few = count_queries(http, url)
+    for n in range(10):
+        TriggerCategory.objects.create(organisation=world.clinic, name=f"Own {n}")
+    assert count_queries(http, url) == few
