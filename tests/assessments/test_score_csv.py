@@ -187,13 +187,6 @@ def _repeated_item_column(tmp_path):
     return write_csv(tmp_path / "in.csv", header, [["3"] * 27])
 
 
-def _ragged_row(tmp_path):
-    path = scs_file(tmp_path, [("c1", "North", "", {})])
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write("c2" + ",3" * 40 + "\n")
-    return path
-
-
 def _empty_file(tmp_path):
     path = tmp_path / "in.csv"
     path.write_text("", encoding="utf-8")
@@ -205,7 +198,6 @@ def _empty_file(tmp_path):
     [
         (_missing_columns, ("scs",), "missing item columns item_3, item_4,"),
         (_repeated_item_column, ("scs",), "column item_3 appears more than once"),
-        (_ragged_row, ("scs",), "cannot read"),
         (_empty_file, ("scs",), "has no header row"),
         (None, ("scs",), "cannot read"),
         (_missing_columns, ("phq9",), "unknown instrument 'phq9'"),
@@ -247,3 +239,33 @@ def test_the_command_runs_without_a_database_and_returns_real_exit_codes(tmp_pat
     unusable = manage("scs", str(tmp_path / "absent.csv"))
     assert unusable.returncode == 2
     assert "cannot read" in unusable.stderr
+
+
+def test_a_row_with_a_missing_or_extra_field_is_invalid_in_its_own_row(tmp_path):
+    """Found in audit: an extra field in the first row made pandas take the first column as
+    the index, shifting every row and scoring the whole file wrongly with exit 0; a missing
+    field was silently scored as a blank item."""
+    answers = list("23433243343324333234323343")  # one digit per item
+    header = ["id", *(f"item_{n}" for n in range(1, 27))]
+    path = write_csv(
+        tmp_path / "ragged.csv",
+        header,
+        [
+            ["e1", *answers, "3"],  # one field too many
+            ["e2", *answers],
+            ["e3", *answers[:-1]],  # one field missing
+            ["e4", *answers, *["9"] * 50],  # far too many
+            ["e5", *answers],
+        ],
+    )
+    out, _err, status = run("scs", str(path))
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert status == 1
+    assert [row["id"] for row in rows] == ["e1", "e2", "e3", "e4", "e5"]
+    assert [row["status"] for row in rows] == ["invalid", "scored", "invalid", "invalid", "scored"]
+    assert rows[0]["error"] == "row 2 has 28 fields; the header has 27"
+    assert rows[2]["error"] == "row 4 has 26 fields; the header has 27"
+    assert rows[0]["total"] == ""
+    # The two clean rows carry the same answers, so they score alike, unshifted.
+    assert rows[1]["total"] == rows[4]["total"] != ""
+    assert rows[1]["self_kindness"] == "3.0000"  # items 5, 12, 19, 23, 26: 3+3+3+3+3 / 5

@@ -138,9 +138,15 @@ def score_csv_file(
     header = [layout.header[p] for p in layout.passthrough_positions]
     header += result_columns(instrument)
     summary = Summary()
-    for chunk, bytes_read in _read_chunks(path, len(layout.header), names, chunk_rows):
+    width = len(layout.header)
+    ragged, widest = _ragged_rows(path, width)
+    first_row = 0
+    for chunk, bytes_read in _read_chunks(path, widest, layout.item_positions, chunk_rows):
         items = chunk.iloc[:, layout.item_positions].set_axis(names, axis=1)
         scores = score_frame(instrument, items, total_method)
+        if ragged:
+            scores = _mark_ragged(scores, ragged, first_row, width)
+        first_row += len(chunk)
         scored = pd.concat([chunk.iloc[:, layout.passthrough_positions], _as_text(scores)], axis=1)
         write(_to_csv(scored, header if summary.rows == 0 else None))
         summary.add(scores["status"])
@@ -151,8 +157,54 @@ def score_csv_file(
     return summary
 
 
+def _ragged_rows(path: Path, width: int) -> tuple[dict[int, int], int]:
+    """Data rows (0-based, blank lines skipped as pandas does) whose number of fields differs
+    from the header's, with that number; and the widest row.
+
+    A row with a missing or an extra field is not a row with a blank cell: it is reported
+    invalid in its own row, and it must not shift the columns of any other row. The csv
+    module's reader (C) counts fields quickly, quoted line breaks included.
+    """
+    ragged: dict[int, int] = {}
+    widest = width
+    row = 0
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = csv.reader(handle)
+            next(rows, None)  # the header
+            for fields in rows:
+                if not fields:
+                    continue
+                if len(fields) != width:
+                    ragged[row] = len(fields)
+                    widest = max(widest, len(fields))
+                row += 1
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise UnusableInputError(f"cannot read {path}: {exc}") from exc
+    return ragged, widest
+
+
+def _mark_ragged(
+    scores: pd.DataFrame, ragged: dict[int, int], first_row: int, width: int
+) -> pd.DataFrame:
+    """Rows of this chunk with the wrong number of fields become invalid, scores cleared."""
+    rows = [row - first_row for row in ragged if first_row <= row < first_row + len(scores)]
+    if not rows:
+        return scores
+    scores = scores.copy()
+    at = scores.index[rows]
+    keep = {"status", "error"}
+    scores.loc[at, [c for c in scores.columns if c not in keep]] = None
+    scores.loc[at, "status"] = STATUS_INVALID
+    scores.loc[at, "error"] = [
+        f"row {first_row + row + 2} has {ragged[first_row + row]} fields; the header has {width}"
+        for row in rows
+    ]
+    return scores
+
+
 def _read_chunks(
-    path: Path, width: int, item_names: list[str], chunk_rows: int
+    path: Path, width: int, item_positions: list[int], chunk_rows: int
 ) -> Iterator[tuple[pd.DataFrame, int]]:
     """Non-empty chunks of rows, every cell as text, with positional column names.
 
@@ -161,11 +213,17 @@ def _read_chunks(
     named by position because the original names may repeat and pandas would rename them.
     Also yields how far into the file the reader is, for the progress bar.
     """
-    dtypes = defaultdict(lambda: str, dict.fromkeys(item_names, object))
+    dtypes = defaultdict(lambda: str, dict.fromkeys(item_positions, object))
     try:
         with path.open("rb") as handle:
+            # Positional names as wide as the widest row, and no index column: a row with
+            # extra fields can then never shift the others (see _ragged_rows).
             reader = pd.read_csv(
                 handle,
+                header=None,
+                skiprows=1,
+                names=list(range(width)),
+                index_col=False,
                 dtype=dtypes,
                 keep_default_na=False,
                 encoding="utf-8-sig",
@@ -173,12 +231,8 @@ def _read_chunks(
             )
             with reader:
                 while (chunk := _next_chunk(reader, path)) is not None:
-                    if chunk.shape[1] != width:
-                        raise UnusableInputError(
-                            f"{path}: expected {width} columns, found {chunk.shape[1]}"
-                        )
                     if len(chunk):
-                        yield chunk.set_axis(range(width), axis=1), handle.tell()
+                        yield chunk, handle.tell()
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise UnusableInputError(f"cannot read {path}: {exc}") from exc
 
