@@ -55,18 +55,47 @@ def _status(administration: Administration, amended: bool, final: str, draft: st
 def observations(administration: Administration, *, amended: bool = False) -> list[dict]:
     instrument = get_instrument(administration.instrument_code)
     score = administration.score
-    scales = [(s.code, s.name, s.direction_label) for s in instrument.subscales]
+    blanks = set(score.missing_items)
+    # (code, name, direction, prorated, extra notes) per scale; prorated is per scale, not per
+    # administration: a blank item in one subscale says nothing about the others.
+    scales = [
+        (
+            s.code,
+            s.name,
+            s.direction_label,
+            bool((score.subscales.get(s.code) or {}).get("prorated")),
+            [] if s.interpretable else ["not interpretable alone (Raes et al. 2011)"],
+        )
+        for s in instrument.subscales
+    ]
     if instrument.has_total:
-        scales.append(("total", "Total", instrument.direction_label("total")))
-    scales += [(c.code, c.name, c.direction_label) for c in instrument.composites]
+        scales.append(
+            (
+                "total",
+                "Total",
+                instrument.direction_label("total"),
+                score.prorated,
+                [f"total method: {score.total_method}"],
+            )
+        )
+    scales += [
+        (c.code, c.name, c.direction_label, bool(blanks & set(c.items)), [])
+        for c in instrument.composites
+    ]
+    rule = f"missing-item rule: {instrument.missing_rule_text}"
+    blank_note = (
+        f"blank items: {', '.join(map(str, sorted(blanks)))}" if blanks else "no blank items"
+    )
     result = []
-    for code, name, direction in scales:
+    for code, name, direction, prorated, extra in scales:
         value = score.scale_value(code)
-        note = [direction]
-        if code == "total":
-            note.append(f"total method: {score.total_method}")
-        if score.prorated:
+        note = [direction, *extra]
+        if prorated:
             note.append("prorated under the missing-item rule")
+        note += [blank_note, rule]
+        # The total's code carries its method: two methods give different numbers and must
+        # never be trended as one (shared/instruments.md).
+        coded = f"total.{score.total_method}" if code == "total" else code
         observation = {
             "resourceType": "Observation",
             "id": f"obs-{administration.pk}-{code.replace('_', '-')}",
@@ -85,7 +114,7 @@ def observations(administration: Administration, *, amended: bool = False) -> li
                 "coding": [
                     {
                         "system": CODE_SYSTEM,
-                        "code": f"{instrument.code}.{code}",
+                        "code": f"{instrument.code}.{coded}",
                         "display": f"{instrument.short_name} {name}",
                     }
                 ],
@@ -101,10 +130,10 @@ def observations(administration: Administration, *, amended: bool = False) -> li
                 "coding": [
                     {
                         "system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
-                        "code": "not-performed",
+                        "code": "unknown",
                     }
                 ],
-                "text": "not scored: too many blank items",
+                "text": "not scored: too many blank items under the missing-item rule",
             }
         else:
             observation["valueQuantity"] = {"value": round(value, 4), "unit": "score"}

@@ -37,7 +37,7 @@ def test_the_export_is_a_valid_bundle_of_a_response_and_one_observation_per_scor
         "scs.isolation",
         "scs.mindfulness",
         "scs.over_identification",
-        "scs.total",
+        "scs.total.subscale_mean",
         "scs.compassionate_responding",
         "scs.uncompassionate_responding",
     ]
@@ -63,3 +63,38 @@ def test_a_corrected_administration_is_exported_as_amended_with_the_corrected_an
     qr = QuestionnaireResponse.model_validate(resources[0])
     assert qr.status == "amended" and qr.item[4].answer[0].valueInteger == 5
     assert {Observation.model_validate(r).status for r in resources[1:]} == {"amended"}
+
+
+def observation_notes(world, answers, instrument="scs") -> dict[str, str]:
+    administration = administration_of(world.client_record, answers, instrument=instrument)
+    data = json.loads(
+        world.browser("clinician")
+        .get(reverse("assessments:fhir_export", args=[administration.pk]))
+        .content
+    )
+    return {
+        entry["resource"]["code"]["coding"][0]["code"]: entry["resource"]["note"][0]["text"]
+        for entry in data["entry"][1:]
+    }
+
+
+PRORATED = "prorated under the missing-item rule"
+
+
+def test_only_the_scales_touched_by_a_blank_item_are_marked_prorated(world):
+    """Found in audit: one blank item marked every observation as prorated."""
+    answers = dict.fromkeys(range(1, 27), 3)
+    answers[5] = None  # self-kindness, and the compassionate-responding composite
+    notes = observation_notes(world, answers)
+    assert PRORATED in notes["scs.self_kindness"]
+    assert PRORATED in notes["scs.total.subscale_mean"]
+    assert PRORATED in notes["scs.compassionate_responding"]
+    assert PRORATED not in notes["scs.self_judgment"]
+    assert PRORATED not in notes["scs.uncompassionate_responding"]
+    assert all("blank items: 5" in note and "missing-item rule" in note for note in notes.values())
+
+
+def test_short_form_subscales_are_exported_as_not_interpretable_alone(world):
+    notes = observation_notes(world, dict.fromkeys(range(1, 13), 3), instrument="scs-sf")
+    assert "not interpretable alone" in notes["scs-sf.self_kindness"]
+    assert "not interpretable alone" not in notes["scs-sf.total.item_mean"]
