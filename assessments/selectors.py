@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import F, Window
+from django.db.models import Case, F, FloatField, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 
@@ -61,7 +61,18 @@ def baseline_scores(organisation_id: int, instrument: Instrument) -> list[tuple]
         )
         .filter(position=1)
     )
-    return list(ranked.values_list("total", *(f"subscales__{code}__score" for code in codes)))
+    # Totals by another method than the instrument's default are left out of the total's SD:
+    # the two methods give different numbers and are never mixed (shared/instruments.md).
+    total = Case(
+        When(total_method=instrument.default_total_method or "", then=F("total")),
+        default=Value(None),
+        output_field=FloatField(),
+    )
+    return list(
+        ranked.annotate(default_total=total).values_list(
+            "default_total", *(f"subscales__{code}__score" for code in codes)
+        )
+    )
 
 
 def clinic_baseline_sds(organisation_id: int, instrument: Instrument) -> dict[str, SDChoice]:
@@ -157,6 +168,8 @@ def results_for(administration: Administration, *, with_change: bool = True) -> 
     def change(scale, other):
         if other is None or not with_change:
             return None
+        if scale == "total" and other.score.total_method != score.total_method:
+            return None  # totals by different methods are never compared
         return reliable_change_for(
             instrument,
             scale,
@@ -221,7 +234,32 @@ def results_for(administration: Administration, *, with_change: bool = True) -> 
         "previous": previous,
         "history": history,
         "figure": subscale_figure(instrument, rows, administration, baseline),
+        "figure_caption": subscale_figure_caption(instrument),
     }
+
+
+def subscale_figure_caption(instrument: Instrument) -> str:
+    """How to read the subscale chart, from the instrument's own definition."""
+    subscales = instrument.subscales
+    kinds = {s.aggregation for s in subscales}
+    if kinds == {"mean"}:
+        scale = (
+            f"Subscale means on raw responses ({instrument.response_min} to "
+            f"{instrument.response_max})"
+        )
+    else:
+        ranges = ", ".join(
+            f"{s.name} {instrument.response_min * s.n_items}-{instrument.response_max * s.n_items}"
+            for s in subscales
+        )
+        scale = f"Subscale sums of raw responses ({ranges})"
+    better = sum(1 for s in subscales if s.direction == "higher_is_better")
+    worse = len(subscales) - better
+    return (
+        f"{scale}. {better} subscale{'s' if better != 1 else ''} "
+        f'{"are" if better != 1 else "is"} "higher is better" and {worse} '
+        f'"higher is worse": see the direction column above.'
+    )
 
 
 def subscale_figure(instrument, rows, administration, baseline) -> dict:

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assessments.instruments import get_instrument
-from assessments.models import ReliableChangeSetting
+from assessments.models import Administration, ReliableChangeSetting
 from clinic.models import AuditEvent
 from tests.access_rules.assessments import a_valid_link, administration_of
 from tests.factories import make_client
@@ -227,3 +227,27 @@ def test_a_clinic_admin_sets_a_reference_sd_with_its_source(world):
 
     http.post(url, {"scs__total__sd": "", "scs__total__source": ""})
     assert not ReliableChangeSetting.objects.exists()
+
+
+def test_the_chart_caption_follows_the_instrument(world):
+    """Found in audit: every instrument's chart said 'means on raw responses (1 to 5)'."""
+    from assessments.instruments import get_instrument
+    from assessments.selectors import subscale_figure_caption
+
+    scs = subscale_figure_caption(get_instrument("scs"))
+    fscrs = subscale_figure_caption(get_instrument("fscrs"))
+    assert scs.startswith("Subscale means on raw responses (1 to 5)")
+    assert "3 subscales are" in scs and "and 3" in scs
+    assert fscrs.startswith("Subscale sums of raw responses (Inadequate Self 0-36")
+    assert "1 subscale is" in fscrs and "and 2" in fscrs
+
+
+def test_totals_by_different_methods_are_never_compared(world):
+    from assessments.models import Score
+
+    first = administration_of(world.client_record, dict.fromkeys(range(1, 27), 2))
+    administration_of(world.client_record, dict.fromkeys(range(1, 27), 4), on=dt.date(2026, 3, 1))
+    Score.objects.filter(administration=first).update(total_method="item_mean")
+    later = Administration.objects.exclude(pk=first.pk).get()
+    response = world.browser("clinician").get(reverse("assessments:results", args=[later.pk]))
+    assert response.context["total_row"].since_baseline is None
