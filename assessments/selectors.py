@@ -235,6 +235,13 @@ def results_for(administration: Administration, *, with_change: bool = True) -> 
         "history": history,
         "figure": subscale_figure(instrument, rows, administration, baseline),
         "figure_caption": subscale_figure_caption(instrument),
+        "unverified_reliability": sorted(
+            {
+                f"r = {r.retest_r:.2f} ({r.retest_source})"
+                for r in instrument.reliability
+                if r.scale != "total" and r.retest_r is not None and not r.retest_verified
+            }
+        ),
     }
 
 

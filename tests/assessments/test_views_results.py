@@ -251,3 +251,9 @@ def test_totals_by_different_methods_are_never_compared(world):
     later = Administration.objects.exclude(pk=first.pk).get()
     response = world.browser("clinician").get(reverse("assessments:results", args=[later.pk]))
     assert response.context["total_row"].since_baseline is None
+
+
+def test_subscale_verdicts_say_their_reliability_is_not_verified(world):
+    administration = administration_of(world.client_record, dict.fromkeys(range(1, 27), 3))
+    page = world.browser("clinician").get(reverse("assessments:results", args=[administration.pk]))
+    assert "not verified" in page.content.decode()
