@@ -82,9 +82,11 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
 
-class TagQuerySet(models.QuerySet):
-    def available_to(self, organisation: Organisation) -> TagQuerySet:
-        """The built-in tags plus the clinic's own."""
+class BuiltInOrOwnQuerySet(models.QuerySet):
+    """Choices that exist built in (no organisation) plus a clinic's own additions."""
+
+    def available_to(self, organisation: Organisation | int) -> BuiltInOrOwnQuerySet:
+        """The built-in rows plus the clinic's own (an Organisation or its id)."""
         return self.filter(Q(organisation__isnull=True) | Q(organisation=organisation))
 
 
@@ -97,7 +99,7 @@ class Tag(models.Model):
     )
     name = models.CharField(max_length=60)
 
-    objects = TagQuerySet.as_manager()
+    objects = BuiltInOrOwnQuerySet.as_manager()
 
     BUILT_IN = [
         "Perfectionism",

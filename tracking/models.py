@@ -14,15 +14,9 @@ from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
-from clinic.models import Client, Organisation
+from clinic.models import BuiltInOrOwnQuerySet, Client, Organisation
 
 TEXT_LIMIT = 2000
-
-
-class TriggerCategoryQuerySet(models.QuerySet):
-    def available_to(self, organisation_id: int) -> TriggerCategoryQuerySet:
-        """The built-in categories plus the clinic's own."""
-        return self.filter(Q(organisation__isnull=True) | Q(organisation_id=organisation_id))
 
 
 class TriggerCategory(models.Model):
@@ -38,7 +32,7 @@ class TriggerCategory(models.Model):
     name = models.CharField(max_length=60)
     position = models.PositiveSmallIntegerField(default=100)
 
-    objects = TriggerCategoryQuerySet.as_manager()
+    objects = BuiltInOrOwnQuerySet.as_manager()
 
     BUILT_IN = [
         "Work",
