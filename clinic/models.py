@@ -260,6 +260,7 @@ class AuditAction(models.TextChoices):
     CARE_TEAM = "care_team", "Changed care team"
     PORTAL_INVITE = "portal_invite", "Invited to portal"
     EXPORT = "export", "Exported"
+    DELETE = "delete", "Deleted"
 
 
 class AuditEvent(models.Model):

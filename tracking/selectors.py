@@ -227,13 +227,22 @@ def chart_version(client) -> str:
         .objects.filter(pk=client.pk)
         .values(
             entries=Subquery(newest_entry.values("updated_at")[:1]),
+            # A deletion leaves the newest time unchanged; the count changes.
+            entry_count=Subquery(
+                InnerCriticEntry.objects.filter(client_id=OuterRef("pk"))
+                .order_by()
+                .values("client_id")
+                .annotate(n=Count("pk"))
+                .values("n")[:1]
+            ),
             practice=Subquery(newest_practice.values("created_at")[:1]),
             scores=Subquery(newest_score.values("scored_at")[:1]),
         )
         .first()
     ) or {}
     stamps = [row.get("entries"), row.get("practice"), row.get("scores")]
-    return "-".join(str(stamp.timestamp()) if stamp else "0" for stamp in stamps)
+    times = "-".join(str(stamp.timestamp()) if stamp else "0" for stamp in stamps)
+    return f"{times}-{row.get('entry_count') or 0}"
 
 
 def chart_data(

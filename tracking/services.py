@@ -37,6 +37,15 @@ def entry_create(*, actor: User, client: Client, data: dict[str, Any]) -> InnerC
 
 
 @transaction.atomic
+def entry_delete(*, actor: User, entry: InnerCriticEntry) -> None:
+    """The client deletes one of their own entries, for good: their words are theirs to take
+    back. The audit trail keeps only that an entry was deleted, by whom and when."""
+    client = entry.client
+    entry.delete()
+    audit_record(actor, client, AuditAction.DELETE, subject=AUDIT_SUBJECT)
+
+
+@transaction.atomic
 def entry_update(*, actor: User, entry: InnerCriticEntry, data: dict[str, Any]) -> None:
     for name, value in data.items():
         setattr(entry, name, value)

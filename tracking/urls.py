@@ -8,6 +8,7 @@ urlpatterns = [
     path("me/", views.my_log, name="my_log"),
     path("me/entries/<int:entry_id>/", views.my_entry, name="my_entry"),
     path("me/entries/<int:entry_id>/reframe/", views.my_reframe, name="my_reframe"),
+    path("me/entries/<int:entry_id>/delete/", views.my_entry_delete, name="my_entry_delete"),
     path("me/practice/", views.my_practice, name="my_practice"),
     path("me/journal/", views.my_journal, name="my_journal"),
     path("me/charts/", views.my_charts, name="my_charts"),

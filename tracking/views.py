@@ -123,6 +123,15 @@ def my_entry(request, entry_id: int):
 
 @client_user_required
 @require_POST
+def my_entry_delete(request, entry_id: int):
+    entry = access.own_entry(request.user, entry_id)
+    services.entry_delete(actor=request.user, entry=entry)
+    messages.success(request, "Entry deleted.")
+    return redirect("tracking:my_log")
+
+
+@client_user_required
+@require_POST
 def my_reframe(request, entry_id: int):
     entry = access.own_entry(request.user, entry_id)
     form = ReframeForm(request.POST, instance=entry)

@@ -36,6 +36,10 @@ RULES = {
     "tracking:my_entry": Rule(OWN_ENTRY_PAGE, kwargs=the_clients_entry),
     # An empty reframe is answered with the form and its errors (200), never saved.
     "tracking:my_reframe": Rule(OWN_ENTRY_PAGE, kwargs=the_clients_entry, method="POST"),
+    # Deleting answers 302 for the owner; the matrix runs it last for this entry's persona.
+    "tracking:my_entry_delete": Rule(
+        {**OWN_ENTRY_PAGE, "client": 302}, kwargs=the_clients_entry, method="POST"
+    ),
     "tracking:my_practice": Rule(CLIENT_PAGE),
     "tracking:my_journal": Rule(CLIENT_PAGE),
     "tracking:my_charts": Rule(CLIENT_PAGE),

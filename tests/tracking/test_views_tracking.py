@@ -390,3 +390,37 @@ def test_the_trigger_settings_page_has_a_bounded_query_count(world):
     for n in range(10):
         TriggerCategory.objects.create(organisation=world.clinic, name=f"Own {n}")
     assert count_queries(http, url) == few
+
+
+def test_a_client_deletes_their_own_entry_for_good_and_the_charts_notice(world):
+    from clinic.models import AuditEvent
+
+    kept = InnerCriticEntry.objects.create(
+        client=world.client_record, critic_text="Kept", intensity=5
+    )
+    gone = InnerCriticEntry.objects.create(
+        client=world.client_record, critic_text="Take this back", intensity=9
+    )
+    InnerCriticEntry.objects.filter(pk=gone.pk).update(updated_at=kept.updated_at)
+    http = world.browser("client")
+    charts = reverse("tracking:my_charts")
+    assert "2 entries" in http.get(charts).content.decode()
+
+    response = http.post(reverse("tracking:my_entry_delete", args=[gone.pk]))
+
+    assert response.status_code == 302
+    assert list(InnerCriticEntry.objects.all()) == [kept]
+    event = AuditEvent.objects.get(action="delete")
+    assert (event.actor, event.fields) == (world.client, [])
+    assert "1 entry" in http.get(charts).content.decode()  # not the cached page
+
+
+def test_no_one_else_can_delete_a_clients_entry(world):
+    entry = InnerCriticEntry.objects.create(
+        client=world.client_record, critic_text="Mine", intensity=5
+    )
+    url = reverse("tracking:my_entry_delete", args=[entry.pk])
+    assert world.browser("other_client").post(url).status_code == 404
+    assert world.browser("clinician").post(url).status_code == 403
+    assert world.browser("client").get(url).status_code == 405
+    assert InnerCriticEntry.objects.filter(pk=entry.pk).exists()
