@@ -3,6 +3,12 @@
 No Django models, no request, no free text. The view layer fetches rows (``QuerySet.values()``
 or SQL aggregates) and passes them here; :mod:`tracking.charts` turns the results into figures.
 
+The pages aggregate in SQL and use the ``*_from_buckets`` / ``breakdown_from_counts``
+functions. The raw-row functions (``weekly_entry_summary``, ``weekday_hour_heatmap``,
+``trigger_breakdown``, ``pattern_breakdown``) are the reference: they carry the time-zone and
+DST tests, and tests/tracking/test_sql_matches_pure.py checks the SQL path against them on
+every database.
+
 Input columns (every function accepts a DataFrame or an iterable of mappings; keys not listed
 are dropped on the way in, so an entry's text, reframe or privacy flag never reaches an
 aggregate, and a private entry counts exactly like any other):

@@ -1,0 +1,108 @@
+"""The chart pages aggregate in SQL (in the clinic's time zone); tracking.analysis holds the
+same aggregation in pure pandas over raw rows, tested on its own across DST changes. Here the
+pure version is the oracle: on SQLite and PostgreSQL alike the SQL path must agree with it,
+also for entries on both sides of a clock change."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import pandas as pd
+import pytest
+
+from tracking import analysis, selectors
+from tracking.models import InnerCriticEntry, PracticeSession, TriggerCategory
+
+LONDON = zoneinfo.ZoneInfo("Europe/London")
+UTC = dt.UTC
+
+
+def local(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=LONDON)
+
+
+# Around London's clock changes in 2025: forward on 30 March, back on 26 October.
+MOMENTS = [
+    (local(2025, 3, 29, 22, 15), 7, None),
+    (local(2025, 3, 30, 0, 30), 6, 4),  # GMT, the night the clocks go forward
+    (local(2025, 3, 30, 3, 10), 8, None),  # BST, same night
+    (local(2025, 3, 30, 23, 30), 5, 2),  # Sunday 22:30 UTC: still that week
+    (local(2025, 3, 31, 0, 30), 9, 5),  # Monday 00:30 BST = Sunday 23:30 UTC: next week
+    (dt.datetime(2025, 10, 26, 0, 30, tzinfo=UTC), 4, None),  # 01:30 BST
+    (dt.datetime(2025, 10, 26, 1, 30, tzinfo=UTC), 6, 3),  # 01:30 GMT, the repeated hour
+    (local(2025, 10, 26, 23, 30), 3, 1),  # Sunday 23:30 GMT
+    (local(2025, 10, 27, 0, 30), 7, None),  # Monday: next week
+]
+FIRST, LAST = dt.date(2025, 3, 24), dt.date(2025, 11, 2)
+
+
+@pytest.fixture
+def logged(world):
+    world.clinic.time_zone = "Europe/London"
+    world.clinic.save()
+    work = TriggerCategory.objects.get(organisation__isnull=True, name="Work")
+    rows = []
+    for n, (when, intensity, after) in enumerate(MOMENTS):
+        trigger = work if n % 2 else None
+        pattern = ["self_judgment", "isolation", None][n % 3]
+        InnerCriticEntry.objects.create(
+            client=world.client_record,
+            critic_text=f"moment {n}",
+            occurred_at=when,
+            intensity=intensity,
+            intensity_after=after,
+            reframed_at=when if after is not None else None,
+            trigger=trigger,
+            pattern=pattern or "",  # stored blank, read as "not recorded"
+        )
+        rows.append(
+            {
+                "occurred_at": when,
+                "intensity": intensity,
+                "intensity_after": after,
+                "trigger": trigger.name if trigger else None,
+                "pattern": pattern,
+            }
+        )
+    return rows
+
+
+def sql_chart_data(world):
+    return selectors.chart_data(
+        InnerCriticEntry.objects.filter(client=world.client_record),
+        PracticeSession.objects.none(),
+        LONDON,
+        FIRST,
+        LAST,
+        for_staff=False,
+    )
+
+
+def test_weekly_summaries_from_sql_match_the_pure_reference_across_dst(world, logged):
+    from_sql = sql_chart_data(world).weekly
+    reference = analysis.weekly_entry_summary(logged, LONDON, FIRST, LAST)
+    pd.testing.assert_frame_equal(
+        from_sql.reset_index(drop=True), reference.reset_index(drop=True), check_dtype=False
+    )
+    assert from_sql["entries"].sum() == len(MOMENTS)
+
+
+def test_the_heatmap_from_sql_matches_the_pure_reference_across_dst(world, logged):
+    from_sql = sql_chart_data(world).heatmap
+    reference = analysis.weekday_hour_heatmap(logged, LONDON, FIRST, LAST)
+    pd.testing.assert_frame_equal(from_sql, reference, check_dtype=False)
+
+
+def test_trigger_and_pattern_counts_from_sql_match_the_pure_reference(world, logged):
+    data = sql_chart_data(world)
+    pd.testing.assert_frame_equal(
+        data.triggers.reset_index(drop=True),
+        analysis.trigger_breakdown(logged, LONDON, FIRST, LAST).reset_index(drop=True),
+        check_dtype=False,
+    )
+    pd.testing.assert_frame_equal(
+        data.patterns.reset_index(drop=True),
+        analysis.pattern_breakdown(logged, LONDON, FIRST, LAST).reset_index(drop=True),
+        check_dtype=False,
+    )
