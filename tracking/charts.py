@@ -21,7 +21,7 @@ import datetime as dt
 import html
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -117,8 +117,12 @@ class Chart:
     table: Table
     empty: bool = False
     empty_message: str = ""
-    size: PayloadSize | None = field(default=None, compare=False)
-    """The figure's :class:`PayloadSize`, measured when the chart was built."""
+
+    @property
+    def size(self) -> PayloadSize:
+        """The figure's :class:`PayloadSize`, measured on demand (tests and benchmarks): the
+        pages do not pay for a second JSON encoding of every figure."""
+        return payload_size(self.figure)
 
     @property
     def element_id(self) -> str:
@@ -235,11 +239,11 @@ def _count_axis(largest: float, title: str, **extra: Any) -> dict[str, Any]:
 
 def _empty(key: str, title: str, caption: str, message: str, table: Table) -> Chart:
     figure = {"data": [], "layout": _layout()}
-    return Chart(key, title, caption, figure, table, True, message, size=payload_size(figure))
+    return Chart(key, title, caption, figure, table, True, message)
 
 
 def _chart(key: str, title: str, caption: str, figure: dict[str, Any], table: Table) -> Chart:
-    return Chart(key, title, caption, figure, table, size=payload_size(figure))
+    return Chart(key, title, caption, figure, table)
 
 
 # --- Inner-critic entries -------------------------------------------------------------------------
