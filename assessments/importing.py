@@ -17,7 +17,8 @@ from assessments.instruments import UnknownInstrumentError, get_instrument
 from assessments.models import Administration, Mode, Score, Status
 from assessments.scoring import ScoringError, parse_answer, score_response
 from assessments.services import SUBJECT, forget_baselines, score_fields
-from clinic.models import AuditAction, AuditEvent, Client
+from clinic.audit import audit_records
+from clinic.models import AuditAction, Client
 
 REQUIRED = ("client_code", "instrument", "administered_on")
 BATCH = 1000
@@ -203,16 +204,8 @@ def import_valid(report: ImportReport, *, actor=None, skip_invalid: bool = False
         }:
             forget_baselines(organisation_id, code)
         clients = {row.client.pk: row.client for row in report.valid}
-        AuditEvent.objects.bulk_create(
-            AuditEvent(
-                organisation_id=client.organisation_id,
-                actor=actor,
-                client=client,
-                action=AuditAction.CREATE,
-                subject=SUBJECT,
-                fields=["answers"],
-            )
-            for client in clients.values()
+        audit_records(
+            actor, clients.values(), AuditAction.CREATE, subject=SUBJECT, fields=["answers"]
         )
     report.imported = len(report.valid)
     return report.imported

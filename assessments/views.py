@@ -39,9 +39,9 @@ from clinic.access import (
     portal_client_for,
     staff_required,
 )
-from clinic.audit import audit_record
+from clinic.audit import audit_record, audit_records
 from clinic.exporting import spreadsheet_safe
-from clinic.models import AuditAction, AuditEvent, Programme
+from clinic.models import AuditAction, Programme
 
 SUBJECT = services.SUBJECT
 
@@ -262,18 +262,7 @@ def export_cohort_csv(request):
         .select_related("score", "client")
         .order_by("client__code", "administered_on", "pk")
     )
-    exported = {adm.client for adm in rows}
-    AuditEvent.objects.bulk_create(
-        AuditEvent(
-            organisation_id=client.organisation_id,
-            actor=request.user,
-            client=client,
-            action=AuditAction.EXPORT,
-            subject=SUBJECT,
-            fields=[],
-        )
-        for client in sorted(exported, key=lambda c: c.pk)
-    )
+    audit_records(request.user, {adm.client for adm in rows}, AuditAction.EXPORT, subject=SUBJECT)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{label}-{instrument.code}-scores.csv"'
     write_scores_csv(response, instrument, [(adm.client, adm) for adm in rows])
