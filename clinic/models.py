@@ -231,6 +231,11 @@ class Client(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    @property
+    def has_established_login(self) -> bool:
+        """The client has a portal login and has set its password themselves."""
+        return self.user_id is not None and self.user.has_usable_password()
+
 
 class CareTeamMember(models.Model):
     """A clinician on a client's care team besides the primary clinician."""

@@ -206,7 +206,7 @@ def client_portal_invite(*, actor: User, client: Client, username: str) -> Invit
     Refused once the client has set a password: the link is shown to staff, and a staff-made
     link into an established login would let staff read the client's private entries.
     """
-    if client.user_id is not None and client.user.has_usable_password():
+    if client.has_established_login:
         raise ServiceError(PORTAL_ESTABLISHED)
     with transaction.atomic():
         if client.user_id is None:

@@ -310,7 +310,7 @@ def client_care_team(request, client_id: int):
 def client_portal_invite(request, client_id: int):
     client = client_for(request.user, client_id)
     form = PortalInviteForm(request.POST or None) if client.user_id is None else None
-    established = client.user_id is not None and client.user.has_usable_password()
+    established = client.has_established_login
     if request.method == "POST" and not established and (form is None or form.is_valid()):
         invitation = services.client_portal_invite(
             actor=request.user,
@@ -321,7 +321,12 @@ def client_portal_invite(request, client_id: int):
     return render(
         request,
         "clinic/client_portal_invite.html",
-        {"form": form, "client": client, "established": established},
+        {
+            "form": form,
+            "client": client,
+            "established": established,
+            "refusal": services.PORTAL_ESTABLISHED,
+        },
         status=409 if established and request.method == "POST" else 200,
     )
 
