@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
-from django.utils import timezone
 
 from assessments.instruments import Instrument
 from assessments.models import STAFF_ENTRY_MODES, Mode
@@ -233,7 +232,3 @@ class ImportForm(forms.Form):
                 "File: it is not UTF-8 text (save it as CSV UTF-8)."
             ) from None
         return upload
-
-
-def today_in(organisation) -> dt.date:
-    return timezone.now().astimezone(organisation.tz).date()

@@ -73,7 +73,7 @@ def validate(organisation, text: str, *, progress: Callable[[Iterable], Iterable
             "pk", "code", "organisation_id"
         )
     }
-    today = timezone.now().astimezone(organisation.tz).date()
+    today = organisation.today()
     report.rows = len(rows)
     for line, row in enumerate(progress(rows), start=2):  # line 1 is the header
         problems = []

@@ -133,7 +133,7 @@ def self_completion_save(
     The link and the draft are locked and checked again inside the transaction, so two
     submissions racing on one link create one administration, and the second gets LinkClosed.
     """
-    today = timezone.now().astimezone(client.organisation.tz).date()
+    today = client.organisation.today()
     if link is not None:
         link = OneTimeLink.objects.select_for_update().get(pk=link.pk)
         if not link.is_open():

@@ -27,7 +27,6 @@ from assessments.forms import (
     PaperEntryForm,
     ReliableChangeSettingsForm,
     SelfCompletionForm,
-    today_in,
 )
 from assessments.instruments import UnknownInstrumentError, all_instruments, get_instrument
 from assessments.models import Administration, Mode, ReliableChangeSetting, Status
@@ -79,7 +78,7 @@ def entry(request, client_id: int, instrument: str):
     instrument = instrument_or_404(instrument)
     wording = selectors.wording_for(client.organisation_id, instrument)
     form = PaperEntryForm(
-        request.POST or None, instrument=instrument, today=today_in(client.organisation)
+        request.POST or None, instrument=instrument, today=client.organisation.today()
     )
     if request.method == "POST" and form.is_valid():
         administration = services.administration_create(

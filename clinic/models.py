@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 
 from django.conf import settings
@@ -39,6 +40,10 @@ class Organisation(models.Model):
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    def today(self) -> dt.date:
+        """Today's date in the clinic's time zone (whatever zone the request runs in)."""
+        return timezone.now().astimezone(self.tz).date()
 
 
 class Role(models.TextChoices):
