@@ -14,7 +14,7 @@ from clinic.access import clients_for, portal_client_for
 
 def administrations_for(user):
     """Administrations of the clients a staff user may see."""
-    return Administration.objects.filter(client__in=clients_for(user))
+    return Administration.objects.for_clients(clients_for(user))
 
 
 def administration_for(user, pk: int) -> Administration:

@@ -145,9 +145,9 @@ def _flag_duplicates(report: ImportReport) -> None:
         return
     existing = {
         _signature(client_id, code, on, answers)
-        for client_id, code, on, answers in Administration.objects.filter(
-            client_id__in={row.client.pk for row in report.valid}, status=Status.FINAL
-        ).values_list("client_id", "instrument_code", "administered_on", "answers")
+        for client_id, code, on, answers in Administration.objects.final()
+        .filter(client_id__in={row.client.pk for row in report.valid})
+        .values_list("client_id", "instrument_code", "administered_on", "answers")
     }
     seen: dict[tuple, int] = {}
     keep = []

@@ -146,10 +146,10 @@ class ScaleRow:
 def history_for(administration: Administration) -> list[Administration]:
     """Final administrations of the same instrument for the same client, oldest first."""
     return list(
-        Administration.objects.filter(
+        Administration.objects.final()
+        .filter(
             client_id=administration.client_id,
             instrument_code=administration.instrument_code,
-            status=Status.FINAL,
         )
         .select_related("score")
         .order_by("administered_on", "created_at", "pk")
@@ -232,7 +232,6 @@ def results_for(administration: Administration, *, with_change: bool = True) -> 
         "composites": composites,
         "baseline": baseline,
         "previous": previous,
-        "history": history,
         "figure": subscale_figure(instrument, rows, administration, baseline),
         "figure_caption": subscale_figure_caption(instrument),
         "unverified_reliability": sorted(
@@ -359,7 +358,8 @@ def timeline_provider(client, user) -> list[TimelineItem]:
     from datetime import datetime, time
 
     rows = (
-        Administration.objects.filter(client=client, status=Status.FINAL)
+        Administration.objects.final()
+        .filter(client=client)
         .select_related("score")
         .order_by("-administered_on", "-pk")[:20]
     )
@@ -402,7 +402,8 @@ def scs_subscale_trend(client) -> list[dict]:
     latest administrations.
     """
     administrations = (
-        Administration.objects.filter(client=client, instrument_code="scs", status=Status.FINAL)
+        Administration.objects.final()
+        .filter(client=client, instrument_code="scs")
         .select_related("score")
         .order_by("-administered_on", "-pk")[:60]
     )

@@ -224,9 +224,8 @@ def export_csv(request, client_id: int):
     instrument = instrument_or_404(request.GET.get("instrument", "scs"))
     audit_record(request.user, client, AuditAction.EXPORT, subject=SUBJECT)
     rows = (
-        Administration.objects.filter(
-            client=client, instrument_code=instrument.code, status=Status.FINAL
-        )
+        Administration.objects.final()
+        .filter(client=client, instrument_code=instrument.code)
         .select_related("score")
         .order_by("administered_on", "pk")
     )
@@ -255,9 +254,9 @@ def export_cohort_csv(request):
         clients = clients.filter(programmes=programme)
         label = f"programme-{programme.pk}"
     rows = list(
-        Administration.objects.filter(
-            client__in=clients, instrument_code=instrument.code, status=Status.FINAL
-        )
+        Administration.objects.final()
+        .for_clients(clients)
+        .filter(instrument_code=instrument.code)
         .select_related("score", "client")
         .order_by("client__code", "administered_on", "pk")
     )
