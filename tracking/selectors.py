@@ -29,10 +29,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.timeline import TimelineItem
+from tracking import analysis
 from tracking.models import InnerCriticEntry, Pattern, PracticeSession
 
 FEED_LIMIT = 200  # rows shown on one page of a list; the page says when there are more
-MAX_CHART_WEEKS = 104  # weekly bins on a chart: two years at most
+MAX_CHART_WEEKS = analysis.MAX_WEEKS  # weekly bins on a chart: two years at most
 
 ENTRY_FIELDS = (
     "id",
@@ -260,7 +261,6 @@ def chart_data(
 
     For staff, the trigger of a private entry is counted as "Kept private": staff may see a
     private entry's time, pattern and intensities, nothing more."""
-    from tracking import analysis
 
     first, last = chart_range(first, last)
     start, end = day_bounds(tz, first, last)
@@ -369,10 +369,8 @@ def chart_figures(data: ChartData, *, time_zone: str = ""):
 
 
 def scs_trend(client) -> list[dict]:
-    """SCS subscale scores over time: [{"administered_on", "subscale", "score"}]; [] until the
-    assessments app offers `assessments.selectors.scs_subscale_trend(client)`."""
-    try:
-        from assessments.selectors import scs_subscale_trend
-    except ImportError:
-        return []
-    return list(scs_subscale_trend(client))[:1000]
+    """SCS subscale scores over time: [{"administered_on", "subscale", "score"}], from the
+    assessments app (tracking may read assessments; never the other way round)."""
+    from assessments.selectors import scs_subscale_trend
+
+    return scs_subscale_trend(client)
