@@ -52,39 +52,31 @@ class NavLink:
     url_name: str  # reversed with the client's id for client links, without args for portal
 
 
-_client_links: list[NavLink] = []
-_portal_links: list[NavLink] = []
-_settings_links: list[NavLink] = []
+class LinkRegistry:
+    """Links other apps contribute to a clinic page, in registration order, each once."""
+
+    def __init__(self) -> None:
+        self._links: list[NavLink] = []
+
+    def register(self, label: str, url_name: str) -> None:
+        link = NavLink(label, url_name)
+        if link not in self._links:
+            self._links.append(link)
+
+    def links(self) -> list[NavLink]:
+        return list(self._links)
 
 
-def register_client_link(label: str, url_name: str) -> None:
-    """A link shown on the client detail page, reversed with client_id=<client.pk>."""
-    link = NavLink(label, url_name)
-    if link not in _client_links:
-        _client_links.append(link)
+# Client detail page: reversed with client_id=<client.pk>.
+CLIENT_LINKS = LinkRegistry()
+# Client portal home: reversed without arguments.
+PORTAL_LINKS = LinkRegistry()
+# Clinic settings page (clinic admins): reversed without arguments.
+SETTINGS_LINKS = LinkRegistry()
 
-
-def register_portal_link(label: str, url_name: str) -> None:
-    """A link shown on the client portal home page, reversed without arguments."""
-    link = NavLink(label, url_name)
-    if link not in _portal_links:
-        _portal_links.append(link)
-
-
-def register_settings_link(label: str, url_name: str) -> None:
-    """A link on the clinic settings page (clinic admins), reversed without arguments."""
-    link = NavLink(label, url_name)
-    if link not in _settings_links:
-        _settings_links.append(link)
-
-
-def settings_links() -> list[NavLink]:
-    return list(_settings_links)
-
-
-def client_links() -> list[NavLink]:
-    return list(_client_links)
-
-
-def portal_links() -> list[NavLink]:
-    return list(_portal_links)
+register_client_link = CLIENT_LINKS.register
+register_portal_link = PORTAL_LINKS.register
+register_settings_link = SETTINGS_LINKS.register
+client_links = CLIENT_LINKS.links
+portal_links = PORTAL_LINKS.links
+settings_links = SETTINGS_LINKS.links
