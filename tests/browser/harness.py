@@ -76,6 +76,12 @@ def chromium_page(viewport: dict) -> Iterator:
             yield page
         finally:
             browser.close()
+            # ORM calls made while Playwright's loop runs get a connection of their own
+            # (Django's connections are per context); close it here, in that context, or it
+            # outlives the test database.
+            from django.db import connections
+
+            connections.close_all()
 
 
 def login(page, live_server, username: str, password: str = "correct horse battery staple"):
