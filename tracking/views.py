@@ -102,8 +102,10 @@ def my_log(request):
 @client_user_required
 def my_entry(request, entry_id: int):
     entry = access.own_entry(request.user, entry_id)
-    client = portal_client_for(request.user)
-    form = EntryForm(request.POST or None, instance=entry, organisation_id=client.organisation_id)
+    # own_entry already ties the entry to this user's clinic: no second look-up of the record.
+    form = EntryForm(
+        request.POST or None, instance=entry, organisation_id=request.user.organisation_id
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.entry_update(actor=request.user, entry=entry, data=form.cleaned_data)
@@ -144,13 +146,12 @@ def my_reframe(request, entry_id: int):
             messages.success(request, "Reframe saved. That took kindness.")
             return redirect("tracking:my_entry", entry_id=entry.pk)
     entry.refresh_from_db()
-    client = portal_client_for(request.user)
     return render(
         request,
         "tracking/my_entry.html",
         {
             "entry": entry,
-            "form": EntryForm(instance=entry, organisation_id=client.organisation_id),
+            "form": EntryForm(instance=entry, organisation_id=request.user.organisation_id),
             "reframe_form": form,
             "reframe_open": True,
         },
