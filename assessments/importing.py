@@ -19,6 +19,7 @@ from assessments.scoring import ScoringError, parse_answer, score_response
 from assessments.services import SUBJECT, forget_baselines, score_fields
 from clinic.audit import audit_records
 from clinic.models import AuditAction, Client
+from clinic.signals import client_data_changed
 
 REQUIRED = ("client_code", "instrument", "administered_on")
 BATCH = 1000
@@ -204,6 +205,8 @@ def import_valid(report: ImportReport, *, actor=None, skip_invalid: bool = False
         }:
             forget_baselines(organisation_id, code)
         clients = {row.client.pk: row.client for row in report.valid}
+        # bulk_create sends no model signals: tell whoever keeps derived data per client.
+        client_data_changed.send(sender=Administration, client_ids=list(clients))
         audit_records(
             actor, clients.values(), AuditAction.CREATE, subject=SUBJECT, fields=["answers"]
         )
