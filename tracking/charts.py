@@ -174,11 +174,12 @@ def check_payload(
     return size
 
 
-def _plural(n: int, singular: str, plural: str | None = None) -> str:
-    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
+def plural(n: int, singular: str, plural_form: str | None = None) -> str:
+    """``n`` with the noun in the right number: "1 week", "3 weeks", "2 entries"."""
+    return f"{n} {singular if n == 1 else (plural_form or singular + 's')}"
 
 
-def _number(value: Any, digits: int = 2) -> float | None:
+def number(value: Any, digits: int = 2) -> float | None:
     """A JSON-safe float (None for missing or NaN), rounded to keep the payload small."""
     if value is None or pd.isna(value):
         return None
@@ -186,11 +187,12 @@ def _number(value: Any, digits: int = 2) -> float | None:
 
 
 def _mean_cell(value: Any) -> str:
-    number = _number(value, 1)
-    return "none" if number is None else f"{number:.1f}"
+    rounded = number(value, 1)
+    return "none" if rounded is None else f"{rounded:.1f}"
 
 
-def _day(day: dt.date) -> str:
+def day_label(day: dt.date) -> str:
+    """A date as the charts write it: "5 May 2025" (no leading zero)."""
     return f"{day.day} {day:%b %Y}"
 
 
@@ -202,9 +204,9 @@ def _ints(values: pd.Series) -> list[int]:
     return [int(v) for v in values]
 
 
-def _layout(height: int = 300, **extra: Any) -> dict[str, Any]:
+def layout(height: int = 300, **extra: Any) -> dict[str, Any]:
     """The shared layout: responsive, transparent, fixed axes (no zoom), room for 375px screens."""
-    layout = {
+    base = {
         "autosize": True,
         "height": height,
         "margin": {"l": 8, "r": 8, "t": 8, "b": 8, "pad": 2},
@@ -217,28 +219,28 @@ def _layout(height: int = 300, **extra: Any) -> dict[str, Any]:
         "showlegend": False,
         "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"},
     }
-    layout.update(extra)
-    return layout
+    base.update(extra)
+    return base
 
 
-def _axis(**extra: Any) -> dict[str, Any]:
-    axis = {"fixedrange": True, "automargin": True, "gridcolor": GRID, "zeroline": False}
-    axis.update(extra)
-    return axis
+def axis(**extra: Any) -> dict[str, Any]:
+    base = {"fixedrange": True, "automargin": True, "gridcolor": GRID, "zeroline": False}
+    base.update(extra)
+    return base
 
 
 def _week_axis(**extra: Any) -> dict[str, Any]:
-    return _axis(type="date", tickformat="%-d %b", showgrid=False, **extra)
+    return axis(type="date", tickformat="%-d %b", showgrid=False, **extra)
 
 
 def _count_axis(largest: float, title: str, **extra: Any) -> dict[str, Any]:
     """A count axis from zero with whole-number ticks (no 0.5 entries)."""
     ticks = {"dtick": 1} if largest <= 5 else {}
-    return _axis(rangemode="tozero", tickformat="d", title={"text": title}, **ticks, **extra)
+    return axis(rangemode="tozero", tickformat="d", title={"text": title}, **ticks, **extra)
 
 
 def _empty(key: str, title: str, caption: str, message: str, table: Table) -> Chart:
-    figure = {"data": [], "layout": _layout()}
+    figure = {"data": [], "layout": layout()}
     return Chart(key, title, caption, figure, table, True, message)
 
 
@@ -253,11 +255,11 @@ def entries_per_week_chart(summary: pd.DataFrame) -> Chart:
     """Bar chart of inner-critic entries per week, from ``analysis.weekly_entry_summary``."""
     key, title = "entries-weekly", "Inner-critic entries per week"
     weeks, total = len(summary), int(summary["entries"].sum()) if len(summary) else 0
-    caption = f"Entries per week, {_plural(weeks, 'week')}, {_plural(total, 'entry', 'entries')}"
+    caption = f"Entries per week, {plural(weeks, 'week')}, {plural(total, 'entry', 'entries')}"
     table = Table(
         ("Week starting", "Entries"),
         tuple(
-            (_day(w), int(n))
+            (day_label(w), int(n))
             for w, n in zip(summary["week_start"], summary["entries"], strict=True)
         ),
     )
@@ -272,11 +274,11 @@ def entries_per_week_chart(summary: pd.DataFrame) -> Chart:
         "marker": {"color": BLUE},
         "hovertemplate": WEEK_HOVER + "Entries: %{y}<extra></extra>",
     }
-    layout = _layout(
+    figure_layout = layout(
         xaxis=_week_axis(),
         yaxis=_count_axis(summary["entries"].max(), "Entries"),
     )
-    return _chart(key, title, caption, {"data": [trace], "layout": layout}, table)
+    return _chart(key, title, caption, {"data": [trace], "layout": figure_layout}, table)
 
 
 def intensity_chart(summary: pd.DataFrame) -> Chart:
@@ -293,14 +295,14 @@ def intensity_chart(summary: pd.DataFrame) -> Chart:
     share = round(100 * reframed / total) if total else 0
     caption = (
         f"Average intensity (0 to 10) before and after reframing, per week, "
-        f"{_plural(weeks, 'week')}; {reframed} of {_plural(total, 'entry', 'entries')} "
+        f"{plural(weeks, 'week')}; {reframed} of {plural(total, 'entry', 'entries')} "
         f"reframed ({share}%)"
     )
     table = Table(
         ("Week starting", "Entries", "Reframed", "Average before", "Average after"),
         tuple(
             (
-                _day(row.week_start),
+                day_label(row.week_start),
                 int(row.entries),
                 f"{int(row.reframed)} ({round(100 * row.share_reframed)}%)" if row.entries else "0",
                 _mean_cell(row.mean_before_reframe),
@@ -321,14 +323,14 @@ def intensity_chart(summary: pd.DataFrame) -> Chart:
     line = {"type": "scatter", "mode": "lines+markers", "x": x, "connectgaps": False}
     before = line | {
         "name": "Before reframing",
-        "y": [_number(v) for v in summary["mean_before_reframe"]],
+        "y": [number(v) for v in summary["mean_before_reframe"]],
         "line": {"color": VERMILLION, "dash": "dot", "width": 2},
         "marker": {"color": VERMILLION, "symbol": "circle", "size": 7},
         "hovertemplate": WEEK_HOVER + "Before reframing: %{y:.1f}<extra></extra>",
     }
     after = line | {
         "name": "After reframing",
-        "y": [_number(v) for v in summary["mean_after_reframe"]],
+        "y": [number(v) for v in summary["mean_after_reframe"]],
         "line": {"color": BLUE, "width": 2},
         "marker": {"color": BLUE, "symbol": "diamond", "size": 8},
         "hovertemplate": WEEK_HOVER + "After reframing: %{y:.1f}<extra></extra>",
@@ -337,21 +339,23 @@ def intensity_chart(summary: pd.DataFrame) -> Chart:
         "type": "bar",
         "name": "Share reframed",
         "x": x,
-        "y": [_number(None if pd.isna(v) else 100 * v, 0) for v in summary["share_reframed"]],
+        "y": [number(None if pd.isna(v) else 100 * v, 0) for v in summary["share_reframed"]],
         "yaxis": "y2",
         "marker": {"color": GREEN},
         "hovertemplate": WEEK_HOVER + "Reframed: %{y:.0f}%<extra></extra>",
     }
-    layout = _layout(
+    figure_layout = layout(
         height=340,
         showlegend=True,
         xaxis=_week_axis(anchor="y2"),
-        yaxis=_axis(domain=[0.4, 1], range=[-0.3, 10.3], dtick=2, title={"text": "Intensity"}),
-        yaxis2=_axis(
+        yaxis=axis(domain=[0.4, 1], range=[-0.3, 10.3], dtick=2, title={"text": "Intensity"}),
+        yaxis2=axis(
             domain=[0, 0.26], range=[0, 100], dtick=50, ticksuffix="%", title={"text": "Reframed"}
         ),
     )
-    return _chart(key, title, caption, {"data": [before, after, shares], "layout": layout}, table)
+    return _chart(
+        key, title, caption, {"data": [before, after, shares], "layout": figure_layout}, table
+    )
 
 
 def _trigger_label(row: Any) -> str:
@@ -384,7 +388,7 @@ def _bar_panel(labels: list[str], counts: list[int], prefix: str, axes: str, col
         "marker": {"color": colour},
         "hovertemplate": "%{customdata}: %{x}<extra></extra>",
     }
-    yaxis = _axis(
+    yaxis = axis(
         type="category",
         tickmode="array",
         tickvals=keys,
@@ -403,7 +407,7 @@ def breakdown_chart(triggers: pd.DataFrame, patterns: pd.DataFrame) -> Chart:
     """
     key, title = "triggers-patterns", "Triggers and patterns"
     total = int(patterns["n"].sum()) if len(patterns) else 0
-    caption = f"Entries by trigger and by pattern, {_plural(total, 'entry', 'entries')}"
+    caption = f"Entries by trigger and by pattern, {plural(total, 'entry', 'entries')}"
     trigger_rows = [(_trigger_label(r), int(r.n)) for r in triggers.itertuples(index=False)]
     pattern_rows = [(_pattern_label(r), int(r.n)) for r in patterns.itertuples(index=False)]
     table = Table(
@@ -433,7 +437,7 @@ def breakdown_chart(triggers: pd.DataFrame, patterns: pd.DataFrame) -> Chart:
         "showarrow": False,
         "font": {"size": 13, "weight": "bold"},
     }
-    layout = _layout(
+    figure_layout = layout(
         height=height,
         xaxis=_count_axis(largest, "", anchor="y"),
         yaxis=t_axis | {"domain": [t_bottom, t_top], "anchor": "x"},
@@ -444,7 +448,7 @@ def breakdown_chart(triggers: pd.DataFrame, patterns: pd.DataFrame) -> Chart:
             heading | {"text": "Patterns", "y": p_top},
         ],
     )
-    return _chart(key, title, caption, {"data": [t_trace, p_trace], "layout": layout}, table)
+    return _chart(key, title, caption, {"data": [t_trace, p_trace], "layout": figure_layout}, table)
 
 
 def _unzip(rows: list[tuple[str, int]]) -> tuple[list[str], list[int]]:
@@ -462,7 +466,7 @@ def heatmap_chart(heatmap: pd.DataFrame, tz_name: str = "") -> Chart:
     zone = f" ({tz_name} time)" if tz_name else ""
     caption = (
         f"Entries by day of the week and hour of the day{zone}, "
-        f"{_plural(total, 'entry', 'entries')}; darker squares mean more entries"
+        f"{plural(total, 'entry', 'entries')}; darker squares mean more entries"
     )
     table = Table(
         ("Day", *(f"{hour:02d}:00" for hour in range(24))),
@@ -483,18 +487,18 @@ def heatmap_chart(heatmap: pd.DataFrame, tz_name: str = "") -> Chart:
         "showscale": False,
         "hovertemplate": "%{y} %{x}:00 to %{x}:59<br>Entries: %{z}<extra></extra>",
     }
-    layout = _layout(
+    figure_layout = layout(
         height=280,
-        xaxis=_axis(
+        xaxis=axis(
             tickmode="array",
             tickvals=list(range(0, 24, 3)),
             ticktext=[f"{hour:02d}" for hour in range(0, 24, 3)],
             showgrid=False,
             title={"text": " ".join(["Hour of day", plotly_text(zone)]).strip()},
         ),
-        yaxis=_axis(autorange="reversed", showgrid=False),
+        yaxis=axis(autorange="reversed", showgrid=False),
     )
-    return _chart(key, title, caption, {"data": [trace], "layout": layout}, table)
+    return _chart(key, title, caption, {"data": [trace], "layout": figure_layout}, table)
 
 
 # --- Practice -------------------------------------------------------------------------------------
@@ -507,13 +511,13 @@ def practice_chart(minutes: pd.DataFrame) -> Chart:
     weeks = len(minutes)
     total = int(minutes["total"].sum()) if weeks else 0
     caption = (
-        f"Practice minutes per week by type, {_plural(weeks, 'week')}, "
-        f"{_plural(total, 'minute')} in total"
+        f"Practice minutes per week by type, {plural(weeks, 'week')}, "
+        f"{plural(total, 'minute')} in total"
     )
     table = Table(
         ("Week starting", *(PRACTICE_LABELS[t] for t in types), "Total"),
         tuple(
-            (_day(row["week_start"]), *(int(row[t]) for t in types), int(row["total"]))
+            (day_label(row["week_start"]), *(int(row[t]) for t in types), int(row["total"]))
             for _, row in minutes.iterrows()
         ),
     )
@@ -532,14 +536,14 @@ def practice_chart(minutes: pd.DataFrame) -> Chart:
         }
         for kind in types
     ]
-    layout = _layout(
+    figure_layout = layout(
         height=320,
         barmode="stack",
         showlegend=True,
         xaxis=_week_axis(),
         yaxis=_count_axis(minutes["total"].max(), "Minutes"),
     )
-    return _chart(key, title, caption, {"data": traces, "layout": layout}, table)
+    return _chart(key, title, caption, {"data": traces, "layout": figure_layout}, table)
 
 
 # --- Self-Compassion Scale ------------------------------------------------------------------------
@@ -558,13 +562,15 @@ def scs_chart(trend: pd.DataFrame) -> Chart:
     key, title = "scs-trend", "Self-Compassion Scale over time"
     dates = sorted(set(trend["administered_on"]))
     caption = (
-        f"Self-Compassion Scale subscale scores over time, {_plural(len(dates), 'questionnaire')}"
+        f"Self-Compassion Scale subscale scores over time, {plural(len(dates), 'questionnaire')}"
     )
     codes = list(dict.fromkeys(trend["subscale"]))
     scores = {(row.subscale, row.administered_on): row.score for row in trend.itertuples()}
     table = Table(
         ("Date", *(_scs_label(c) for c in codes)),
-        tuple((_day(day), *(_mean_cell(scores.get((c, day))) for c in codes)) for day in dates),
+        tuple(
+            (day_label(day), *(_mean_cell(scores.get((c, day))) for c in codes)) for day in dates
+        ),
     )
     if trend.empty:
         message = (
@@ -582,7 +588,7 @@ def scs_chart(trend: pd.DataFrame) -> Chart:
                 "mode": "lines+markers",
                 "name": plotly_text(_scs_label(code), MAX_LABEL_LENGTH),
                 "x": _iso(rows["administered_on"]),
-                "y": [_number(v) for v in rows["score"]],
+                "y": [number(v) for v in rows["score"]],
                 "line": {
                     "color": colour,
                     "width": 2,
@@ -593,12 +599,12 @@ def scs_chart(trend: pd.DataFrame) -> Chart:
             }
         )
     in_scale = trend["score"].between(1, 5).all()
-    layout = _layout(
+    figure_layout = layout(
         height=340,
         showlegend=True,
-        xaxis=_axis(type="date", tickformat="%-d %b %Y", showgrid=False),
-        yaxis=_axis(
+        xaxis=axis(type="date", tickformat="%-d %b %Y", showgrid=False),
+        yaxis=axis(
             title={"text": "Score"}, **({"range": [0.9, 5.1], "dtick": 1} if in_scale else {})
         ),
     )
-    return _chart(key, title, caption, {"data": traces, "layout": layout}, table)
+    return _chart(key, title, caption, {"data": traces, "layout": figure_layout}, table)

@@ -1,0 +1,625 @@
+"""Pure statistics for the cohort dashboard: plain data in, plain data out.
+
+No Django models, no request. The view layer fetches rows (``QuerySet.values()``) and passes
+them here; :mod:`dashboard.charts` turns the results into figures. Every function states its
+formula in its docstring, and tests/dashboard/test_stats.py checks each one against numbers
+worked out by hand.
+
+Inputs
+------
+administrations (one instrument, e.g. the SCS; any order), one mapping per questionnaire:
+    ``client_id``        int
+    ``administered_on``  date (the client's local day)
+    ``total``            float or None (None when the total could not be scored)
+    ``total_method``     str: how the total was computed (``subscale_mean`` or ``item_mean``
+                         for the SCS). Totals by different methods are never compared: their
+                         change is missing, not a number. A blank method matches a blank one.
+    ``subscales``        mapping of subscale code to float or None
+
+practice (one row per session, or per client and day summed in SQL)
+    ``client_id``, ``day`` (date), ``minutes`` (int)
+
+reframes (one row per reframed inner-critic entry)
+    ``client_id``, ``day`` (date: the local day it was reframed)
+
+Missing values are never dropped silently: :func:`paired_change` refuses them (the caller drops
+incomplete pairs and counts them), :func:`association` reports how many pairs it used, and
+:func:`cohort_outcomes` reports how many members had no usable pair.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as scipy_stats
+
+from assessments.reliable_change import DETERIORATED, IMPROVED, NO_RELIABLE_CHANGE
+
+Rows = pd.DataFrame | Iterable[Mapping[str, Any]]
+
+TOTAL = "total"
+INTERVAL_COLUMNS = ("client_id", "start", "end", "days", "change_total")
+DOSE_COLUMNS = ("minutes", "reframes", "minutes_per_week")
+PRE_POST_COLUMNS = (
+    "client_id",
+    "pre_on",
+    "post_on",
+    "pre_total",
+    "post_total",
+    "total_comparable",
+)
+PAIRED = "paired"
+MISSING_PRE = "missing pre"
+MISSING_POST = "missing post"
+MISSING_BOTH = "missing both"
+STATUSES = (PAIRED, MISSING_PRE, MISSING_POST, MISSING_BOTH)
+
+_RELATIVE_ZERO = 1e-12
+"""An SD this small relative to the data's magnitude is rounding noise: treated as 0."""
+
+
+# --- Paired change ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PairedChange:
+    """Mean change from pre to post over ``n`` complete pairs (change = post - pre).
+
+    Fields are None when they cannot be computed: everything but ``n`` and ``confidence`` for
+    n = 0; the SD, the interval and d_z for n = 1; d_z when every change is the same.
+    """
+
+    n: int
+    pre_mean: float | None
+    post_mean: float | None
+    mean_change: float | None
+    sd_change: float | None
+    ci_low: float | None
+    ci_high: float | None
+    cohens_dz: float | None
+    confidence: float
+
+
+def paired_change(
+    pre: Sequence[float], post: Sequence[float], confidence: float = 0.95
+) -> PairedChange:
+    """Mean change with its t confidence interval and Cohen's d_z.
+
+    With d_i = post_i - pre_i for the n pairs:
+
+        mean_change = sum(d_i) / n
+        sd_change   = sqrt(sum((d_i - mean_change)^2) / (n - 1))        (sample SD, ddof = 1)
+        CI          = mean_change +/- t_{(1 + confidence) / 2, n - 1} * sd_change / sqrt(n)
+        d_z         = mean_change / sd_change
+
+    d_z is Cohen's d for paired data: the mean change standardised by the SD of the *changes*,
+    not by the pooled SD of the pre and post scores (d_av), so it is usually larger than d_av
+    when pre and post scores are correlated; the two are not interchangeable.
+
+    n = 0: every statistic is None. n = 1: the means and the change, but no SD, interval or
+    d_z. When every change is the same (sd_change = 0, or below 1e-12 of the data's magnitude,
+    which is floating-point noise) the interval is the single value mean_change and d_z is None.
+
+    Raises ValueError when the lengths differ, a value is None or NaN (drop incomplete pairs
+    first and report how many), or ``confidence`` is not strictly between 0 and 1.
+    """
+    if len(pre) != len(post):
+        raise ValueError(f"pre and post differ in length: {len(pre)} and {len(post)}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence!r}")
+    before, after = _finite(pre, "pre"), _finite(post, "post")
+    n = len(before)
+    if n == 0:
+        return PairedChange(0, None, None, None, None, None, None, None, confidence)
+    change = after - before
+    mean_change = float(change.mean())
+    pre_mean, post_mean = float(before.mean()), float(after.mean())
+    if n == 1:
+        return PairedChange(1, pre_mean, post_mean, mean_change, None, None, None, None, confidence)
+    sd = float(change.std(ddof=1))
+    scale = max(1.0, float(np.abs(before).max()), float(np.abs(after).max()))
+    if sd <= _RELATIVE_ZERO * scale:
+        return PairedChange(
+            n, pre_mean, post_mean, mean_change, 0.0, mean_change, mean_change, None, confidence
+        )
+    half_width = float(scipy_stats.t.ppf((1 + confidence) / 2, n - 1)) * sd / math.sqrt(n)
+    return PairedChange(
+        n=n,
+        pre_mean=pre_mean,
+        post_mean=post_mean,
+        mean_change=mean_change,
+        sd_change=sd,
+        ci_low=mean_change - half_width,
+        ci_high=mean_change + half_width,
+        cohens_dz=mean_change / sd,
+        confidence=confidence,
+    )
+
+
+def _finite(values: Sequence[float], name: str) -> np.ndarray:
+    """``values`` as a float array; ValueError on None, NaN or infinity."""
+    if any(v is None for v in values):
+        raise ValueError(f"{name} holds a missing value: drop incomplete pairs first")
+    array = np.asarray(values, dtype=float)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} holds NaN or infinity: drop incomplete pairs first")
+    return array
+
+
+# --- Reliable-change verdicts ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerdictCounts:
+    """How many clients improved, did not change reliably, deteriorated, or got no verdict."""
+
+    improved: int = 0
+    unchanged: int = 0
+    deteriorated: int = 0
+    no_verdict: int = 0
+
+    @property
+    def with_verdict(self) -> int:
+        """improved + unchanged + deteriorated."""
+        return self.improved + self.unchanged + self.deteriorated
+
+    @property
+    def total(self) -> int:
+        """Every client counted: with_verdict + no_verdict."""
+        return self.with_verdict + self.no_verdict
+
+    def percent(self, kind: str) -> float | None:
+        """100 * count(kind) / with_verdict: the share among clients *with* a verdict.
+
+        ``kind`` is "improved", "unchanged" or "deteriorated"; None when nobody has a verdict.
+        """
+        if kind not in ("improved", "unchanged", "deteriorated"):
+            raise ValueError(f"unknown verdict kind {kind!r}")
+        if self.with_verdict == 0:
+            return None
+        return 100 * getattr(self, kind) / self.with_verdict
+
+
+def count_verdicts(verdicts: Iterable[str | None]) -> VerdictCounts:
+    """Count Jacobson & Truax verdicts (assessments.reliable_change).
+
+    IMPROVED -> improved, NO_RELIABLE_CHANGE -> unchanged, DETERIORATED -> deteriorated;
+    anything else ("not enough data", "not interpretable alone", None) -> no_verdict.
+    """
+    counts = {"improved": 0, "unchanged": 0, "deteriorated": 0, "no_verdict": 0}
+    kinds = {IMPROVED: "improved", NO_RELIABLE_CHANGE: "unchanged", DETERIORATED: "deteriorated"}
+    for verdict in verdicts:
+        counts[kinds.get(verdict, "no_verdict")] += 1
+    return VerdictCounts(**counts)
+
+
+# --- Association --------------------------------------------------------------------------------
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> float | None:
+    """Spearman's rho: the Pearson correlation of the average ranks of x and of y.
+
+    Ranks run 1..n; tied values share the mean of the ranks they span (1, 2.5, 2.5, 4). With
+    rank vectors r and s:
+
+        rho = sum((r_i - mean r)(s_i - mean s)) / sqrt(sum((r_i - mean r)^2) sum((s_i - mean s)^2))
+
+    (the shortcut 1 - 6 sum(d^2) / (n(n^2 - 1)) is only right without ties, so it is not used).
+    None when n < 3 or either side is constant. Values must be finite numbers of equal count
+    (ValueError otherwise): :func:`association` drops incomplete pairs first.
+    """
+    xs, ys = _pair_arrays(x, y)
+    if len(xs) < 3:
+        return None
+    rx, ry = scipy_stats.rankdata(xs), scipy_stats.rankdata(ys)
+    return _pearson(rx, ry)
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float | None:
+    da, db = a - a.mean(), b - b.mean()
+    saa, sbb = float(da @ da), float(db @ db)
+    if saa == 0 or sbb == 0:
+        return None
+    return float(np.clip(float(da @ db) / math.sqrt(saa * sbb), -1.0, 1.0))
+
+
+def least_squares(x: Sequence[float], y: Sequence[float]) -> tuple[float, float] | None:
+    """(slope, intercept) of the ordinary least-squares line y = intercept + slope * x.
+
+        slope     = sum((x_i - mean x)(y_i - mean y)) / sum((x_i - mean x)^2)
+        intercept = mean y - slope * mean x
+
+    None when n < 2 or every x is the same. Values must be finite (ValueError otherwise).
+    """
+    xs, ys = _pair_arrays(x, y)
+    if len(xs) < 2:
+        return None
+    dx = xs - xs.mean()
+    sxx = float(dx @ dx)
+    if sxx == 0:
+        return None
+    slope = float(dx @ (ys - ys.mean())) / sxx
+    return slope, float(ys.mean() - slope * xs.mean())
+
+
+def _pair_arrays(x: Sequence[float], y: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    if len(x) != len(y):
+        raise ValueError(f"x and y differ in length: {len(x)} and {len(y)}")
+    return _finite(x, "x"), _finite(y, "y")
+
+
+@dataclass(frozen=True)
+class Association:
+    """Spearman's rho and the least-squares line over the ``n`` complete pairs."""
+
+    n: int
+    rho: float | None
+    slope: float | None
+    intercept: float | None
+
+
+def association(x: Iterable[float | None], y: Iterable[float | None]) -> Association:
+    """:func:`spearman` and :func:`least_squares` on the pairs where both values are present.
+
+    A pair with None or NaN on either side is dropped first; ``n`` counts the pairs used, so
+    the caller can report how many were left out. rho is None below 3 usable pairs or with a
+    constant side; slope and intercept are None below 2 pairs or with a constant x.
+    """
+    xs = pd.to_numeric(pd.Series(list(x), dtype=object), errors="raise").astype(float)
+    ys = pd.to_numeric(pd.Series(list(y), dtype=object), errors="raise").astype(float)
+    if len(xs) != len(ys):
+        raise ValueError(f"x and y differ in length: {len(xs)} and {len(ys)}")
+    keep = np.isfinite(xs.to_numpy()) & np.isfinite(ys.to_numpy())
+    xv, yv = xs.to_numpy()[keep], ys.to_numpy()[keep]
+    fit = least_squares(xv, yv)
+    return Association(
+        n=len(xv),
+        rho=spearman(xv, yv),
+        slope=None if fit is None else fit[0],
+        intercept=None if fit is None else fit[1],
+    )
+
+
+# --- Administrations ----------------------------------------------------------------------------
+
+
+def administrations_frame(rows: Rows) -> pd.DataFrame:
+    """Administrations as a flat frame sorted by client, day and input order.
+
+    Columns: client_id (int), administered_on (date), total (float, NaN when missing),
+    total_method (str, "" when missing), ``sub_<code>`` (float) for every subscale code seen in
+    order of first appearance, and ``order`` (the input position, which breaks ties between
+    administrations on the same day: the one given later counts as later).
+    """
+    records = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else list(rows)
+    codes: dict[str, None] = {}
+    for record in records:
+        codes.update(dict.fromkeys(record.get("subscales") or {}))
+    frame = pd.DataFrame(
+        {
+            "client_id": pd.Series([r["client_id"] for r in records], dtype="int64"),
+            "administered_on": pd.Series(
+                [_as_date(r["administered_on"]) for r in records], dtype=object
+            ),
+            "total": _floats([r.get("total") for r in records]),
+            "total_method": pd.Series(
+                [_method(r.get("total_method")) for r in records], dtype=object
+            ),
+            **{
+                f"sub_{code}": _floats([(r.get("subscales") or {}).get(code) for r in records])
+                for code in codes
+            },
+            "order": pd.Series(range(len(records)), dtype="int64"),
+        }
+    )
+    return frame.sort_values(["client_id", "administered_on", "order"], ignore_index=True)
+
+
+def subscale_codes(frame: pd.DataFrame) -> list[str]:
+    """The subscale codes of an :func:`administrations_frame`, in order of first appearance."""
+    return [c.removeprefix("sub_") for c in frame.columns if c.startswith("sub_")]
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        raise ValueError("administered_on must be a date, not a datetime")
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def _method(value: Any) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def _floats(values: list[Any]) -> pd.Series:
+    return pd.Series([np.nan if v is None else v for v in values], dtype="float64")
+
+
+def _ordinals(days: pd.Series) -> np.ndarray:
+    """Dates as day numbers (date.toordinal), for vectorised comparisons."""
+    return np.fromiter((d.toordinal() for d in days), dtype="int64", count=len(days))
+
+
+# --- Dose-response intervals --------------------------------------------------------------------
+
+
+def consecutive_intervals(administrations: Rows) -> pd.DataFrame:
+    """One row per consecutive pair of the same client's administrations.
+
+    Each client's administrations are sorted by day (ties keep their input order); every
+    neighbouring pair (earlier, later) on *different* days gives a row (same-day pairs are
+    skipped):
+
+        start = earlier day, end = later day, days = end - start (in days, at least 1)
+        change_total  = later total - earlier total, NaN when either total is missing or the
+                        two were computed by different methods (never compared)
+        change_<code> = later - earlier subscale score, NaN when either is missing
+
+    One ``change_<code>`` column per subscale code seen. Columns: :data:`INTERVAL_COLUMNS`
+    then the change columns; an empty input gives an empty frame with those columns.
+    """
+    frame = administrations_frame(administrations)
+    codes = subscale_codes(frame)
+    later = frame.groupby("client_id", sort=False).shift(-1)
+    pair = later["order"].notna().to_numpy()
+    earlier, later = frame[pair].reset_index(drop=True), later[pair].reset_index(drop=True)
+    days = _ordinals(later["administered_on"]) - _ordinals(earlier["administered_on"])
+    same_method = (earlier["total_method"] == later["total_method"]).to_numpy()
+    change_total = (later["total"] - earlier["total"]).where(same_method)
+    out = pd.DataFrame(
+        {
+            "client_id": earlier["client_id"].astype("int64"),
+            "start": earlier["administered_on"].astype(object),
+            "end": later["administered_on"].astype(object),
+            "days": pd.Series(days, dtype="int64"),
+            "change_total": change_total.astype("float64"),
+            **{
+                f"change_{code}": (later[f"sub_{code}"] - earlier[f"sub_{code}"]).astype("float64")
+                for code in codes
+            },
+        }
+    )
+    return out[out["days"] > 0].reset_index(drop=True)
+
+
+def dose_between(intervals: pd.DataFrame, practice: Rows, reframes: Rows) -> pd.DataFrame:
+    """``intervals`` with the practice and reframes of each interval added.
+
+    For an interval of client c from ``start`` to ``end`` (``days`` apart):
+
+        minutes          = sum of c's practice minutes on days d with start < d <= end
+        reframes         = number of c's reframes on days d with start < d <= end
+        minutes_per_week = minutes / days * 7
+
+    The interval is half-open so that practice on the day of a questionnaire counts towards the
+    change *up to* that questionnaire, and no day counts twice for consecutive intervals.
+
+    Vectorised: rows are keyed by (client, day) as one integer, sorted once, and summed once
+    (cumulative sums); each interval is two binary searches (numpy ``searchsorted``):
+    sum(start < d <= end) = cumsum[position after (c, end)] - cumsum[position after (c, start)].
+    """
+    out = intervals.copy()
+    practice_frame = _dose_frame(practice, "minutes")
+    reframe_frame = _dose_frame(reframes, None)
+    out["minutes"] = _sum_between(out, practice_frame).astype("int64")
+    out["reframes"] = _sum_between(out, reframe_frame).astype("int64")
+    days = out["days"].to_numpy(dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_week = np.where(days > 0, out["minutes"].to_numpy() / days * 7, np.nan)
+    out["minutes_per_week"] = per_week.astype("float64")
+    return out
+
+
+def _dose_frame(rows: Rows, weight: str | None) -> pd.DataFrame:
+    """client_id, day number and weight (the minutes, or 1 per reframe) of dose rows."""
+    df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame.from_records(list(rows))
+    if df.empty:
+        return pd.DataFrame(
+            {
+                "client_id": pd.Series(dtype="int64"),
+                "day": pd.Series(dtype="int64"),
+                "weight": pd.Series(dtype="int64"),
+            }
+        )
+    values = (
+        pd.to_numeric(df[weight]).fillna(0).astype("int64")
+        if weight
+        else pd.Series(1, index=df.index, dtype="int64")
+    )
+    return pd.DataFrame(
+        {
+            "client_id": df["client_id"].astype("int64").to_numpy(),
+            "day": _day_numbers(df["day"]),
+            "weight": values.to_numpy(),
+        }
+    )
+
+
+def _day_numbers(days: pd.Series) -> np.ndarray:
+    """Dates (date objects, ISO strings or datetime64) as day numbers matching toordinal."""
+    as_days = pd.to_datetime(days).to_numpy().astype("datetime64[D]").astype("int64")
+    return as_days + dt.date(1970, 1, 1).toordinal()
+
+
+def _sum_between(intervals: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+    """Per interval: the sum of ``rows.weight`` for the same client with start < day <= end."""
+    if intervals.empty or rows.empty:
+        return np.zeros(len(intervals), dtype="int64")
+    clients = intervals["client_id"].to_numpy(dtype="int64")
+    starts, ends = _ordinals(intervals["start"]), _ordinals(intervals["end"])
+    # One integer key per (client, day): client code * span + (day - first day); the span
+    # leaves room so that no client's keys reach the next client's.
+    codes = pd.factorize(np.concatenate([clients, rows["client_id"].to_numpy()]))[0]
+    first = min(int(starts.min()), int(rows["day"].min()))
+    span = max(int(ends.max()), int(rows["day"].max())) - first + 1
+    interval_codes, row_codes = codes[: len(clients)], codes[len(clients) :]
+    row_keys = row_codes.astype("int64") * span + (rows["day"].to_numpy() - first)
+    order = np.argsort(row_keys, kind="stable")
+    keys = row_keys[order]
+    weights = rows["weight"].to_numpy(dtype="int64")[order]
+    cumulative = np.concatenate([np.zeros(1, dtype="int64"), np.cumsum(weights)])
+    base = interval_codes.astype("int64") * span - first
+    after_end = np.searchsorted(keys, base + ends, side="right")
+    after_start = np.searchsorted(keys, base + starts, side="right")
+    return cumulative[after_end] - cumulative[after_start]
+
+
+# --- Cohort pre/post ----------------------------------------------------------------------------
+
+
+def pre_post(
+    administrations: Rows,
+    members: Iterable[int],
+    starts_on: dt.date | None,
+    ends_on: dt.date | None,
+    window_days: int = 42,
+    grace_days: int = 14,
+) -> pd.DataFrame:
+    """Each member's questionnaire before and after the programme.
+
+    How the before (pre) and after (post) questionnaires are chosen:
+
+    - With a start and an end date, the pre questionnaire is the latest one from
+      ``window_days`` days before the start to ``grace_days`` days after it; the post
+      questionnaire is the earliest one from ``grace_days`` days before the end to
+      ``window_days`` days after it, and on a later day than the pre questionnaire.
+      (Defaults: from 6 weeks before to 2 weeks after the start; from 2 weeks before to 6
+      weeks after the end.) If the programme is so short that the two windows overlap, they
+      are split at its midpoint: the pre window ends on the middle day and the post window
+      starts the day after, so one questionnaire cannot be both.
+    - Without a start or an end date, the pre questionnaire is the member's first one and the
+      post questionnaire their last one, if it is on a later day.
+    - Two questionnaires on the same day count in the order they were given.
+
+    One row per member, in the order given (members without any questionnaire too). Columns:
+    client_id, pre_on, post_on (dates or None), pre_total, post_total (NaN when missing),
+    total_comparable (both totals present and computed the same way), ``pre_<code>`` and
+    ``post_<code>`` per subscale seen, and status: "paired", "missing pre", "missing post" or
+    "missing both".
+    """
+    if starts_on is not None and ends_on is not None and ends_on < starts_on:
+        raise ValueError(f"the programme ends ({ends_on}) before it starts ({starts_on})")
+    if window_days < 0 or grace_days < 0:
+        raise ValueError("window_days and grace_days must not be negative")
+    member_ids = list(dict.fromkeys(int(m) for m in members))
+    frame = administrations_frame(administrations)
+    codes = subscale_codes(frame)
+    frame = frame[frame["client_id"].isin(member_ids)].copy()
+    frame["day"] = _ordinals(frame["administered_on"])
+    by_client = "client_id"
+    if starts_on is not None and ends_on is not None:
+        pre_from, pre_to, post_from, post_to = _windows(starts_on, ends_on, window_days, grace_days)
+        in_pre = frame["day"].between(pre_from, pre_to)
+        pre = frame[in_pre].groupby(by_client, sort=False).tail(1)
+        candidates = frame[frame["day"].between(post_from, post_to)]
+    else:
+        pre = frame.groupby(by_client, sort=False).head(1)
+        candidates = frame.groupby(by_client, sort=False).tail(1)
+    pre_day = candidates[by_client].map(pre.set_index(by_client)["day"])
+    after_pre = pre_day.isna() | (candidates["day"] > pre_day)
+    post = candidates[after_pre.to_numpy()].groupby(by_client, sort=False).head(1)
+
+    pre, post = pre.set_index(by_client), post.set_index(by_client)
+    index = pd.Index(member_ids, dtype="int64", name=by_client)
+    pre, post = pre.reindex(index), post.reindex(index)
+    has_pre, has_post = pre["order"].notna(), post["order"].notna()
+    out = pd.DataFrame(
+        {
+            "client_id": index.to_numpy(),
+            "pre_on": _dates_or_none(pre["administered_on"]),
+            "post_on": _dates_or_none(post["administered_on"]),
+            "pre_total": pre["total"].astype("float64").to_numpy(),
+            "post_total": post["total"].astype("float64").to_numpy(),
+        }
+    )
+    out["total_comparable"] = (
+        out["pre_total"].notna().to_numpy()
+        & out["post_total"].notna().to_numpy()
+        & (pre["total_method"] == post["total_method"]).to_numpy()
+    )
+    for code in codes:
+        out[f"pre_{code}"] = pre[f"sub_{code}"].astype("float64").to_numpy()
+        out[f"post_{code}"] = post[f"sub_{code}"].astype("float64").to_numpy()
+    status = np.select(
+        [has_pre & has_post, has_post, has_pre],
+        [PAIRED, MISSING_PRE, MISSING_POST],
+        default=MISSING_BOTH,
+    )
+    out["status"] = pd.Series(status, dtype=object)
+    return out
+
+
+def _windows(
+    starts_on: dt.date, ends_on: dt.date, window_days: int, grace_days: int
+) -> tuple[int, int, int, int]:
+    """Day numbers (pre_from, pre_to, post_from, post_to), split at the midpoint on overlap."""
+    start, end = starts_on.toordinal(), ends_on.toordinal()
+    pre_from, pre_to = start - window_days, start + grace_days
+    post_from, post_to = end - grace_days, end + window_days
+    if pre_to >= post_from:
+        middle = start + (end - start) // 2
+        pre_to, post_from = middle, middle + 1
+    return pre_from, pre_to, post_from, post_to
+
+
+def _dates_or_none(values: pd.Series) -> np.ndarray:
+    return np.array([v if isinstance(v, dt.date) else None for v in values], dtype=object)
+
+
+@dataclass(frozen=True)
+class ScaleOutcome:
+    """One scale's cohort result: the paired change, the verdict counts, and who is missing.
+
+    ``missing`` = members - change.n: members without a usable pair on this scale (no pre or
+    post questionnaire, a score that could not be computed, or totals by different methods).
+    """
+
+    scale: str
+    change: PairedChange
+    verdicts: VerdictCounts
+    missing: int
+
+
+def cohort_outcomes(
+    frame: pd.DataFrame,
+    scales: Sequence[str],
+    verdict: Callable[[str, float, float], str],
+    confidence: float = 0.95,
+) -> list[ScaleOutcome]:
+    """Per scale: :func:`paired_change` and :func:`count_verdicts` over the complete pairs.
+
+    ``frame`` is a :func:`pre_post` result (one row per member). For "total" the pairs are
+    pre_total/post_total on rows with total_comparable; for a subscale code they are
+    pre_<code>/post_<code> on rows where both are present (a code with no columns has no
+    pairs). ``verdict(scale, pre, post)`` gives each pair's reliable-change verdict (e.g.
+    through assessments.reliable_change.reliable_change_for). missing = rows - pairs used.
+    """
+    outcomes = []
+    for scale in scales:
+        pre_column, post_column = f"pre_{scale}", f"post_{scale}"
+        if pre_column in frame.columns and post_column in frame.columns:
+            usable = frame[pre_column].notna() & frame[post_column].notna()
+            if scale == TOTAL:
+                usable &= frame["total_comparable"].astype(bool)
+            pre = frame.loc[usable, pre_column].astype(float).tolist()
+            post = frame.loc[usable, post_column].astype(float).tolist()
+        else:
+            pre, post = [], []
+        outcomes.append(
+            ScaleOutcome(
+                scale=scale,
+                change=paired_change(pre, post, confidence),
+                verdicts=count_verdicts(
+                    verdict(scale, a, b) for a, b in zip(pre, post, strict=True)
+                ),
+                missing=len(frame) - len(pre),
+            )
+        )
+    return outcomes
