@@ -64,7 +64,7 @@ def floor(request):
 def home(request):
     user = request.user
     if getattr(user, "is_clinic_staff", False):
-        return redirect("clinic:caseload")
+        return redirect("dashboard:home")
     if getattr(user, "is_client_user", False):
         return redirect("clinic:portal_home")
     if user.is_superuser:

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "clinic",
     "assessments",
     "tracking",
+    "dashboard",
 ]
 
 MIDDLEWARE = [

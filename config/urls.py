@@ -30,5 +30,6 @@ urlpatterns = [
     path("", include("clinic.urls")),
     path("assessments/", include("assessments.urls")),
     path("tracking/", include("tracking.urls")),
+    path("dashboard/", include("dashboard.urls")),
     path("admin/", admin.site.urls),
 ]

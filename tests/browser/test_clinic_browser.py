@@ -28,7 +28,9 @@ def test_a_clinician_finds_and_opens_a_client(world, live_server, name, viewport
 
     with chromium_page(viewport) as page:
         login(page, live_server, "alex")
-        assert page.url.endswith("/clients/")
+        assert page.url.endswith("/dashboard/")  # staff land on their dashboard
+        assert page.locator("tbody tr").count() == 4  # active clients only, none of blair's
+        page.goto(f"{live_server.url}/clients/")
         assert page.locator("tbody tr").count() == 4  # open clients only, none of blair's
         page.fill("input[name=q]", "rc-10")
         page.click("form[role=search] button[type=submit]")

@@ -17,11 +17,11 @@ def log_in(http, username, password):
     return http.post(reverse("login"), {"username": username, "password": password})
 
 
-def test_a_staff_member_logs_in_and_lands_on_the_caseload(world):
+def test_a_staff_member_logs_in_and_lands_on_the_dashboard(world):
     http = HttpClient()
     response = log_in(http, "alex", PASSWORD)
     assert response.status_code == 302
-    assert http.get(reverse("home"))["Location"] == reverse("clinic:caseload")
+    assert http.get(reverse("home"))["Location"] == reverse("dashboard:home")
 
 
 def test_a_client_lands_on_their_portal(world):

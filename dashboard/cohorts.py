@@ -1,0 +1,299 @@
+"""Reads for programme cohorts and dose-response: members in the user's scope only.
+
+A clinician sees the members of a programme who are on their caseload (the page says how many
+others there are, never who); a clinic admin sees every member. Statistics come from the pure
+dashboard.stats; figures from dashboard.charts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate
+from django.http import Http404
+
+from assessments.instruments import TOTAL, get_instrument
+from assessments.models import Administration
+from assessments.reliable_change import reliable_change_for
+from assessments.selectors import sd_choices
+from clinic.access import clients_for
+from clinic.models import Client, Programme, User
+from dashboard import charts, stats
+from tracking.charts import Chart
+from tracking.models import InnerCriticEntry, PracticeSession
+
+SCS = "scs"
+TRAJECTORY_WEEKS_BEFORE = 8
+TRAJECTORY_WEEKS_AFTER = 16
+
+
+def programmes_for(user: User):
+    """The clinic's programmes with how many of their members are in the user's scope."""
+    scope = clients_for(user)
+    return (
+        Programme.objects.filter(organisation_id=user.organisation_id)
+        .annotate(members=Count("clients", filter=Q(clients__in=scope), distinct=True))
+        .order_by("-starts_on", "name")
+    )
+
+
+def programme_for(user: User, programme_id: int) -> Programme:
+    """A programme of the user's clinic, else 404 (another clinic's programme: no hint)."""
+    if not getattr(user, "is_clinic_staff", False):
+        raise Http404("No such programme.")
+    try:
+        return Programme.objects.get(pk=programme_id, organisation_id=user.organisation_id)
+    except (Programme.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such programme.") from None
+
+
+def scs_rows(client_ids: list[int]) -> list[dict]:
+    """Final SCS scores of these clients as plain rows for dashboard.stats, in one query."""
+    return [
+        {
+            "client_id": row["client_id"],
+            "administered_on": row["administered_on"],
+            "total": row["score__total"],
+            "total_method": row["score__total_method"] or "",
+            "subscales": {
+                code: (value or {}).get("score")
+                for code, value in (row["score__subscales"] or {}).items()
+            },
+        }
+        for row in Administration.objects.final()
+        .filter(client_id__in=client_ids, instrument_code=SCS, score__isnull=False)
+        .order_by("client_id", "administered_on", "created_at", "pk")
+        .values(
+            "client_id",
+            "administered_on",
+            "score__total",
+            "score__total_method",
+            "score__subscales",
+        )
+    ]
+
+
+def scale_labels() -> dict[str, str]:
+    instrument = get_instrument(SCS)
+    return {TOTAL: "Total", **{s.code: s.name for s in instrument.subscales}}
+
+
+def verdict_function(organisation_id: int):
+    instrument = get_instrument(SCS)
+    sds = sd_choices(organisation_id, instrument)
+
+    def verdict(scale: str, pre: float, post: float) -> str:
+        return reliable_change_for(instrument, scale, pre, post, sds.get(scale)).verdict
+
+    return verdict
+
+
+@dataclass
+class Cohort:
+    programme: Programme
+    members: list[Client]
+    outside_scope: int
+    frame: pd.DataFrame
+    outcomes: list[stats.ScaleOutcome]
+    labels: dict[str, str]
+    directions: dict[str, str]
+    pre_post_chart: Chart
+    trajectories: Chart
+    dose: DoseResponse
+    verdicts: dict[int, str]  # client id -> verdict on the total
+
+    @property
+    def status_counts(self) -> list[tuple[str, int]]:
+        """(status, members) for paired, missing pre, missing post, missing both: every member
+        is counted once."""
+        counts = self.frame["status"].value_counts().to_dict() if len(self.frame) else {}
+        statuses = (stats.PAIRED, stats.MISSING_PRE, stats.MISSING_POST, stats.MISSING_BOTH)
+        return [(status, int(counts.get(status, 0))) for status in statuses]
+
+    @property
+    def outcome_rows(self) -> list[dict]:
+        return [
+            {
+                "label": self.labels.get(outcome.scale, outcome.scale),
+                "direction": self.directions.get(outcome.scale, ""),
+                "outcome": outcome,
+                "percent": {
+                    kind: outcome.verdicts.percent(kind)
+                    for kind in ("improved", "unchanged", "deteriorated")
+                },
+            }
+            for outcome in self.outcomes
+        ]
+
+    @property
+    def member_rows(self) -> list[dict]:
+        codes = {member.pk: member.code for member in self.members}
+        rows = []
+        for row in self.frame.to_dict("records"):
+            comparable = bool(row["total_comparable"])
+            rows.append(
+                {
+                    "code": codes[row["client_id"]],
+                    "status": row["status"],
+                    "pre_on": row["pre_on"],
+                    "post_on": row["post_on"],
+                    "pre_total": None if pd.isna(row["pre_total"]) else row["pre_total"],
+                    "post_total": None if pd.isna(row["post_total"]) else row["post_total"],
+                    "change": row["post_total"] - row["pre_total"] if comparable else None,
+                    "verdict": self.verdicts.get(row["client_id"], ""),
+                }
+            )
+        return rows
+
+
+def cohort_for(user: User, programme: Programme) -> Cohort:
+    members = list(
+        clients_for(user).filter(programmes=programme).order_by("code").only("pk", "code")
+    )
+    everyone = programme.clients.count()
+    ids = [c.pk for c in members]
+    rows = scs_rows(ids)
+    frame = stats.pre_post(rows, ids, programme.starts_on, programme.ends_on)
+    instrument = get_instrument(SCS)
+    scales = [TOTAL, *(s.code for s in instrument.subscales)]
+    verdict = verdict_function(programme.organisation_id)
+    outcomes = stats.cohort_outcomes(frame, scales, verdict)
+    labels = scale_labels()
+    verdicts = {
+        int(row.client_id): verdict(TOTAL, row.pre_total, row.post_total)
+        for row in frame.itertuples()
+        if row.total_comparable
+    }
+    return Cohort(
+        programme=programme,
+        members=members,
+        outside_scope=everyone - len(members),
+        frame=frame,
+        outcomes=outcomes,
+        labels=labels,
+        directions={scale: instrument.direction_label(scale) for scale in scales},
+        pre_post_chart=charts.pre_post_chart(outcomes, labels),
+        trajectories=charts.trajectories_chart(_trajectory_points(programme, members, rows)),
+        dose=dose_response_for(ids, rows, programme.organisation.tz),
+        verdicts=verdicts,
+    )
+
+
+def _trajectory_points(programme: Programme, members: list[Client], rows: list[dict]):
+    codes = {c.pk: c.code for c in members}
+    first_seen: dict[int, dt.date] = {}
+    for row in rows:
+        first_seen.setdefault(row["client_id"], row["administered_on"])
+    points = []
+    for row in rows:
+        if row["total"] is None:
+            continue
+        origin = programme.starts_on or first_seen[row["client_id"]]
+        weeks = (row["administered_on"] - origin).days / 7
+        if programme.starts_on and not (
+            -TRAJECTORY_WEEKS_BEFORE <= weeks <= TRAJECTORY_WEEKS_AFTER + _length_weeks(programme)
+        ):
+            continue
+        points.append(
+            {
+                "client_code": codes[row["client_id"]],
+                "weeks": round(weeks, 2),
+                "total": row["total"],
+            }
+        )
+    return points
+
+
+def _length_weeks(programme: Programme) -> float:
+    if programme.starts_on and programme.ends_on:
+        return (programme.ends_on - programme.starts_on).days / 7
+    return 0
+
+
+# --- Dose-response -------------------------------------------------------------------------
+
+
+@dataclass
+class DoseResponse:
+    frame: pd.DataFrame
+    minutes: stats.Association
+    reframes: stats.Association
+    minutes_chart: Chart
+    reframes_chart: Chart
+    subscales: list[tuple[str, stats.Association]]
+    clients: int
+
+
+def dose_response_for(client_ids: list[int], rows: list[dict], tz) -> DoseResponse:
+    """Practice minutes and reframes between consecutive SCS administrations against the
+    change over the same interval, for these clients (already scoped by the caller)."""
+    intervals = stats.consecutive_intervals(rows)
+    practice: list[dict] = []
+    reframes: list[dict] = []
+    if len(intervals) and tz is not None:
+        first = min(intervals["start"])
+        practice = [
+            {"client_id": r["client_id"], "day": r["practised_on"], "minutes": r["minutes"]}
+            for r in PracticeSession.objects.filter(
+                client_id__in=client_ids, practised_on__gt=first
+            )
+            .order_by()
+            .values("client_id", "practised_on")
+            .annotate(minutes=Sum("minutes"))
+        ]
+        start = dt.datetime.combine(first, dt.time.min, tzinfo=tz)
+        for r in (
+            InnerCriticEntry.objects.filter(client_id__in=client_ids, reframed_at__gte=start)
+            .order_by()
+            .annotate(day=TruncDate("reframed_at", tzinfo=tz))
+            .values("client_id", "day")
+            .annotate(n=Count("pk"))
+        ):
+            reframes += [{"client_id": r["client_id"], "day": r["day"]}] * r["n"]
+    frame = stats.dose_between(intervals, practice, reframes)
+    minutes = stats.association(frame["minutes"], frame["change_total"])
+    by_reframes = stats.association(frame["reframes"], frame["change_total"])
+    labels = scale_labels()
+    subscales = [
+        (
+            labels.get(column.removeprefix("change_"), column),
+            stats.association(frame["minutes"], frame[column]),
+        )
+        for column in frame.columns
+        if column.startswith("change_") and column != "change_total"
+    ]
+    return DoseResponse(
+        frame=frame,
+        minutes=minutes,
+        reframes=by_reframes,
+        minutes_chart=charts.dose_response_chart(
+            frame,
+            x="minutes",
+            y="change_total",
+            x_label="Practice minutes between questionnaires",
+            y_label="Change in SCS total",
+            association=minutes,
+        ),
+        reframes_chart=charts.dose_response_chart(
+            frame,
+            x="reframes",
+            y="change_total",
+            x_label="Reframes between questionnaires",
+            y_label="Change in SCS total",
+            association=by_reframes,
+        ),
+        subscales=subscales,
+        clients=int(frame["client_id"].nunique()) if len(frame) else 0,
+    )
+
+
+def clinic_dose_response(user: User, programme: Programme | None) -> DoseResponse:
+    clients = clients_for(user)
+    if programme is not None:
+        clients = clients.filter(programmes=programme)
+    ids = list(clients.values_list("pk", flat=True))
+    organisation = user.organisation
+    return dose_response_for(ids, scs_rows(ids), organisation.tz)

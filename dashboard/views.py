@@ -1,0 +1,365 @@
+"""Dashboard pages. Thin: check access, validate with a form, call a service or selector,
+render or redirect."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+
+from clinic.access import client_for, clients_for, clinic_admin_required, staff_required
+from clinic.audit import audit_record, audit_records
+from clinic.exporting import spreadsheet_cell
+from clinic.models import AuditAction
+from dashboard import brief as brief_reads
+from dashboard import cohorts, flags, selectors, services
+from dashboard.forms import (
+    BriefForm,
+    DashboardFilterForm,
+    FlagAcknowledgeForm,
+    FlagSettingsForm,
+    ScheduleForm,
+)
+from dashboard.models import AssessmentSchedule, ClientSummary, FlagAcknowledgement, FlagSettings
+
+PAGE_SIZE = 25
+EXPORT_CHUNK = 500
+
+
+def _clinic_context(user):
+    organisation = user.organisation
+    settings = FlagSettings.for_organisation(organisation.pk)
+    return organisation, flags.Rules.from_settings(settings), organisation.today()
+
+
+def _filters(request) -> tuple[DashboardFilterForm, selectors.DashboardFilters]:
+    form = DashboardFilterForm(request.GET or None, user=request.user)
+    cleaned = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    return form, selectors.DashboardFilters(
+        q=cleaned.get("q") or "",
+        clinician=cleaned.get("clinician"),
+        programme=cleaned.get("programme"),
+        flag=cleaned.get("flag") or "",
+        sort=cleaned.get("sort") or "attention",
+    )
+
+
+def legend(rules: flags.Rules) -> list[tuple[str, str, str]]:
+    return [(kind, flags.LABELS[kind], text) for kind, text in rules.explanations().items()]
+
+
+@staff_required
+def home(request):
+    user = request.user
+    organisation, rules, today = _clinic_context(user)
+    form, filters = _filters(request)
+    services.summaries_refresh_stale(clients_for(user))
+    clients = selectors.dashboard_clients(user, filters, rules, today, organisation.tz)
+    page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = selectors.dashboard_rows(page.object_list, rules, today, organisation.tz)
+    query = request.GET.copy()
+    query.pop("page", None)
+    sort_query = request.GET.copy()
+    for name in ("sort", "page"):
+        sort_query.pop(name, None)
+    prefix = f"?{sort_query.urlencode()}&" if sort_query else "?"
+    sort_links = {
+        column: f"{prefix}sort={'-' if filters.sort == column else ''}{column}"
+        for column in selectors.SORT_LABELS
+    }
+    return render(
+        request,
+        "dashboard/home.html",
+        {
+            "form": form,
+            "filters": filters,
+            "page": page,
+            "rows": rows,
+            "rules": rules,
+            "legend": legend(rules),
+            "today": today,
+            "query": query.urlencode(),
+            "export_query": query.urlencode(),
+            "sort_links": sort_links,
+            "sort_label": selectors.SORT_LABELS.get(filters.sort.lstrip("-"), ""),
+            "recent_days": selectors.RECENT_DAYS,
+        },
+    )
+
+
+EXPORT_HEADERS = [
+    "code",
+    "name",
+    "primary_clinician",
+    "scs_latest_total",
+    "scs_total_band",
+    "scs_latest_on",
+    "scs_baseline_total",
+    "scs_change_since_baseline",
+    "scs_reliable_change",
+    "last_assessment_on",
+    "next_assessment_due_on",
+    "assessment_due",
+    f"critic_entries_last_{selectors.RECENT_DAYS}_days",
+    f"practice_minutes_last_{selectors.RECENT_DAYS}_days",
+    "last_activity_on",
+    "open_flags",
+    "acknowledged_flags",
+]
+
+
+def _export_row(row: selectors.DashboardRow) -> list:
+    summary = row.summary
+    value = (lambda name: getattr(summary, name)) if summary else (lambda name: None)
+    return [
+        row.client.code,
+        row.client.display_name,
+        row.client.primary_clinician.label,
+        value("scs_latest_total"),
+        value("scs_latest_band"),
+        value("scs_latest_on"),
+        value("scs_baseline_total"),
+        value("scs_change"),
+        value("scs_verdict"),
+        value("last_assessed_on"),
+        value("next_due_on"),
+        "yes" if row.due else "no",
+        row.entries_recent,
+        row.minutes_recent,
+        value("last_activity_on"),
+        "; ".join(f"{f.label}: {f.detail}" for f in row.flags if not f.acknowledged),
+        "; ".join(f.label for f in row.flags if f.acknowledged),
+    ]
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@staff_required
+def export_csv(request):
+    """The filtered table as CSV, every page; each exported client gets an EXPORT audit event."""
+    user = request.user
+    organisation, rules, today = _clinic_context(user)
+    _, filters = _filters(request)
+    services.summaries_refresh_stale(clients_for(user))
+    clients = selectors.dashboard_clients(user, filters, rules, today, organisation.tz)
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow(EXPORT_HEADERS)
+        chunk_start = 0
+        while True:
+            chunk = list(clients[chunk_start : chunk_start + EXPORT_CHUNK])
+            if not chunk:
+                break
+            audit_records(user, chunk, AuditAction.EXPORT, subject="dashboard")
+            for row in selectors.dashboard_rows(chunk, rules, today, organisation.tz):
+                yield writer.writerow([spreadsheet_cell(cell) for cell in _export_row(row)])
+            chunk_start += EXPORT_CHUNK
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="selfkind-dashboard-{today.isoformat()}.csv"'
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- One client's flags ----------------------------------------------------------------------
+
+
+@staff_required
+def client_flags(request, client_id: int):
+    user = request.user
+    client = client_for(user, client_id, select_related=["organisation"])
+    rules = flags.Rules.from_settings(FlagSettings.for_organisation(client.organisation_id))
+    today = client.organisation.today()
+    services.summaries_refresh_stale([client.pk])
+    form = None
+    if request.method == "POST":
+        form = FlagAcknowledgeForm(request.POST)
+        if form.is_valid():
+            try:
+                services.flag_acknowledge(
+                    actor=user, client=client, today=today, **form.cleaned_data
+                )
+            except services.FlagNotRaised:
+                form.add_error(
+                    None,
+                    "That flag is no longer raised as shown (its data changed since the page "
+                    "was loaded): nothing was saved. The flags below are current.",
+                )
+            else:
+                messages.success(request, "Flag acknowledged; your note is kept.")
+                return redirect("dashboard:client_flags", client_id=client.pk)
+    summary = ClientSummary.objects.filter(client=client).first()
+    current = flags.flags_for(summary, rules, today, selectors.scale_names()) if summary else []
+    history = (
+        FlagAcknowledgement.objects.filter(client=client)
+        .select_related("acknowledged_by")
+        .order_by("-acknowledged_at", "-pk")[:100]
+    )
+    return render(
+        request,
+        "dashboard/client_flags.html",
+        {
+            "client": client,
+            "flags": current,
+            "failed": form if form is not None and form.errors else None,
+            "history": history,
+            "explanations": rules.explanations(),
+        },
+    )
+
+
+# --- Settings and schedules --------------------------------------------------------------
+
+
+@clinic_admin_required
+def flag_settings(request):
+    user = request.user
+    instance = FlagSettings.for_organisation(user.organisation_id)
+    form = FlagSettingsForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        services.flag_settings_update(
+            actor=user, data={name: form.cleaned_data[name] for name in form.Meta.fields}
+        )
+        messages.success(request, "Thresholds saved; every flag now uses them.")
+        return redirect("dashboard:flag_settings")
+    return render(
+        request,
+        "dashboard/flag_settings.html",
+        {"form": form, "explanations": flags.Rules.from_settings(instance).explanations()},
+    )
+
+
+@staff_required
+def schedule(request, client_id: int):
+    user = request.user
+    client = client_for(user, client_id, select_related=["organisation"])
+    default_weeks = FlagSettings.for_organisation(client.organisation_id).assessment_every_weeks
+    instance = AssessmentSchedule.objects.filter(client=client).first()
+    initial = {} if instance else {"every_weeks": default_weeks}
+    form = ScheduleForm(
+        request.POST or None, instance=instance, initial=initial, default_weeks=default_weeks
+    )
+    if request.method == "POST" and form.is_valid():
+        services.assessment_schedule_set(
+            actor=user, client=client, every_weeks=form.cleaned_data["every_weeks"]
+        )
+        messages.success(request, f"Assessment schedule of {client.code} saved.")
+        return redirect("clinic:client_detail", client_id=client.pk)
+    return render(
+        request,
+        "dashboard/schedule.html",
+        {"client": client, "form": form, "schedule": instance, "default_weeks": default_weeks},
+    )
+
+
+# --- Session brief -------------------------------------------------------------------------
+
+
+@staff_required
+def brief(request, client_id: int):
+    user = request.user
+    client = client_for(user, client_id, select_related=["organisation", "primary_clinician"])
+    today = client.organisation.today()
+    form = BriefForm(request.GET or None, today=today)
+    since = form.cleaned_data.get("since") if form.is_bound and form.is_valid() else None
+    if since is not None:
+        reason = f"since {since.day} {since:%b %Y} (chosen)"
+    else:
+        since, reason = brief_reads.default_since(user, client, today)
+    services.summaries_refresh_stale([client.pk])
+    data = brief_reads.brief_for(user, client, since, today, reason)
+    audit_record(user, client, AuditAction.VIEW, subject=brief_reads.SUBJECT, fields=["brief"])
+    return render(request, "dashboard/brief.html", {"brief": data, "form": form, "client": client})
+
+
+# --- Programmes, cohorts and dose-response ----------------------------------------------------
+
+
+@staff_required
+def programmes(request):
+    return render(
+        request,
+        "dashboard/programmes.html",
+        {"programmes": cohorts.programmes_for(request.user)},
+    )
+
+
+@staff_required
+def cohort(request, programme_id: int):
+    programme = cohorts.programme_for(request.user, programme_id)
+    data = cohorts.cohort_for(request.user, programme)
+    return render(request, "dashboard/cohort.html", {"cohort": data, "programme": programme})
+
+
+COHORT_HEADERS = ["code", "status", "pre_on", "post_on", "pre_total", "post_total"]
+
+
+@staff_required
+def cohort_csv(request, programme_id: int):
+    """One row per member in the user's scope, missing ones included and marked."""
+    user = request.user
+    programme = cohorts.programme_for(user, programme_id)
+    data = cohorts.cohort_for(user, programme)
+    subscales = [scale for scale in data.labels if scale != "total"]
+    headers = [
+        *COHORT_HEADERS,
+        "total_change",
+        "total_comparable",
+        "total_reliable_change",
+        *(f"{when}_{code}" for code in subscales for when in ("pre", "post")),
+    ]
+    codes = {member.pk: member.code for member in data.members}
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="selfkind-cohort-{programme.pk}.csv"'
+    response["Cache-Control"] = "no-store"
+    writer = csv.writer(response)
+    writer.writerow(headers)
+    for row in data.frame.to_dict("records"):
+        comparable = bool(row["total_comparable"])
+        change = row["post_total"] - row["pre_total"] if comparable else None
+        cells = [
+            codes[row["client_id"]],
+            row["status"],
+            row["pre_on"],
+            row["post_on"],
+            _cell(row["pre_total"]),
+            _cell(row["post_total"]),
+            _cell(change),
+            "yes" if comparable else "no",
+            data.verdicts.get(row["client_id"], ""),
+            *(_cell(row.get(f"{when}_{code}")) for code in subscales for when in ("pre", "post")),
+        ]
+        writer.writerow([spreadsheet_cell(cell) for cell in cells])
+    audit_records(user, data.members, AuditAction.EXPORT, subject="cohort")
+    return response
+
+
+def _cell(value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return round(value, 4) if isinstance(value, float) else value
+
+
+@staff_required
+def dose_response(request):
+    user = request.user
+    choices = cohorts.programmes_for(user)
+    programme = None
+    if request.GET.get("programme"):
+        programme = cohorts.programme_for(user, request.GET["programme"])
+    data = cohorts.clinic_dose_response(user, programme)
+    return render(
+        request,
+        "dashboard/dose_response.html",
+        {"dose": data, "programme": programme, "programmes": choices},
+    )

@@ -1,0 +1,191 @@
+"""Session brief, programme cohorts and dose-response pages on crafted data."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic.models import AuditEvent, Programme
+from tests.dashboard.helpers import configure_sd, give_scs, log_entry, practise
+from tests.factories import make_client
+from tracking.models import InnerCriticEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def brief_url(world):
+    return reverse("dashboard:brief", kwargs={"client_id": world.client_record.pk})
+
+
+def test_the_brief_summarises_the_period_and_keeps_private_words_out(world):
+    client = world.client_record
+    today = world.clinic.today()
+    configure_sd(world.clinic)
+    give_scs(client, today - dt.timedelta(days=60), 3, 3)
+    give_scs(client, today - dt.timedelta(days=2), 4, 2)
+    entry = log_entry(client, today - dt.timedelta(days=3), 8)
+    entry.intensity_after, entry.reframed_at = 4, timezone.now()
+    entry.save()
+    log_entry(client, today - dt.timedelta(days=1), 6, is_private=True, critic_text="SECRET")
+    practise(client, today - dt.timedelta(days=1), 15)
+    response = world.browser("clinician").get(brief_url(world))
+    assert response.status_code == 200
+    brief = response.context["brief"]
+    assert (brief.entries, brief.reframed, brief.reframe_drop) == (2, 1, 4)
+    assert ("Kept private", 1) in brief.triggers
+    assert (brief.practice_minutes, brief.practice_sessions) == (15, 1)
+    total = brief.scales[0]
+    assert total.code == "total" and total.since_baseline.verdict == "improved"
+    page = response.content.decode()
+    assert "SECRET" not in page
+    assert "Reframed 1" in page
+    assert AuditEvent.objects.filter(client=client, subject="session brief").count() == 1
+
+
+def test_the_brief_starts_after_the_users_last_brief_or_four_weeks_back(world):
+    http = world.browser("clinician")
+    today = world.clinic.today()
+    assert http.get(brief_url(world)).context["brief"].since == today - dt.timedelta(days=27)
+    AuditEvent.objects.filter(subject="session brief").update(
+        at=timezone.now() - dt.timedelta(days=9)
+    )
+    brief = http.get(brief_url(world)).context["brief"]
+    assert brief.since == today - dt.timedelta(days=9)
+    assert "last brief" in brief.since_reason
+
+
+def test_a_chosen_date_in_the_future_is_refused_with_a_message(world):
+    future = (world.clinic.today() + dt.timedelta(days=3)).isoformat()
+    response = world.browser("clinician").get(brief_url(world), {"since": future})
+    assert response.status_code == 200
+    assert "Since: Since must be today or earlier." in response.content.decode()
+
+
+def test_the_brief_query_count_does_not_grow_with_the_clients_data(world):
+    http = world.browser("clinician")
+    client = world.client_record
+    today = world.clinic.today()
+    give_scs(client, today - dt.timedelta(days=60), 3, 3)
+    give_scs(client, today - dt.timedelta(days=20), 3, 2)
+    http.get(brief_url(world))
+    with CaptureQueriesContext(connection) as few:
+        http.get(brief_url(world))
+    for n in range(40):
+        log_entry(client, today - dt.timedelta(days=n % 20), 5)
+        practise(client, today - dt.timedelta(days=n % 20), 5)
+    give_scs(client, today - dt.timedelta(days=1), 4, 2)
+    http.get(brief_url(world))
+    with CaptureQueriesContext(connection) as many:
+        http.get(brief_url(world))
+    assert len(many) == len(few)
+
+
+# --- Cohorts -------------------------------------------------------------------------------
+
+
+def cohort_world(world):
+    """A programme 1 Sep - 26 Oct 2026 of four members: two paired, one without a post score,
+    one (a colleague's client) without any score."""
+    programme = Programme.objects.create(
+        organisation=world.clinic,
+        name="MSC autumn",
+        starts_on=dt.date(2026, 9, 1),
+        ends_on=dt.date(2026, 10, 26),
+    )
+    second = make_client(world.clinic, world.clinician, code="RC-010")
+    third = make_client(world.clinic, world.clinician, code="RC-011")
+    programme.clients.add(world.client_record, second, third, world.other_client_record)
+    give_scs(world.client_record, dt.date(2026, 8, 25), 3, 3)  # 3.0
+    give_scs(world.client_record, dt.date(2026, 10, 30), 4, 2)  # 4.0: +1.0
+    give_scs(second, dt.date(2026, 8, 30), 2, 4)  # 2.0
+    give_scs(second, dt.date(2026, 11, 2), 3, 4)  # 2.5: +0.5
+    give_scs(third, dt.date(2026, 8, 28), 3, 3)  # pre only
+    return programme
+
+
+def test_cohort_statistics_count_every_member_and_match_hand_computed_values(world):
+    programme = cohort_world(world)
+    configure_sd(world.clinic)
+    response = world.browser("clinic_admin").get(
+        reverse("dashboard:cohort", kwargs={"programme_id": programme.pk})
+    )
+    cohort = response.context["cohort"]
+    assert dict(cohort.status_counts) == {
+        "paired": 2,
+        "missing pre": 0,
+        "missing post": 1,
+        "missing both": 1,
+    }
+    total = cohort.outcomes[0]
+    # changes +1.0 and +0.5: mean 0.75, SD 0.3536, d_z = 0.75 / 0.3536 = 2.12
+    assert total.change.n == 2 and total.missing == 2
+    assert total.change.mean_change == pytest.approx(0.75)
+    assert total.change.cohens_dz == pytest.approx(2.1213, rel=1e-4)
+    # minimum reliable change 0.51: +1.0 improved, +0.5 unchanged
+    assert (total.verdicts.improved, total.verdicts.unchanged) == (1, 1)
+    page = response.content.decode()
+    assert "missing post" in page and "missing both" in page
+
+
+def test_a_clinician_sees_only_their_members_and_how_many_others_there_are(world):
+    programme = cohort_world(world)
+    url = reverse("dashboard:cohort", kwargs={"programme_id": programme.pk})
+    cohort = world.browser("clinician").get(url).context["cohort"]
+    assert sorted(m.code for m in cohort.members) == ["RC-001", "RC-010", "RC-011"]
+    assert cohort.outside_scope == 1
+    csv_url = reverse("dashboard:cohort_csv", kwargs={"programme_id": programme.pk})
+    body = world.browser("colleague").get(csv_url).content.decode()
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert [row["code"] for row in rows] == ["RC-002"]
+    assert rows[0]["status"] == "missing both"
+
+
+def test_the_cohort_csv_lists_missing_members_and_audits_the_export(world):
+    programme = cohort_world(world)
+    url = reverse("dashboard:cohort_csv", kwargs={"programme_id": programme.pk})
+    response = world.browser("clinic_admin").get(url)
+    rows = {row["code"]: row for row in csv.DictReader(io.StringIO(response.content.decode()))}
+    assert rows["RC-001"]["total_change"] == "1.0"
+    assert rows["RC-011"]["status"] == "missing post" and rows["RC-011"]["post_total"] == ""
+    assert AuditEvent.objects.filter(subject="cohort", action="export").count() == 4
+
+
+def test_another_clinics_programme_is_not_found(world):
+    programme = Programme.objects.create(organisation=world.other_clinic, name="Elsewhere")
+    url = reverse("dashboard:cohort", kwargs={"programme_id": programme.pk})
+    assert world.browser("clinic_admin").get(url).status_code == 404
+
+
+def test_dose_response_relates_practice_between_questionnaires_to_change(world):
+    client = world.client_record
+    give_scs(client, dt.date(2026, 6, 1), 3, 3)
+    give_scs(client, dt.date(2026, 7, 1), 3, 2)  # +0.5
+    give_scs(client, dt.date(2026, 8, 1), 4, 2)  # +0.5
+    practise(client, dt.date(2026, 6, 1), 50)  # on the first day: not between
+    practise(client, dt.date(2026, 6, 15), 30)
+    practise(client, dt.date(2026, 7, 1), 10)  # counts for the first interval (start < d <= end)
+    practise(client, dt.date(2026, 7, 20), 60)
+    entry = log_entry(client, dt.date(2026, 7, 10))
+    entry.reframed_at = dt.datetime(2026, 7, 10, 13, tzinfo=world.clinic.tz)
+    entry.save()
+    response = world.browser("clinician").get(reverse("dashboard:dose_response"))
+    dose = response.context["dose"]
+    assert list(dose.frame["minutes"]) == [40, 60]
+    assert list(dose.frame["reframes"]) == [0, 1]
+    assert dose.minutes.n == 2
+    assert "Correlational" in response.content.decode()
+
+
+def test_dose_response_of_a_colleague_shows_none_of_this_clients_data(world):
+    give_scs(world.client_record, dt.date(2026, 6, 1), 3, 3)
+    give_scs(world.client_record, dt.date(2026, 7, 1), 3, 2)
+    dose = world.browser("colleague").get(reverse("dashboard:dose_response")).context["dose"]
+    assert dose.minutes.n == 0
+    assert InnerCriticEntry.objects.count() == 0

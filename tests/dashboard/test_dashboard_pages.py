@@ -1,0 +1,252 @@
+"""The dashboard, its CSV, flags, settings and schedule pages, persona by persona."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from clinic.models import AuditEvent, Programme
+from dashboard import flags
+from dashboard.models import AssessmentSchedule, FlagAcknowledgement, FlagSettings
+from tests.dashboard.helpers import configure_sd, give_scs, log_entry, practise
+from tests.factories import make_client
+
+pytestmark = pytest.mark.django_db
+HOME = reverse("dashboard:home")
+EXPORT = reverse("dashboard:export_csv")
+
+
+def csv_rows(response) -> list[dict]:
+    body = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+def page_codes(response) -> list[str]:
+    return [row.client.code for row in response.context["rows"]]
+
+
+def test_a_clinician_sees_only_their_caseload_on_the_page_and_in_the_csv(world):
+    http = world.browser("clinician")
+    assert page_codes(http.get(HOME)) == ["RC-001"]
+    assert [row["code"] for row in csv_rows(http.get(EXPORT))] == ["RC-001"]
+    colleague = world.browser("colleague")
+    assert page_codes(colleague.get(HOME)) == ["RC-002"]
+    assert "RC-001" not in colleague.get(HOME).content.decode()
+    assert [row["code"] for row in csv_rows(colleague.get(EXPORT))] == ["RC-002"]
+
+
+def test_another_clinics_clinician_sees_none_of_this_clinic(world):
+    http = world.browser("other_clinic_clinician")
+    assert page_codes(http.get(HOME)) == ["HP-001"]
+    assert [row["code"] for row in csv_rows(http.get(EXPORT))] == ["HP-001"]
+
+
+def test_a_clinic_admin_sees_the_whole_clinic_and_can_filter_by_clinician(world):
+    http = world.browser("clinic_admin")
+    assert sorted(page_codes(http.get(HOME))) == ["RC-001", "RC-002"]
+    filtered = http.get(HOME, {"clinician": world.colleague.pk})
+    assert page_codes(filtered) == ["RC-002"]
+
+
+def test_clients_and_anonymous_visitors_cannot_open_the_dashboard(world):
+    assert world.browser("client").get(HOME).status_code == 403
+    assert world.browser("other_client").get(EXPORT).status_code == 403
+    assert world.browser("anonymous").get(HOME).status_code == 302
+
+
+def test_discharged_clients_are_not_on_the_dashboard(world):
+    world.client_record.status = "discharged"
+    world.client_record.discharge_date = dt.date(2026, 6, 1)
+    world.client_record.save()
+    assert page_codes(world.browser("clinician").get(HOME)) == []
+
+
+def test_the_row_shows_score_change_counts_and_flags(world):
+    configure_sd(world.clinic)
+    client = world.client_record
+    today = world.clinic.today()
+    give_scs(client, today - dt.timedelta(days=50), 4, 2)
+    give_scs(client, today - dt.timedelta(days=3), 3, 3)
+    log_entry(client, today, 5)
+    log_entry(client, today - dt.timedelta(days=13), 5)
+    log_entry(client, today - dt.timedelta(days=14), 5)  # outside the 14 days
+    practise(client, today - dt.timedelta(days=2), 25)
+    response = world.browser("clinician").get(HOME)
+    [row] = response.context["rows"]
+    assert (row.entries_recent, row.minutes_recent) == (2, 25)
+    assert row.summary.scs_latest_total == pytest.approx(3.0)
+    assert [flag.kind for flag in row.open_flags] == [flags.DETERIORATION]
+    page = response.content.decode()
+    assert "3.00" in page and "-1.00" in page and "deteriorated" in page
+    assert "What the flags mean" in page
+
+
+def test_rows_sort_by_recent_entries_and_attention(world):
+    second = make_client(world.clinic, world.clinician, code="RC-009")
+    today = world.clinic.today()
+    for _ in range(3):
+        log_entry(second, today)
+    http = world.browser("clinician")
+    assert page_codes(http.get(HOME, {"sort": "-entries"})) == ["RC-009", "RC-001"]
+    assert page_codes(http.get(HOME, {"sort": "entries"})) == ["RC-001", "RC-009"]
+    assert page_codes(http.get(HOME, {"sort": "nonsense"})) == ["RC-001", "RC-009"]
+
+
+def test_the_csv_escapes_formulas_keeps_numbers_and_audits_each_client(world):
+    world.client_record.display_name = "=HYPERLINK(1)"
+    world.client_record.save()
+    configure_sd(world.clinic)
+    today = world.clinic.today()
+    give_scs(world.client_record, today - dt.timedelta(days=50), 4, 2)
+    give_scs(world.client_record, today - dt.timedelta(days=3), 3, 3)
+    [row] = csv_rows(world.browser("clinician").get(EXPORT))
+    assert row["name"] == "'=HYPERLINK(1)"
+    assert row["scs_change_since_baseline"] == "-1.0"
+    assert row["open_flags"].startswith("Reliable deterioration")
+    assert AuditEvent.objects.filter(
+        client=world.client_record, action="export", subject="dashboard"
+    ).exists()
+
+
+def count_queries(http, url, params=None) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = http.get(url, params or {})
+        assert response.status_code == 200
+        if response.streaming:
+            b"".join(response.streaming_content)
+    return len(queries)
+
+
+@pytest.mark.parametrize("persona", ["clinician", "clinic_admin"])
+@pytest.mark.parametrize("url", [HOME, EXPORT])
+def test_query_counts_do_not_grow_with_the_caseload(world, persona, url):
+    http = world.browser(persona)
+    count_queries(http, url)  # builds the first summaries
+    few = count_queries(http, url)
+    today = world.clinic.today()
+    for n in range(30):
+        client = make_client(world.clinic, world.clinician, code=f"RC-1{n:02d}")
+        give_scs(client, today - dt.timedelta(days=40), 3, 3)
+        give_scs(client, today - dt.timedelta(days=5), 4, 2)
+        log_entry(client, today)
+        practise(client, today)
+    count_queries(http, url)  # rebuilds the stale summaries (bounded batches)
+    assert count_queries(http, url) == few
+
+
+def test_a_stale_summary_is_rebuilt_on_the_next_read_in_a_bounded_number_of_queries(world):
+    http = world.browser("clinician")
+    http.get(HOME)
+    log_entry(world.client_record, world.clinic.today())
+    response = http.get(HOME)
+    [row] = response.context["rows"]
+    assert row.summary.last_activity_on == world.clinic.today()
+
+
+# --- Acknowledging a flag -----------------------------------------------------------------
+
+
+def quiet_client(world):
+    for n in (40, 35, 30):
+        log_entry(world.client_record, world.clinic.today() - dt.timedelta(days=n))
+    return (world.clinic.today() - dt.timedelta(days=30)).isoformat()
+
+
+def flags_url(world):
+    return reverse("dashboard:client_flags", kwargs={"client_id": world.client_record.pk})
+
+
+def test_acknowledging_without_a_note_names_the_field_keeps_nothing_and_saves_nothing(world):
+    episode = quiet_client(world)
+    http = world.browser("clinician")
+    response = http.post(flags_url(world), {"kind": "quiet", "episode": episode, "note": "  "})
+    assert response.status_code == 200
+    assert "Note: Write a short note" in response.content.decode()
+    assert not FlagAcknowledgement.objects.exists()
+
+
+def test_acknowledging_an_out_of_date_flag_is_refused_and_the_note_is_kept_on_screen(world):
+    quiet_client(world)
+    http = world.browser("clinician")
+    response = http.post(
+        flags_url(world),
+        {"kind": "quiet", "episode": "2020-01-01", "note": "Will call on Monday"},
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "no longer raised" in page and "Will call on Monday" in page
+    assert not FlagAcknowledgement.objects.exists()
+
+
+def test_an_acknowledgement_is_kept_and_audited(world):
+    episode = quiet_client(world)
+    http = world.browser("clinician")
+    http.post(flags_url(world), {"kind": "quiet", "episode": episode, "note": "Called."})
+    ack = FlagAcknowledgement.objects.get()
+    assert (ack.acknowledged_by, ack.episode) == (world.clinician, episode)
+    assert AuditEvent.objects.filter(client=world.client_record, subject="flag").exists()
+    assert "Called." in http.get(flags_url(world)).content.decode()
+
+
+def test_a_colleague_cannot_acknowledge_a_flag_of_someone_elses_client(world):
+    episode = quiet_client(world)
+    response = world.browser("colleague").post(
+        flags_url(world), {"kind": "quiet", "episode": episode, "note": "x"}
+    )
+    assert response.status_code == 404
+    assert not FlagAcknowledgement.objects.exists()
+
+
+# --- Settings and schedules ------------------------------------------------------------------
+
+
+def test_a_clinic_admin_changes_the_thresholds_and_the_flags_follow(world):
+    for n in (12, 11, 10):
+        log_entry(world.client_record, world.clinic.today() - dt.timedelta(days=n))
+    http = world.browser("clinic_admin")
+    [row] = [r for r in http.get(HOME).context["rows"] if r.client == world.client_record]
+    assert flags.QUIET not in [f.kind for f in row.flags]
+    data = {
+        "assessment_every_weeks": 4,
+        "overdue_after_days": 7,
+        "quiet_days": 7,
+        "quiet_min_records": 3,
+        "rising_weeks": 4,
+        "rising_min_slope": 0.5,
+        "deterioration_subscales": "on",
+    }
+    assert http.post(reverse("dashboard:flag_settings"), data).status_code == 302
+    assert FlagSettings.objects.get(organisation=world.clinic).quiet_days == 7
+    [row] = [r for r in http.get(HOME).context["rows"] if r.client == world.client_record]
+    assert flags.QUIET in [f.kind for f in row.flags]
+
+
+def test_bad_thresholds_are_refused_with_the_field_named(world):
+    http = world.browser("clinic_admin")
+    response = http.post(reverse("dashboard:flag_settings"), {"quiet_days": "1"})
+    assert response.status_code == 200
+    assert "quiet_days" in response.context["form"].errors
+    assert not FlagSettings.objects.exists()
+
+
+def test_a_clinician_sets_a_clients_schedule_and_the_due_date_follows(world):
+    http = world.browser("clinician")
+    url = reverse("dashboard:schedule", kwargs={"client_id": world.client_record.pk})
+    assert http.post(url, {"every_weeks": "8"}).status_code == 302
+    assert AssessmentSchedule.objects.get(client=world.client_record).every_weeks == 8
+    [row] = http.get(HOME).context["rows"]
+    assert row.summary.next_due_on == world.client_record.intake_date + dt.timedelta(weeks=8)
+    assert http.post(url, {"every_weeks": "0"}).status_code == 200  # 1..52 only
+
+
+def test_programme_filter_keeps_only_members(world):
+    programme = Programme.objects.create(organisation=world.clinic, name="MSC")
+    programme.clients.add(world.other_client_record)
+    http = world.browser("clinic_admin")
+    assert page_codes(http.get(HOME, {"programme": programme.pk})) == ["RC-002"]

@@ -1,0 +1,134 @@
+"""Flags fire and clear on crafted data, through summaries, SQL and the pure rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from clinic.models import Client
+from dashboard import flags, selectors
+from dashboard.models import AssessmentSchedule, ClientSummary, FlagAcknowledgement
+from dashboard.services import summaries_refresh
+from tests.dashboard.helpers import configure_sd, give_scs, log_entry, practise
+
+pytestmark = pytest.mark.django_db
+
+
+def open_flags(world, client=None, rules=None):
+    """(kind) of open flags per client code, by the SQL conditions and by the pure rules,
+    asserting that the two agree."""
+    clinic = world.clinic
+    today = clinic.today()
+    rules = rules or flags.Rules()
+    summaries_refresh()
+    clients = selectors.dashboard_clients(
+        world.clinic_admin, selectors.DashboardFilters(), rules, today, clinic.tz
+    )
+    by_sql = {}
+    for c in clients:
+        by_sql[c.code] = sorted(kind for kind in flags.KINDS if getattr(c, f"flag_{kind}"))
+        pure = sorted(
+            f.kind for f in flags.flags_for(c.dashboard_summary, rules, today) if not f.acknowledged
+        )
+        assert by_sql[c.code] == pure, c.code
+        assert c.open_flags == len(pure)
+    return by_sql if client is None else by_sql[client.code]
+
+
+def days_ago(world, n):
+    return world.clinic.today() - dt.timedelta(days=n)
+
+
+def test_reliable_deterioration_on_the_total_fires_and_clears_with_a_better_score(world):
+    configure_sd(world.clinic)  # SD .70, r .93: 0.51 is reliable
+    client = world.client_record
+    give_scs(client, days_ago(world, 60), 4, 2)  # total 4.0
+    give_scs(client, days_ago(world, 10), 3, 3)  # total 3.0: reliably worse
+    assert open_flags(world, client) == [flags.DETERIORATION]
+    summary = ClientSummary.objects.get(client=client)
+    assert summary.deteriorated == ["total"]
+    assert summary.scs_change == pytest.approx(-1.0)
+    assert summary.scs_verdict == "deteriorated"
+    give_scs(client, days_ago(world, 1), 4, 2)  # back to 4.0
+    assert open_flags(world, client) == []
+
+
+def test_a_negative_subscale_can_raise_deterioration_unless_the_clinic_turns_it_off(world):
+    configure_sd(world.clinic, scale="self_judgment", sd=0.5)
+    client = world.client_record
+    give_scs(client, days_ago(world, 60), 3, 2)
+    give_scs(client, days_ago(world, 5), 4, 4)  # total unchanged (3.5 -> 3.0), self-judgment 2 -> 4
+    assert open_flags(world, client) == [flags.DETERIORATION]
+    assert "self_judgment" in ClientSummary.objects.get(client=client).deteriorated
+    no_subscales = flags.Rules(deterioration_subscales=False)
+    from dashboard.models import FlagSettings
+
+    FlagSettings.objects.create(organisation=world.clinic, deterioration_subscales=False)
+    assert open_flags(world, client, no_subscales) == []
+
+
+def test_a_client_who_used_to_log_and_stops_for_14_days_is_flagged_until_they_log_again(world):
+    client = world.client_record
+    for n in (30, 25, 20):
+        log_entry(client, days_ago(world, n))
+    practise(client, days_ago(world, 14))
+    assert flags.QUIET in open_flags(world, client)
+    log_entry(client, days_ago(world, 0))
+    assert flags.QUIET not in open_flags(world, client)
+
+
+def test_a_client_who_never_logged_is_not_flagged_as_quiet(world):
+    log_entry(world.client_record, days_ago(world, 40))
+    assert flags.QUIET not in open_flags(world, world.client_record)
+
+
+def test_an_overdue_assessment_follows_the_clinic_default_or_the_clients_schedule(world):
+    client = world.client_record
+    give_scs(client, days_ago(world, 4 * 7 + 8), 3, 3)  # default: every 4 weeks, 7 days grace
+    assert open_flags(world, client) == [flags.OVERDUE]
+    AssessmentSchedule.objects.create(client=client, every_weeks=8)
+    Client.objects.get(pk=client.pk).save()  # any save marks the summary stale
+    assert open_flags(world, client) == []
+    AssessmentSchedule.objects.filter(client=client).update(every_weeks=None)  # paused
+    summaries_refresh([client.pk])
+    assert ClientSummary.objects.get(client=client).next_due_on is None
+    assert open_flags(world, client) == []
+
+
+def test_a_client_without_any_assessment_is_due_from_intake(world):
+    client = world.client_record
+    Client.objects.filter(pk=client.pk).update(intake_date=days_ago(world, 60))
+    assert flags.OVERDUE in open_flags(world, client)
+
+
+def test_rising_weekly_intensity_over_four_weeks_fires_and_a_calmer_week_clears_it(world):
+    client = world.client_record
+    for week, intensity in enumerate((3, 4, 6, 8)):  # windows ending today, oldest first
+        log_entry(client, days_ago(world, 7 * (3 - week)), intensity)
+    assert flags.RISING in open_flags(world, client)
+    summary = ClientSummary.objects.get(client=client)
+    # x 0..3, y 3, 4, 6, 8: slope = (-1.5*-2.25 + -0.5*-1.25 + 0.5*0.75 + 1.5*2.75) / 5 = 1.7
+    assert summary.rising_slope == pytest.approx(1.7)
+    for _ in range(6):
+        log_entry(client, days_ago(world, 0), 0)  # this week's mean falls to 8/7
+    assert flags.RISING not in open_flags(world, client)
+
+
+def test_an_acknowledged_flag_is_not_open_and_returns_when_its_data_changes(world):
+    client = world.client_record
+    for n in (40, 35, 30):
+        log_entry(client, days_ago(world, n))
+    assert flags.QUIET in open_flags(world, client)
+    http = world.browser("clinician")
+    episode = days_ago(world, 30).isoformat()
+    response = http.post(
+        reverse("dashboard:client_flags", kwargs={"client_id": client.pk}),
+        {"kind": flags.QUIET, "episode": episode, "note": "Called; on holiday."},
+    )
+    assert response.status_code == 302
+    assert flags.QUIET not in open_flags(world, client)
+    log_entry(client, days_ago(world, 20))  # active again, then quiet for 20 days
+    assert flags.QUIET in open_flags(world, client)
+    assert FlagAcknowledgement.objects.get(client=client).note == "Called; on holiday."
