@@ -74,6 +74,10 @@ class FlagSettings(models.Model):
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Counted up whenever anything a dashboard page shows may have changed (a summary rebuilt,
+    # a flag acknowledged, thresholds, programmes, staff names): cached fragments carry it in
+    # their key, so a change is never served stale from any worker's cache.
+    dashboard_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name_plural = "flag settings"

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, F, Max, Sum, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -92,6 +92,25 @@ def _refresh_batch(ids: list[int]) -> None:
         ClientSummary.objects.filter(client_id__in=ids).update(
             stale=Case(*fresh, default=F("stale"))
         )
+        dashboard_version_bump(by_org)
+
+
+def dashboard_version_bump(organisation_ids) -> None:
+    """Count the clinics' dashboard version up: every cached dashboard fragment of theirs is
+    out of date from now on (the key carries the version)."""
+    for organisation_id in set(organisation_ids):
+        if not FlagSettings.objects.filter(organisation_id=organisation_id).update(
+            dashboard_version=F("dashboard_version") + 1
+        ):
+            try:
+                with transaction.atomic():
+                    FlagSettings.objects.create(
+                        organisation_id=organisation_id, dashboard_version=1
+                    )
+            except IntegrityError:  # created meanwhile by another request
+                FlagSettings.objects.filter(organisation_id=organisation_id).update(
+                    dashboard_version=F("dashboard_version") + 1
+                )
 
 
 def _summaries_for(organisation_id: int, clients: list[Client], now) -> list[ClientSummary]:
@@ -294,6 +313,7 @@ def flag_acknowledge(
             **{ACK_FIELDS[kind]: flags.parse_episode(kind, episode)}
         )
         audit_record(actor, client, AuditAction.UPDATE, subject="flag", fields=["acknowledged"])
+        dashboard_version_bump([client.organisation_id])
     return acknowledgement
 
 
@@ -313,6 +333,7 @@ def flag_settings_update(*, actor: User, data: dict) -> FlagSettings:
             setattr(settings, name, value)
         settings.updated_at = timezone.now()
         settings.updated_by = actor
+        settings.dashboard_version += 1
         settings.save()
         summaries_mark_stale(
             Client.objects.filter(organisation_id=actor.organisation_id).values_list(

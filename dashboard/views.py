@@ -31,9 +31,10 @@ EXPORT_CHUNK = 500
 
 
 def _clinic_context(user):
+    """The user's clinic, its flag settings (with the dashboard version) and today there."""
     organisation = user.organisation
     settings = FlagSettings.for_organisation(organisation.pk)
-    return organisation, flags.Rules.from_settings(settings), organisation.today()
+    return organisation, settings, organisation.today()
 
 
 def _filters(request) -> tuple[DashboardFilterForm, selectors.DashboardFilters]:
@@ -52,40 +53,58 @@ def legend(rules: flags.Rules) -> list[tuple[str, str, str]]:
     return [(kind, flags.LABELS[kind], text) for kind, text in rules.explanations().items()]
 
 
+def cache_query(query) -> str:
+    """The request's query string in a canonical order, for fragment cache keys."""
+    return "&".join(f"{key}={value}" for key, value in sorted(query.lists()))
+
+
+# Pages cache their main fragment for CACHE_SECONDS under a key carrying the user, the clinic's
+# dashboard version (counted up by every summary rebuild, acknowledgement or settings change;
+# stale summaries are rebuilt before the key is read), today's date and the query. The
+# fragment's data is built lazily (a callable in the context), only on a cache miss.
+CACHE_SECONDS = 600
+
+
 @staff_required
 def home(request):
     user = request.user
-    organisation, rules, today = _clinic_context(user)
-    form, filters = _filters(request)
     services.summaries_refresh_stale(clients_for(user))
-    clients = selectors.dashboard_clients(user, filters, rules, today, organisation.tz)
-    page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = selectors.dashboard_rows(page.object_list, rules, today, organisation.tz)
+    organisation, settings, today = _clinic_context(user)
+    rules = flags.Rules.from_settings(settings)
+
+    def table() -> dict:
+        form, filters = _filters(request)
+        clients = selectors.dashboard_clients(user, filters, rules, today, organisation.tz)
+        page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
+        sort_query = request.GET.copy()
+        for name in ("sort", "page"):
+            sort_query.pop(name, None)
+        prefix = f"?{sort_query.urlencode()}&" if sort_query else "?"
+        return {
+            "form": form,
+            "filters": filters,
+            "page": page,
+            "rows": selectors.dashboard_rows(page.object_list, rules, today, organisation.tz),
+            "legend": legend(rules),
+            "sort_links": {
+                column: f"{prefix}sort={'-' if filters.sort == column else ''}{column}"
+                for column in selectors.SORT_LABELS
+            },
+            "sort_label": selectors.SORT_LABELS.get(filters.sort.lstrip("-"), ""),
+        }
+
     query = request.GET.copy()
     query.pop("page", None)
-    sort_query = request.GET.copy()
-    for name in ("sort", "page"):
-        sort_query.pop(name, None)
-    prefix = f"?{sort_query.urlencode()}&" if sort_query else "?"
-    sort_links = {
-        column: f"{prefix}sort={'-' if filters.sort == column else ''}{column}"
-        for column in selectors.SORT_LABELS
-    }
     return render(
         request,
         "dashboard/home.html",
         {
-            "form": form,
-            "filters": filters,
-            "page": page,
-            "rows": rows,
-            "rules": rules,
-            "legend": legend(rules),
+            "table": table,
+            "version": settings.dashboard_version,
+            "cache_seconds": CACHE_SECONDS,
+            "cache_query": cache_query(request.GET),
             "today": today,
             "query": query.urlencode(),
-            "export_query": query.urlencode(),
-            "sort_links": sort_links,
-            "sort_label": selectors.SORT_LABELS.get(filters.sort.lstrip("-"), ""),
             "recent_days": selectors.RECENT_DAYS,
         },
     )
@@ -145,9 +164,10 @@ class _Echo:
 def export_csv(request):
     """The filtered table as CSV, every page; each exported client gets an EXPORT audit event."""
     user = request.user
-    organisation, rules, today = _clinic_context(user)
-    _, filters = _filters(request)
     services.summaries_refresh_stale(clients_for(user))
+    organisation, settings, today = _clinic_context(user)
+    rules = flags.Rules.from_settings(settings)
+    _, filters = _filters(request)
     clients = selectors.dashboard_clients(user, filters, rules, today, organisation.tz)
     writer = csv.writer(_Echo())
 
@@ -269,6 +289,8 @@ def schedule(request, client_id: int):
 def brief(request, client_id: int):
     user = request.user
     client = client_for(user, client_id, select_related=["organisation", "primary_clinician"])
+    services.summaries_refresh_stale([client.pk])
+    settings = FlagSettings.for_organisation(client.organisation_id)
     today = client.organisation.today()
     form = BriefForm(request.GET or None, today=today)
     since = form.cleaned_data.get("since") if form.is_bound and form.is_valid() else None
@@ -276,10 +298,19 @@ def brief(request, client_id: int):
         reason = f"since {since.day} {since:%b %Y} (chosen)"
     else:
         since, reason = brief_reads.default_since(user, client, today)
-    services.summaries_refresh_stale([client.pk])
-    data = brief_reads.brief_for(user, client, since, today, reason)
     audit_record(user, client, AuditAction.VIEW, subject=brief_reads.SUBJECT, fields=["brief"])
-    return render(request, "dashboard/brief.html", {"brief": data, "form": form, "client": client})
+    return render(
+        request,
+        "dashboard/brief.html",
+        {
+            "brief": lambda: brief_reads.brief_for(user, client, since, today, reason),
+            "form": form,
+            "client": client,
+            "cache_seconds": CACHE_SECONDS,
+            "cache_key": [client.pk, since, today, reason, settings.dashboard_version],
+            "cache_query": cache_query(request.GET),
+        },
+    )
 
 
 # --- Programmes, cohorts and dose-response ----------------------------------------------------
@@ -296,9 +327,20 @@ def programmes(request):
 
 @staff_required
 def cohort(request, programme_id: int):
-    programme = cohorts.programme_for(request.user, programme_id)
-    data = cohorts.cohort_for(request.user, programme)
-    return render(request, "dashboard/cohort.html", {"cohort": data, "programme": programme})
+    user = request.user
+    programme = cohorts.programme_for(user, programme_id)
+    services.summaries_refresh_stale(clients_for(user).filter(programmes=programme))
+    settings = FlagSettings.for_organisation(programme.organisation_id)
+    return render(
+        request,
+        "dashboard/cohort.html",
+        {
+            "cohort": lambda: cohorts.cohort_for(user, programme),
+            "programme": programme,
+            "cache_seconds": CACHE_SECONDS,
+            "cache_key": [programme.pk, settings.dashboard_version, programme.organisation.today()],
+        },
+    )
 
 
 COHORT_HEADERS = ["code", "status", "pre_on", "post_on", "pre_total", "post_total"]
@@ -353,13 +395,22 @@ def _cell(value):
 @staff_required
 def dose_response(request):
     user = request.user
-    choices = cohorts.programmes_for(user)
     programme = None
     if request.GET.get("programme"):
         programme = cohorts.programme_for(user, request.GET["programme"])
-    data = cohorts.clinic_dose_response(user, programme)
+    scope = clients_for(user)
+    services.summaries_refresh_stale(
+        scope.filter(programmes=programme) if programme is not None else scope
+    )
+    settings = FlagSettings.for_organisation(user.organisation_id)
     return render(
         request,
         "dashboard/dose_response.html",
-        {"dose": data, "programme": programme, "programmes": choices},
+        {
+            "dose": lambda: cohorts.clinic_dose_response(user, programme),
+            "programme": programme,
+            "programmes": lambda: list(cohorts.programmes_for(user)),
+            "cache_seconds": CACHE_SECONDS,
+            "cache_key": [programme.pk if programme else "", settings.dashboard_version],
+        },
     )

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -18,6 +19,12 @@ from tests.factories import make_client
 from tracking.models import InnerCriticEntry
 
 pytestmark = pytest.mark.django_db
+
+
+def built(response, name):
+    """A lazily built context value (pages pass callables that only run on a cache miss)."""
+    value = response.context[name]
+    return value() if callable(value) else value
 
 
 def brief_url(world):
@@ -37,7 +44,7 @@ def test_the_brief_summarises_the_period_and_keeps_private_words_out(world):
     practise(client, today - dt.timedelta(days=1), 15)
     response = world.browser("clinician").get(brief_url(world))
     assert response.status_code == 200
-    brief = response.context["brief"]
+    brief = built(response, "brief")
     assert (brief.entries, brief.reframed, brief.reframe_drop) == (2, 1, 4)
     assert ("Kept private", 1) in brief.triggers
     assert (brief.practice_minutes, brief.practice_sessions) == (15, 1)
@@ -52,11 +59,11 @@ def test_the_brief_summarises_the_period_and_keeps_private_words_out(world):
 def test_the_brief_starts_after_the_users_last_brief_or_four_weeks_back(world):
     http = world.browser("clinician")
     today = world.clinic.today()
-    assert http.get(brief_url(world)).context["brief"].since == today - dt.timedelta(days=27)
+    assert built(http.get(brief_url(world)), "brief").since == today - dt.timedelta(days=27)
     AuditEvent.objects.filter(subject="session brief").update(
         at=timezone.now() - dt.timedelta(days=9)
     )
-    brief = http.get(brief_url(world)).context["brief"]
+    brief = built(http.get(brief_url(world)), "brief")
     assert brief.since == today - dt.timedelta(days=9)
     assert "last brief" in brief.since_reason
 
@@ -75,6 +82,7 @@ def test_the_brief_query_count_does_not_grow_with_the_clients_data(world):
     give_scs(client, today - dt.timedelta(days=60), 3, 3)
     give_scs(client, today - dt.timedelta(days=20), 3, 2)
     http.get(brief_url(world))
+    cache.clear()
     with CaptureQueriesContext(connection) as few:
         http.get(brief_url(world))
     for n in range(40):
@@ -82,6 +90,7 @@ def test_the_brief_query_count_does_not_grow_with_the_clients_data(world):
         practise(client, today - dt.timedelta(days=n % 20), 5)
     give_scs(client, today - dt.timedelta(days=1), 4, 2)
     http.get(brief_url(world))
+    cache.clear()
     with CaptureQueriesContext(connection) as many:
         http.get(brief_url(world))
     assert len(many) == len(few)
@@ -116,7 +125,7 @@ def test_cohort_statistics_count_every_member_and_match_hand_computed_values(wor
     response = world.browser("clinic_admin").get(
         reverse("dashboard:cohort", kwargs={"programme_id": programme.pk})
     )
-    cohort = response.context["cohort"]
+    cohort = built(response, "cohort")
     assert dict(cohort.status_counts) == {
         "paired": 2,
         "missing pre": 0,
@@ -137,7 +146,7 @@ def test_cohort_statistics_count_every_member_and_match_hand_computed_values(wor
 def test_a_clinician_sees_only_their_members_and_how_many_others_there_are(world):
     programme = cohort_world(world)
     url = reverse("dashboard:cohort", kwargs={"programme_id": programme.pk})
-    cohort = world.browser("clinician").get(url).context["cohort"]
+    cohort = built(world.browser("clinician").get(url), "cohort")
     assert sorted(m.code for m in cohort.members) == ["RC-001", "RC-010", "RC-011"]
     assert cohort.outside_scope == 1
     csv_url = reverse("dashboard:cohort_csv", kwargs={"programme_id": programme.pk})
@@ -176,7 +185,7 @@ def test_dose_response_relates_practice_between_questionnaires_to_change(world):
     entry.reframed_at = dt.datetime(2026, 7, 10, 13, tzinfo=world.clinic.tz)
     entry.save()
     response = world.browser("clinician").get(reverse("dashboard:dose_response"))
-    dose = response.context["dose"]
+    dose = built(response, "dose")
     assert list(dose.frame["minutes"]) == [40, 60]
     assert list(dose.frame["reframes"]) == [0, 1]
     assert dose.minutes.n == 2
@@ -186,6 +195,45 @@ def test_dose_response_relates_practice_between_questionnaires_to_change(world):
 def test_dose_response_of_a_colleague_shows_none_of_this_clients_data(world):
     give_scs(world.client_record, dt.date(2026, 6, 1), 3, 3)
     give_scs(world.client_record, dt.date(2026, 7, 1), 3, 2)
-    dose = world.browser("colleague").get(reverse("dashboard:dose_response")).context["dose"]
+    dose = built(world.browser("colleague").get(reverse("dashboard:dose_response")), "dose")
     assert dose.minutes.n == 0
     assert InnerCriticEntry.objects.count() == 0
+
+
+def test_a_cached_brief_and_cohort_show_new_data_at_once(world):
+    programme = cohort_world(world)
+    http = world.browser("clinician")
+    cohort_url = reverse("dashboard:cohort", kwargs={"programme_id": programme.pk})
+    assert "1 missing post" in http.get(cohort_url).content.decode().replace("</strong> ", " ")
+    assert "Reframed" not in http.get(brief_url(world)).content.decode()
+    give_scs(world.client_record.__class__.objects.get(code="RC-011"), dt.date(2026, 10, 28), 4, 2)
+    entry = log_entry(world.client_record, world.clinic.today())
+    entry.intensity_after, entry.reframed_at = 2, timezone.now()
+    entry.save()
+    assert "0 missing post" in http.get(cohort_url).content.decode().replace("</strong> ", " ")
+    assert "Reframed 1" in http.get(brief_url(world)).content.decode()
+
+
+@pytest.mark.parametrize("page", ["cohort", "dose_response"])
+def test_cohort_and_dose_response_query_counts_do_not_grow_with_members(world, page):
+    programme = cohort_world(world)
+    url = reverse(
+        f"dashboard:{page}", kwargs={"programme_id": programme.pk} if page == "cohort" else {}
+    )
+    http = world.browser("clinic_admin")
+
+    def count() -> int:
+        http.get(url)  # rebuilds stale summaries
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            assert http.get(url).status_code == 200
+        return len(queries)
+
+    few = count()
+    for n in range(15):
+        member = make_client(world.clinic, world.clinician, code=f"RC-3{n:02d}")
+        programme.clients.add(member)
+        give_scs(member, dt.date(2026, 8, 28), 3, 3)
+        give_scs(member, dt.date(2026, 10, 29), 4, 2)
+        practise(member, dt.date(2026, 9, 15), 20)
+    assert count() == few

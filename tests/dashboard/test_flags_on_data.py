@@ -65,7 +65,9 @@ def test_a_negative_subscale_can_raise_deterioration_unless_the_clinic_turns_it_
     no_subscales = flags.Rules(deterioration_subscales=False)
     from dashboard.models import FlagSettings
 
-    FlagSettings.objects.create(organisation=world.clinic, deterioration_subscales=False)
+    FlagSettings.objects.update_or_create(
+        organisation=world.clinic, defaults={"deterioration_subscales": False}
+    )
     assert open_flags(world, client, no_subscales) == []
 
 
