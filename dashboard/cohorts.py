@@ -16,12 +16,12 @@ from django.db.models.functions import TruncDate
 from django.http import Http404
 
 from assessments.instruments import TOTAL, get_instrument
-from assessments.models import Administration
 from assessments.reliable_change import reliable_change_for
 from assessments.selectors import sd_choices
 from clinic.access import clients_for
 from clinic.models import Client, Programme, User
 from dashboard import charts, stats
+from dashboard.selectors import scs_rows
 from tracking.charts import Chart
 from tracking.models import InnerCriticEntry, PracticeSession
 
@@ -48,32 +48,6 @@ def programme_for(user: User, programme_id: int) -> Programme:
         return Programme.objects.get(pk=programme_id, organisation_id=user.organisation_id)
     except (Programme.DoesNotExist, ValueError, TypeError):
         raise Http404("No such programme.") from None
-
-
-def scs_rows(client_ids: list[int]) -> list[dict]:
-    """Final SCS scores of these clients as plain rows for dashboard.stats, in one query."""
-    return [
-        {
-            "client_id": row["client_id"],
-            "administered_on": row["administered_on"],
-            "total": row["score__total"],
-            "total_method": row["score__total_method"] or "",
-            "subscales": {
-                code: (value or {}).get("score")
-                for code, value in (row["score__subscales"] or {}).items()
-            },
-        }
-        for row in Administration.objects.final()
-        .filter(client_id__in=client_ids, instrument_code=SCS, score__isnull=False)
-        .order_by("client_id", "administered_on", "created_at", "pk")
-        .values(
-            "client_id",
-            "administered_on",
-            "score__total",
-            "score__total_method",
-            "score__subscales",
-        )
-    ]
 
 
 def scale_labels() -> dict[str, str]:

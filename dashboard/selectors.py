@@ -27,6 +27,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from assessments.instruments import get_instrument
+from assessments.models import Administration
 from clinic.access import clients_for
 from clinic.models import Client, ClientStatus, Programme, User
 from dashboard import flags
@@ -35,6 +36,7 @@ from tracking.models import InnerCriticEntry, PracticeSession
 from tracking.selectors import day_bounds
 
 RECENT_DAYS = 14
+SCS = "scs"
 S = "dashboard_summary__"
 
 SORTS = {
@@ -277,3 +279,35 @@ def scale_names() -> dict[str, str]:
 
 def summaries_for(clients: QuerySet[Client]) -> QuerySet[ClientSummary]:
     return ClientSummary.objects.filter(client__in=clients)
+
+
+def scs_rows(client_ids: Iterable[int]) -> list[dict]:
+    """Final, scored SCS administrations of these clients as plain rows for the pure layers
+    (dashboard.flags, dashboard.stats), oldest first per client, in one query: id, client_id,
+    administered_on, total, total_method, band and subscales ({code: score or None})."""
+    return [
+        {
+            "id": row["pk"],
+            "client_id": row["client_id"],
+            "administered_on": row["administered_on"],
+            "total": row["score__total"],
+            "total_method": row["score__total_method"] or "",
+            "band": row["score__band"] or "",
+            "subscales": {
+                code: (value or {}).get("score")
+                for code, value in (row["score__subscales"] or {}).items()
+            },
+        }
+        for row in Administration.objects.final()
+        .filter(client_id__in=list(client_ids), instrument_code=SCS, score__isnull=False)
+        .order_by("client_id", "administered_on", "created_at", "pk")
+        .values(
+            "pk",
+            "client_id",
+            "administered_on",
+            "score__total",
+            "score__total_method",
+            "score__band",
+            "score__subscales",
+        )
+    ]

@@ -25,6 +25,7 @@ from dashboard.models import (
     FlagAcknowledgement,
     FlagSettings,
 )
+from dashboard.selectors import scs_rows
 from tracking.models import InnerCriticEntry, PracticeSession
 
 SCS = "scs"
@@ -124,34 +125,17 @@ def _summaries_for(organisation_id: int, clients: list[Client], now) -> list[Cli
 
     scores: dict[int, list[flags.ScoreValues]] = defaultdict(list)
     bands: dict[int, str] = {}
-    for row in (
-        Administration.objects.final()
-        .filter(client_id__in=ids, instrument_code=SCS, score__isnull=False)
-        .order_by("client_id", "administered_on", "created_at", "pk")
-        .values(
-            "pk",
-            "client_id",
-            "administered_on",
-            "score__total",
-            "score__total_method",
-            "score__band",
-            "score__subscales",
-        )
-    ):
-        subscales = {
-            code: (entry or {}).get("score")
-            for code, entry in (row["score__subscales"] or {}).items()
-        }
+    for row in scs_rows(ids):
         scores[row["client_id"]].append(
             flags.ScoreValues(
-                row["pk"],
+                row["id"],
                 row["administered_on"],
-                row["score__total"],
-                row["score__total_method"] or "",
-                subscales,
+                row["total"],
+                row["total_method"],
+                row["subscales"],
             )
         )
-        bands[row["pk"]] = row["score__band"] or ""
+        bands[row["id"]] = row["band"]
     last_assessed = dict(
         Administration.objects.final()
         .filter(client_id__in=ids)
