@@ -220,6 +220,7 @@ def client_flags(request, client_id: int):
                 return redirect("dashboard:client_flags", client_id=client.pk)
     summary = ClientSummary.objects.filter(client=client).first()
     current = flags.flags_for(summary, rules, today, selectors.scale_names()) if summary else []
+    audit_record(user, client, AuditAction.VIEW, subject="flags", fields=["flags"])
     history = (
         FlagAcknowledgement.objects.filter(client=client)
         .select_related("acknowledged_by")
@@ -329,8 +330,11 @@ def programmes(request):
 def cohort(request, programme_id: int):
     user = request.user
     programme = cohorts.programme_for(user, programme_id)
-    services.summaries_refresh_stale(clients_for(user).filter(programmes=programme))
+    members = clients_for(user).filter(programmes=programme)
+    services.summaries_refresh_stale(members)
     settings = FlagSettings.for_organisation(programme.organisation_id)
+    # The page lists each member's scores: one VIEW event per member, cached page or not.
+    audit_records(user, members.only("pk", "organisation_id"), AuditAction.VIEW, subject="cohort")
     return render(
         request,
         "dashboard/cohort.html",

@@ -237,3 +237,17 @@ def test_cohort_and_dose_response_query_counts_do_not_grow_with_members(world, p
         give_scs(member, dt.date(2026, 10, 29), 4, 2)
         practise(member, dt.date(2026, 9, 15), 20)
     assert count() == few
+
+
+def test_opening_a_cohort_records_a_view_of_each_member_in_scope(world):
+    programme = cohort_world(world)
+    url = reverse("dashboard:cohort", kwargs={"programme_id": programme.pk})
+    world.browser("clinician").get(url)
+    world.browser("clinician").get(url)  # from the cache: still recorded
+    viewed = AuditEvent.objects.filter(subject="cohort", action="view")
+    assert sorted(set(viewed.values_list("client__code", flat=True))) == [
+        "RC-001",
+        "RC-010",
+        "RC-011",
+    ]
+    assert viewed.count() == 6
