@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from assessments.instruments import Instrument, get_instrument
@@ -69,8 +70,23 @@ def _store_score(administration: Administration, answers: Mapping[int, int | Non
     score, _ = Score.objects.update_or_create(
         administration=administration, defaults=score_fields(result)
     )
-    forget_baselines(administration.organisation_id, administration.instrument_code)
+    if _is_baseline(administration):
+        forget_baselines(administration.organisation_id, administration.instrument_code)
     return score
+
+
+def _is_baseline(administration: Administration) -> bool:
+    """Is this the client's first final administration of its instrument (the one the clinic's
+    baseline SD counts)? Later ones leave the baseline SD as it is, so its cache stays."""
+    earlier = Q(administered_on__lt=administration.administered_on) | Q(
+        administered_on=administration.administered_on, pk__lt=administration.pk
+    )
+    return (
+        not Administration.objects.final()
+        .filter(client_id=administration.client_id, instrument_code=administration.instrument_code)
+        .filter(earlier)
+        .exists()
+    )
 
 
 def forget_baselines(organisation_id: int, instrument_code: str) -> None:

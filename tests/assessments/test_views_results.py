@@ -148,6 +148,23 @@ def test_a_new_administration_drops_the_cached_baseline_sds(
     assert "this clinic's baseline SD (30 clients)" in row.sd_source
 
 
+def test_a_later_administration_keeps_the_cached_baseline_sds_and_an_earlier_one_drops_them(
+    world, django_capture_on_commit_callbacks
+):
+    from assessments.instruments import get_instrument
+    from assessments.selectors import baseline_cache_key, clinic_baseline_sds
+
+    administration_of(world.client_record, scs_answers(3, 3), on=dt.date(2026, 2, 1))
+    key = baseline_cache_key(world.clinic.pk, "scs")
+    clinic_baseline_sds(world.clinic.pk, get_instrument("scs"))
+    with django_capture_on_commit_callbacks(execute=True):
+        administration_of(world.client_record, scs_answers(4, 2), on=dt.date(2026, 3, 1))
+    assert cache.get(key) is not None  # the baseline set is unchanged: no recomputation
+    with django_capture_on_commit_callbacks(execute=True):
+        administration_of(world.client_record, scs_answers(2, 4), on=dt.date(2026, 1, 1))
+    assert cache.get(key) is None  # a new, earlier baseline
+
+
 def test_the_client_timeline_lists_administrations_with_totals(world):
     administration_of(world.client_record, scs_answers(3, 3))
     response = world.browser("clinician").get(
