@@ -214,6 +214,17 @@ def recent_totals(client_ids: Iterable[int], tz, today: dt.date) -> dict[int, tu
     return {pk: (entries.get(pk, 0), minutes.get(pk) or 0) for pk in ids}
 
 
+def clients_in_order(ids: Iterable[int]) -> list[Client]:
+    """These clients (ids from dashboard_clients, already scoped) with their summary and
+    primary clinician, in the order given: one query."""
+    ids = list(ids)
+    found = Client.objects.filter(pk__in=ids).select_related(
+        "dashboard_summary", "primary_clinician"
+    )
+    by_id = {client.pk: client for client in found}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
 # --- Rows for the template and the CSV -----------------------------------------------------
 
 
