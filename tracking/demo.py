@@ -6,12 +6,17 @@
   weekly journal entries and a few private entries. Clients that already have entries are left
   alone, so running seed_demo twice adds nothing the second time.
 - `--entries N` writes N entries spread over the Benchmark Clinic's clients (seed_demo's
-  --clients flag creates that clinic) with bulk inserts: COPY on PostgreSQL, bulk_create
-  elsewhere. Idempotent too: the clinic is topped up to N entries, never beyond.
+  --clients flag creates that clinic) and the last year, never before a client's intake, with
+  bulk inserts: COPY on PostgreSQL, bulk_create elsewhere. Idempotent too: the clinic is topped
+  up to N entries, never beyond.
+- `--practice N` does the same for practice sessions: N sessions spread over the Benchmark
+  Clinic's clients and each one's time since intake (mostly 5-20 minutes, a distress rating
+  before and after for most).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import time
@@ -86,23 +91,34 @@ class TrackingSeeder:
             default=0,
             help="Inner-critic entries to write into the Benchmark Clinic (needs --clients).",
         )
+        parser.add_argument(
+            "--practice",
+            type=int,
+            default=0,
+            help="Practice sessions to write into the Benchmark Clinic (needs --clients).",
+        )
 
     def seed(self, context: DemoContext) -> None:
         self.seed_demo_clients(context)
-        wanted = int(context.options.get("entries") or 0)
-        if wanted:
+        for flag, label, example, write in (
+            ("entries", "entries", 2_000_000, seed_benchmark_entries),
+            ("practice", "practice sessions", 500_000, seed_benchmark_practice),
+        ):
+            wanted = int(context.options.get(flag) or 0)
+            if not wanted:
+                continue
             if context.bench_organisation is None:
                 raise CommandError(
-                    "--entries needs the Benchmark Clinic: pass --clients N as well, e.g. "
-                    "manage.py seed_demo --clients 1000 --entries 2000000"
+                    f"--{flag} needs the Benchmark Clinic: pass --clients N as well, e.g. "
+                    f"manage.py seed_demo --clients 10000 --{flag} {example}"
                 )
             started = time.perf_counter()
-            written = seed_benchmark_entries(context.bench_organisation, wanted, context.rng)
+            written = write(context.bench_organisation, wanted, context.rng)
             context.write(
-                f"tracking: {written:,} benchmark entries written in "
+                f"tracking: {written:,} benchmark {label} written in "
                 f"{time.perf_counter() - started:.1f}s"
             )
-            context.created["tracking_benchmark_entries"] = written
+            context.created[f"tracking_benchmark_{flag}"] = written
 
     # --- The hand-made demo clients ------------------------------------------------------
 
@@ -240,26 +256,38 @@ COPY_COLUMNS = (
 )
 
 
-def seed_benchmark_entries(organisation, wanted: int, rng=None, client_ids=None) -> int:
-    """Top the organisation's entries up to `wanted`, spread over its clients (or `client_ids`)
-    over the last year. Returns the number written."""
+def _benchmark_clients(organisation, client_ids=None, days: int = 365):
+    """Ids of the organisation's clients (or just `client_ids`) and, for each, how many of the
+    last `days` days fall on or after its intake (at least 1)."""
     from clinic.models import Client
 
-    if client_ids is None:
-        client_ids = list(
-            Client.objects.filter(organisation=organisation).values_list("pk", flat=True)
-        )
-    if not client_ids:
-        raise CommandError(f"{organisation} has no clients to write entries for.")
-    have = InnerCriticEntry.objects.filter(client_id__in=client_ids).count()
+    rows = Client.objects.filter(organisation=organisation)
+    if client_ids is not None:
+        rows = rows.filter(pk__in=client_ids)
+    rows = list(rows.order_by("pk").values_list("pk", "intake_date"))
+    if not rows:
+        raise CommandError(f"{organisation} has no clients to write benchmark rows for.")
+    today = timezone.localdate()
+    ids = [pk for pk, _ in rows]
+    spans = np.asarray([max(1, min(days, (today - intake).days)) for _, intake in rows])
+    return ids, spans
+
+
+def seed_benchmark_entries(organisation, wanted: int, rng=None, client_ids=None) -> int:
+    """Top the organisation's entries up to `wanted`, spread over its clients (or `client_ids`)
+    over the last year, never before a client's intake. Returns the number written."""
+    ids, spans = _benchmark_clients(organisation, client_ids)
+    have = InnerCriticEntry.objects.filter(client_id__in=ids).count()
     missing = wanted - have
     if missing <= 0:
         return 0
     seed = rng.randrange(2**32) if rng is not None else 2026
-    return bulk_write_entries(client_ids, missing, np.random.default_rng(seed))
+    return bulk_write_entries(ids, missing, np.random.default_rng(seed), spans=spans)
 
 
-def bulk_write_entries(client_ids, count: int, generator, days: int = 365) -> int:
+def bulk_write_entries(client_ids, count: int, generator, days: int = 365, spans=None) -> int:
+    """Write `count` entries spread over `client_ids` and the last `days` days; `spans` (one
+    per client id) narrows each client's period to its last `spans[i]` days."""
     triggers = list(
         TriggerCategory.objects.filter(organisation__isnull=True).values_list("pk", flat=True)
     )
@@ -269,28 +297,39 @@ def bulk_write_entries(client_ids, count: int, generator, days: int = 365) -> in
     if connection.vendor == "postgresql":
         # One COPY in one transaction; each chunk is sent as soon as it is generated, so the
         # server indexes one chunk while numpy and Python format the next.
-        table = InnerCriticEntry._meta.db_table
-        sql = f"COPY {table} ({', '.join(COPY_COLUMNS)}) FROM STDIN"
-        with (
-            transaction.atomic(),
-            connection.cursor() as cursor,
-            cursor.cursor.copy(sql) as copy,
-        ):
+        with _copy(InnerCriticEntry, COPY_COLUMNS) as copy:
             for size in chunks:
-                columns = _entry_columns(client_ids, size, generator, triggers, end, days)
+                columns = _entry_columns(client_ids, size, generator, triggers, end, days, spans)
                 copy.write(_copy_text(columns, size, now))
     else:
         for size in chunks:
-            columns = _entry_columns(client_ids, size, generator, triggers, end, days)
+            columns = _entry_columns(client_ids, size, generator, triggers, end, days, spans)
             _bulk_create(columns, size, now)
     return count
 
 
-def _entry_columns(client_ids, size, generator, triggers, end, days):
+@contextlib.contextmanager
+def _copy(model, columns):
+    """A PostgreSQL COPY ... FROM STDIN into `model`'s table, inside one transaction."""
+    sql = f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN"
+    with (
+        transaction.atomic(),
+        connection.cursor() as cursor,
+        cursor.cursor.copy(sql) as copy,
+    ):
+        yield copy
+
+
+def _entry_columns(client_ids, size, generator, triggers, end, days, spans=None):
     ids = np.asarray(client_ids, dtype=np.int64)
-    client = ids[generator.integers(0, len(ids), size)]
-    # Daily rhythm: draw hours from the weights, days uniformly over the period.
-    day = generator.integers(0, days, size)
+    which = generator.integers(0, len(ids), size)
+    client = ids[which]
+    # Daily rhythm: draw hours from the weights, days uniformly over the period (each client's
+    # own part of it when `spans` is given).
+    if spans is None:
+        day = generator.integers(0, days, size)
+    else:
+        day = (generator.random(size) * np.asarray(spans)[which]).astype(np.int64)
     hour = generator.choice(24, size=size, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
     minute = generator.integers(0, 60, size)
     seconds = end - (day * 86400 + ((23 - hour) * 3600) + minute * 60)
@@ -360,3 +399,100 @@ def _bulk_create(columns, size, now) -> None:
         )
     with transaction.atomic():
         InnerCriticEntry.objects.bulk_create(rows, batch_size=BATCH)
+
+
+# --- Benchmark practice sessions -------------------------------------------------------------
+
+PRACTICE_COLUMNS = (
+    "client_id",
+    "practised_on",
+    "practice_type",
+    "minutes",
+    "distress_before",
+    "distress_after",
+    "note",
+    "created_at",
+)
+# Most sessions are a short break or a few phrases; a few are long (a recorded meditation).
+PRACTICE_MINUTES = np.array([2, 3, 5, 10, 15, 20, 30, 45, 60])
+PRACTICE_MINUTE_WEIGHTS = np.array([4, 8, 22, 25, 16, 12, 8, 3, 2], dtype=float)
+PRACTICE_TYPE_WEIGHTS = np.array([30, 20, 20, 10, 15, 5], dtype=float)
+
+
+def seed_benchmark_practice(organisation, wanted: int, rng=None, client_ids=None) -> int:
+    """Top the organisation's practice sessions up to `wanted`, spread over its clients (or
+    `client_ids`) and each one's time since intake (at most a year). Returns the number written."""
+    ids, spans = _benchmark_clients(organisation, client_ids)
+    have = PracticeSession.objects.filter(client_id__in=ids).count()
+    missing = wanted - have
+    if missing <= 0:
+        return 0
+    seed = rng.randrange(2**32) if rng is not None else 2026
+    return bulk_write_practice(ids, spans, missing, np.random.default_rng(seed))
+
+
+def bulk_write_practice(client_ids, spans, count: int, generator) -> int:
+    """Write `count` practice sessions for `client_ids`, client i's within its last `spans[i]`
+    days (today included); COPY on PostgreSQL, bulk_create elsewhere."""
+    now = timezone.now()
+    today = timezone.localdate()
+    chunks = [min(CHUNK, count - done) for done in range(0, count, CHUNK)]
+    if connection.vendor == "postgresql":
+        with _copy(PracticeSession, PRACTICE_COLUMNS) as copy:
+            for size in chunks:
+                rows = _practice_rows(client_ids, spans, size, generator, today, now)
+                copy.write(_practice_copy_text(rows))
+    else:
+        for size in chunks:
+            rows = _practice_rows(client_ids, spans, size, generator, today, now)
+            with transaction.atomic():
+                PracticeSession.objects.bulk_create(
+                    (PracticeSession(**row) for row in rows), batch_size=BATCH
+                )
+    return count
+
+
+def _practice_rows(client_ids, spans, size, generator, today, now) -> list[dict]:
+    ids = np.asarray(client_ids, dtype=np.int64)
+    which = generator.integers(0, len(ids), size)
+    ago = (generator.random(size) * np.asarray(spans)[which]).astype(np.int64)
+    kinds = generator.choice(
+        len(PRACTICES), size=size, p=PRACTICE_TYPE_WEIGHTS / PRACTICE_TYPE_WEIGHTS.sum()
+    )
+    minutes = generator.choice(
+        PRACTICE_MINUTES, size=size, p=PRACTICE_MINUTE_WEIGHTS / PRACTICE_MINUTE_WEIGHTS.sum()
+    )
+    rated = generator.random(size) < 0.7
+    before = generator.integers(3, 10, size)
+    after = np.clip(before - generator.integers(0, 5, size), 0, 10)
+    rated_after = generator.random(size) < 0.9
+    hour = generator.choice(24, size=size, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
+    rows = []
+    for i in range(size):
+        day = today - dt.timedelta(days=int(ago[i]))
+        created = min(now, dt.datetime.combine(day, dt.time(int(hour[i])), tzinfo=dt.UTC))
+        rows.append(
+            {
+                "client_id": int(ids[which[i]]),
+                "practised_on": day,
+                "practice_type": PRACTICES[kinds[i]],
+                "minutes": int(minutes[i]),
+                "distress_before": int(before[i]) if rated[i] else None,
+                "distress_after": int(after[i]) if rated[i] and rated_after[i] else None,
+                "note": "",
+                "created_at": created,
+            }
+        )
+    return rows
+
+
+def _practice_copy_text(rows) -> str:
+    """Rows in PostgreSQL's COPY text format (tab-separated, \\N for NULL)."""
+    null = "\\N"
+    return "".join(
+        f"{r['client_id']}\t{r['practised_on'].isoformat()}\t{r['practice_type']}\t"
+        f"{r['minutes']}\t{null if r['distress_before'] is None else r['distress_before']}\t"
+        f"{null if r['distress_after'] is None else r['distress_after']}\t\t"
+        f"{r['created_at'].isoformat()}\n"
+        for r in rows
+    )

@@ -1,4 +1,5 @@
-"""seed_demo adds plausible tracking logs once, and --entries fills the Benchmark Clinic."""
+"""seed_demo adds plausible tracking logs once; --entries and --practice fill the Benchmark
+Clinic."""
 
 from __future__ import annotations
 
@@ -61,3 +62,51 @@ def test_entries_flag_fills_the_benchmark_clinic_and_is_idempotent():
 def test_entries_flag_without_the_benchmark_clinic_explains_itself():
     with pytest.raises(CommandError, match="--clients"):
         call_command("seed_demo", entries=100, verbosity=0)
+
+
+def _bench(model):
+    return model.objects.filter(client__organisation__slug="bench")
+
+
+@pytest.mark.django_db
+def test_benchmark_entries_never_come_before_intake():
+    from django.db.models import F
+    from django.db.models.functions import TruncDate
+
+    call_command("seed_demo", clients=30, entries=3_000, verbosity=0)
+    entries = _bench(InnerCriticEntry).annotate(day=TruncDate("occurred_at"))
+    assert entries.count() == 3_000
+    assert not entries.filter(day__lt=F("client__intake_date") - dt.timedelta(days=1)).exists()
+
+
+@pytest.mark.django_db
+def test_practice_flag_fills_the_benchmark_clinic_and_is_idempotent():
+    from django.db.models import F, Max, Min
+    from django.utils import timezone
+
+    call_command("seed_demo", clients=30, practice=2_000, verbosity=0)
+    practice = _bench(PracticeSession)
+    assert practice.count() == 2_000
+    assert practice.values("client").distinct().count() == 30
+    assert not practice.filter(practised_on__lt=F("client__intake_date")).exists()
+    assert practice.aggregate(last=Max("practised_on"))["last"] <= timezone.localdate()
+    low_high = practice.aggregate(low=Min("minutes"), high=Max("minutes"))
+    assert low_high["low"] >= 1 and low_high["high"] <= 600
+    typical = practice.filter(minutes__gte=5, minutes__lte=30).count()
+    assert typical > 0.7 * 2_000
+    rated = practice.filter(distress_before__isnull=False)
+    assert 0.5 * 2_000 < rated.count() < 0.9 * 2_000
+    assert not rated.filter(distress_after__gt=F("distress_before")).exists()
+    assert not practice.filter(distress_before__isnull=True, distress_after__isnull=False).exists()
+    assert not practice.filter(created_at__gt=timezone.now()).exists()
+
+    call_command("seed_demo", clients=30, practice=2_000, verbosity=0)
+    assert practice.count() == 2_000
+    call_command("seed_demo", clients=30, practice=2_500, verbosity=0)
+    assert practice.count() == 2_500  # topped up, not rewritten
+
+
+@pytest.mark.django_db
+def test_practice_flag_without_the_benchmark_clinic_explains_itself():
+    with pytest.raises(CommandError, match=r"--practice needs the Benchmark Clinic.*--clients"):
+        call_command("seed_demo", practice=100, verbosity=0)

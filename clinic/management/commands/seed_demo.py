@@ -2,7 +2,10 @@
 
 Idempotent: running it again adds nothing that is already there. Refuses to run against a
 production configuration unless --force is given. Size flags (--clients, --clinicians) add a
-third, large "Benchmark Clinic" with bulk inserts for benchmarks.
+third, large "Benchmark Clinic" (slug `bench`) with bulk inserts for benchmarks: clinicians
+`bench-clinician-0001`... sharing the clients evenly as primary clinician, a clinic admin
+`bench-admin`, and one 8-week group programme ("Bench course 001"...) per 250 clients, started
+over the past year, each with 25 members who were clients by its start where possible.
 """
 
 from __future__ import annotations
@@ -80,6 +83,8 @@ FIRST = [
     "Suki",
 ]
 LAST = "ABCDEFGHJKLMNOPRSTVWY"
+BENCH_CLIENTS_PER_PROGRAMME = 250
+BENCH_PROGRAMME_MEMBERS = 25
 PRONOUNS = ["she/her", "he/him", "they/them", "", ""]
 
 
@@ -168,6 +173,12 @@ class Command(BaseCommand):
             f"Logins (password {DEMO_PASSWORD}): casey (clinic admin, Riverside), "
             "alex and blair (clinicians, Riverside), drew (clinician, Harbor), "
             "sam (client portal, a client of alex)"
+            + (
+                "; Benchmark Clinic: bench-admin (clinic admin), bench-clinician-0001... "
+                "(clinicians)"
+                if bench
+                else ""
+            )
         )
 
     def _user(self, username, first, last, organisation, role, password) -> User:
@@ -294,7 +305,63 @@ class Command(BaseCommand):
                 Client.objects.bulk_create(batch)
                 batch = []
         Client.objects.bulk_create(batch)
+        programmes = self._bench_programmes(org, total, rng)
         self.stdout.write(
-            f"Benchmark Clinic: {Client.objects.filter(organisation=org).count()} clients"
+            f"Benchmark Clinic: {Client.objects.filter(organisation=org).count()} clients, "
+            f"{len(clinicians)} clinicians, {programmes} programmes; clinic admin bench-admin"
         )
         return org
+
+    def _bench_programmes(self, org: Organisation, total: int, rng) -> int:
+        """One 8-week programme per 250 clients (at least one), starting on Mondays spread over
+        the past year, each with 25 members: clients whose intake was on or before its start,
+        no client in two programmes, topped up with later intakes when too few qualify.
+        Programmes that already have members are left alone."""
+        count = max(1, round(total / BENCH_CLIENTS_PER_PROGRAMME))
+        today = timezone.localdate()
+        existing = {p.name: p for p in Programme.objects.filter(organisation=org)}
+        new = []
+        for k in range(count):
+            name = f"Bench course {k + 1:03d}"
+            if name in existing:
+                continue
+            start = today - dt.timedelta(days=365 - k * 365 // count)
+            start -= dt.timedelta(days=start.weekday())
+            new.append(
+                Programme(
+                    organisation=org,
+                    name=name,
+                    starts_on=start,
+                    ends_on=start + dt.timedelta(weeks=8, days=-3),  # Friday of week 8
+                )
+            )
+        Programme.objects.bulk_create(new)
+        programmes = list(
+            Programme.objects.filter(organisation=org, name__startswith="Bench course ").order_by(
+                "name"
+            )
+        )
+        through = Client.programmes.through
+        used = set(
+            through.objects.filter(programme__in=programmes).values_list("client_id", flat=True)
+        )
+        filled = set(
+            through.objects.filter(programme__in=programmes).values_list("programme_id", flat=True)
+        )
+        clients = list(
+            Client.objects.filter(organisation=org).order_by("pk").values_list("pk", "intake_date")
+        )
+        rows = []
+        for programme in programmes:
+            if programme.pk in filled:
+                continue
+            free = [(pk, intake) for pk, intake in clients if pk not in used]
+            eligible = [pk for pk, intake in free if intake <= programme.starts_on]
+            members = rng.sample(eligible, min(BENCH_PROGRAMME_MEMBERS, len(eligible)))
+            if len(members) < BENCH_PROGRAMME_MEMBERS:
+                later = sorted((intake, pk) for pk, intake in free if pk not in members)
+                members += [pk for _, pk in later[: BENCH_PROGRAMME_MEMBERS - len(members)]]
+            used.update(members)
+            rows += [through(client_id=pk, programme_id=programme.pk) for pk in members]
+        through.objects.bulk_create(rows, batch_size=5000)
+        return len(programmes)
