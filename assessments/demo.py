@@ -57,8 +57,36 @@ def _fscrs_answers(instrument, rng, level: float) -> dict[int, int]:
     return answers
 
 
+BENCH_MIN_GAP = 7  # days between a benchmark client's questionnaires, at the least
+
+
+def _bench_counts(clients: list[Client], wanted: int, today: dt.date) -> list[int]:
+    """How many administrations each benchmark client gets so that `wanted` are written in
+    all: shared in proportion to the weekly slots each has between intake and today (a client
+    who started last month cannot take 20), never more than its slots."""
+    slots = [
+        max(1, (min(today, c.discharge_date or today) - c.intake_date).days // BENCH_MIN_GAP + 1)
+        for c in clients
+    ]
+    total = sum(slots)
+    counts = [min(slot, -(-wanted * slot // total)) for slot in slots] if total else []
+    excess = sum(counts) - wanted
+    for index in sorted(range(len(counts)), key=lambda i: -counts[i]):
+        if excess <= 0:
+            break
+        if counts[index] > 1:
+            counts[index] -= 1
+            excess -= 1
+    return counts
+
+
 def _plan(
-    client: Client, rng, count: int, today: dt.date, kind: str | None = None
+    client: Client,
+    rng,
+    count: int,
+    today: dt.date,
+    kind: str | None = None,
+    min_gap: int = 14,
 ) -> list[tuple[dt.date, float]]:
     """Dates and self-compassion levels for `count` administrations of one client."""
     kind = kind or _trajectory(rng)
@@ -71,7 +99,7 @@ def _plan(
     # From intake (never before it) to discharge or today, spaced to fit `count` forms.
     day = client.intake_date
     end = min(today, client.discharge_date or today)
-    gap = max(14, min(45, (end - day).days // max(1, count - 1)))
+    gap = max(min_gap, min(45, (end - day).days // max(1, count - 1)))
     plan = []
     for n in range(count):
         if day > end:
@@ -119,18 +147,13 @@ class AssessmentSeeder:
             clients = list(Client.objects.filter(organisation=bench).order_by("pk"))
             wanted = context.options.get("administrations")
             wanted = 3 * len(clients) if wanted is None else wanted
-            per_client = max(1, -(-wanted // max(1, len(clients))))
             rows: list[tuple[Administration, dict]] = []
-            for client in clients:
-                for on, level in _plan(client, rng, per_client, today):
-                    if len(rows) + bench_created >= wanted:
-                        break
+            for client, count in zip(clients, _bench_counts(clients, wanted, today), strict=True):
+                for on, level in _plan(client, rng, count, today, min_gap=BENCH_MIN_GAP):
                     rows.append(self._row(client, scs, _scs_answers(scs, rng, level), on))
                 if len(rows) >= BATCH:
                     bench_created += self._insert(rows)
                     rows = []
-                if bench_created >= wanted:
-                    break
             bench_created += self._insert(rows)
         context.created["administrations"] = created + bench_created
         context.write(

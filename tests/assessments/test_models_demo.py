@@ -1,6 +1,7 @@
 """The demo seeder: 1 to 6 administrations per demo client, plausible trajectories, idempotent,
 and an exact number for the Benchmark Clinic."""
 
+import datetime as dt
 import io
 import random
 
@@ -55,6 +56,28 @@ def test_the_benchmark_clinic_gets_exactly_the_requested_number(world):
         make_client(world.other_clinic, world.other_clinic_clinician, code=f"BX-{n}")
     AssessmentSeeder().seed(context(world, [], bench=world.other_clinic, administrations=25))
     assert Administration.objects.filter(organisation=world.other_clinic).count() == 25
+
+
+def test_clients_who_started_recently_leave_their_share_to_the_others(world):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    for n in range(2):
+        make_client(
+            world.other_clinic, world.other_clinic_clinician, code=f"NEW-{n}", intake_date=today
+        )
+        make_client(
+            world.other_clinic,
+            world.other_clinic_clinician,
+            code=f"OLD-{n}",
+            intake_date=today - dt.timedelta(days=200),
+        )
+    AssessmentSeeder().seed(context(world, [], bench=world.other_clinic, administrations=40))
+    written = Administration.objects.filter(organisation=world.other_clinic)
+    assert written.count() == 40
+    assert written.filter(client__code__startswith="NEW").count() == 2  # one slot each
+    for administration in written:
+        assert administration.administered_on >= administration.client.intake_date
 
 
 @pytest.mark.django_db
