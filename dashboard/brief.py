@@ -23,9 +23,10 @@ from dashboard import charts as dashboard_charts
 from dashboard import flags, stats
 from dashboard.models import ClientSummary, FlagSettings
 from tracking import access as tracking_access
+from tracking import charts as tracking_charts
 from tracking.charts import Chart
 from tracking.models import Pattern, PracticeType
-from tracking.selectors import PRIVATE_TRIGGER, chart_data, chart_figures, day_bounds
+from tracking.selectors import PRIVATE_TRIGGER, chart_data, day_bounds
 
 SUBJECT = "session brief"
 DEFAULT_DAYS = 28
@@ -132,12 +133,12 @@ def brief_for(user: User, client: Client, since: dt.date, today: dt.date, reason
         today,
         client,
         for_staff=True,
+        parts=frozenset({"weekly", "practice", "scs"}),
     )
-    by_key = {
-        chart.key: chart for chart in chart_figures(data, time_zone=client.organisation.time_zone)
-    }
     brief.charts = [
-        by_key[key] for key in ("scs-trend", "intensity-weekly", "practice-weekly") if key in by_key
+        tracking_charts.scs_chart(data.scs),
+        tracking_charts.intensity_chart(data.weekly),
+        tracking_charts.practice_chart(data.practice),
     ]
     _dose(brief, user, client, tz, history)
     return brief

@@ -201,6 +201,7 @@ def weekday_hour_bucket_rows(
 
 
 PRIVATE_TRIGGER = "Kept private"
+CHART_PARTS = frozenset({"weekly", "breakdowns", "heatmap", "practice", "scs"})
 
 
 def chart_range(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
@@ -255,12 +256,14 @@ def chart_data(
     client=None,
     *,
     for_staff: bool = True,
+    parts: frozenset[str] = CHART_PARTS,
 ) -> ChartData:
     """Summaries for the six charts: grouped in the database in the clinic's time zone, then
     finished by tracking.analysis. The payload is bounded whatever the number of entries.
 
     For staff, the trigger of a private entry is counted as "Kept private": staff may see a
-    private entry's time, pattern and intensities, nothing more."""
+    private entry's time, pattern and intensities, nothing more. `parts` (of CHART_PARTS)
+    names the summaries wanted; the others are left empty, with no query."""
 
     first, last = chart_range(first, last)
     start, end = day_bounds(tz, first, last)
@@ -273,7 +276,9 @@ def chart_data(
             default=F("trigger__name"),
             output_field=CharField(),
         )
-    pairs = list(window.values("pattern", trigger_name=trigger_name).annotate(n=Count("pk")))
+    pairs = []
+    if "breakdowns" in parts:
+        pairs = list(window.values("pattern", trigger_name=trigger_name).annotate(n=Count("pk")))
     triggers = [{"category": row["trigger_name"], "n": row["n"]} for row in pairs]
     patterns = [{"category": row["pattern"], "n": row["n"]} for row in pairs]
     practice_rows = (
@@ -281,18 +286,20 @@ def chart_data(
         .order_by()
         .values("practised_on", "practice_type")
         .annotate(minutes=Sum("minutes"))
+        if "practice" in parts
+        else []
     )
+    weekly = weekly_bucket_rows(window, tz, first) if "weekly" in parts else []
+    heatmap = weekday_hour_bucket_rows(window, tz, first) if "heatmap" in parts else []
     return ChartData(
-        weekly=analysis.weekly_summary_from_buckets(
-            weekly_bucket_rows(window, tz, first), first, last
-        ),
+        weekly=analysis.weekly_summary_from_buckets(weekly, first, last),
         triggers=analysis.breakdown_from_counts(triggers),
         patterns=analysis.breakdown_from_counts(patterns, order=analysis.PATTERNS),
-        heatmap=analysis.heatmap_from_buckets(
-            weekday_hour_bucket_rows(window, tz, first), first, last
-        ),
+        heatmap=analysis.heatmap_from_buckets(heatmap, first, last),
         practice=analysis.practice_minutes_weekly(list(practice_rows), first, last),
-        scs=analysis.scs_trend(scs_trend(client) if client is not None else [], first, last),
+        scs=analysis.scs_trend(
+            scs_trend(client) if client is not None and "scs" in parts else [], first, last
+        ),
         first=first,
         last=last,
     )

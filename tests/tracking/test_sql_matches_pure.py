@@ -106,3 +106,22 @@ def test_trigger_and_pattern_counts_from_sql_match_the_pure_reference(world, log
         analysis.pattern_breakdown(logged, LONDON, FIRST, LAST).reset_index(drop=True),
         check_dtype=False,
     )
+
+
+def test_asking_for_some_parts_gives_the_same_summaries_and_skips_the_others(
+    world, logged, django_assert_max_num_queries
+):
+    full = sql_chart_data(world)
+    with django_assert_max_num_queries(2):  # weekly buckets; the practice rows
+        part = selectors.chart_data(
+            InnerCriticEntry.objects.filter(client=world.client_record),
+            PracticeSession.objects.none(),
+            LONDON,
+            FIRST,
+            LAST,
+            for_staff=False,
+            parts=frozenset({"weekly", "practice"}),
+        )
+    pd.testing.assert_frame_equal(part.weekly, full.weekly)
+    assert part.heatmap.to_numpy().sum() == 0 and full.heatmap.to_numpy().sum() == len(MOMENTS)
+    assert part.triggers["n"].sum() == 0
