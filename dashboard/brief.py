@@ -83,7 +83,8 @@ class Brief:
 
 
 def default_since(user: User, client: Client, today: dt.date) -> tuple[dt.date, str]:
-    """The day after this user's last brief of this client (before today), else 4 weeks ago."""
+    """The day of this user's last brief of this client before today (that day included, as
+    the session may have come after the brief), else the last 4 weeks."""
     tz = client.organisation.tz
     start_of_today, _ = day_bounds(tz, today, today)
     last = (

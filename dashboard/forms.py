@@ -98,6 +98,9 @@ class ScheduleForm(forms.ModelForm):
         self.helper.add_input(Submit("save", "Save schedule"))
 
 
+MAX_BRIEF_DAYS = 3653
+
+
 class BriefForm(forms.Form):
     since = forms.DateField(required=False, widget=DateInput(), label="Since")
 
@@ -109,4 +112,6 @@ class BriefForm(forms.Form):
         since = self.cleaned_data.get("since")
         if since is not None and since > self.today:
             raise forms.ValidationError("Since must be today or earlier.")
+        if since is not None and (self.today - since).days > MAX_BRIEF_DAYS:
+            raise forms.ValidationError("Since must be within the last 10 years.")
         return since

@@ -162,7 +162,7 @@ class ClientSummary(models.Model):
     scs_history = models.JSONField(default=list, blank=True)  # [[iso day, total], ...] last 12
     deteriorated = models.JSONField(default=list, blank=True)  # scales reliably worse
 
-    last_assessed_on = models.DateField(null=True, blank=True)  # any instrument
+    last_assessed_on = models.DateField(null=True, blank=True)  # the latest SCS
     next_due_on = models.DateField(null=True, blank=True)  # None: schedule paused
 
     last_entry_at = models.DateTimeField(null=True, blank=True)

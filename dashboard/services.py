@@ -13,7 +13,6 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from assessments.instruments import TOTAL, get_instrument
-from assessments.models import Administration
 from assessments.reliable_change import reliable_change_for
 from assessments.selectors import sd_choices
 from clinic.audit import audit_record
@@ -41,9 +40,14 @@ SUMMARY_FIELDS = [
 # --- Summaries -------------------------------------------------------------------------------
 
 
-def summaries_mark_stale(client_ids: Iterable[int]) -> None:
+def summaries_mark_stale(client_ids: Iterable[int], *, scope_changed: bool = False) -> None:
     """Mark clients' summaries out of date (creating missing rows). Called in the same
-    transaction as the change, by dashboard.signals."""
+    transaction as the change, by dashboard.signals.
+
+    scope_changed: who may see these clients may have changed (care team, primary clinician,
+    programme membership, status). A page rebuilds only the stale summaries in its viewer's
+    *current* scope, so a client who just left it would never be rebuilt there: the clinic's
+    dashboard version is counted up at once instead, and every cached fragment is rebuilt."""
     ids = {int(pk) for pk in client_ids if pk is not None}
     if not ids:
         return
@@ -52,8 +56,14 @@ def summaries_mark_stale(client_ids: Iterable[int]) -> None:
     missing = ids - have
     if missing:
         existing = set(Client.objects.filter(pk__in=missing).values_list("pk", flat=True))
+        # changes=1: a rebuild that read before this row existed (counter 0) leaves it stale.
         ClientSummary.objects.bulk_create(
-            [ClientSummary(client_id=pk, stale=True) for pk in existing], ignore_conflicts=True
+            [ClientSummary(client_id=pk, stale=True, changes=1) for pk in existing],
+            ignore_conflicts=True,
+        )
+    if scope_changed:
+        dashboard_version_bump(
+            Client.objects.filter(pk__in=ids).values_list("organisation_id", flat=True).distinct()
         )
 
 
@@ -89,9 +99,12 @@ def _refresh_batch(ids: list[int]) -> None:
             unique_fields=["client"],
             update_fields=SUMMARY_FIELDS,
         )
+        # Fresh only where no change came in since the counters were read; any other row this
+        # rebuild wrote may hold older data than another rebuild's, so it stays (or becomes)
+        # stale and is rebuilt on the next read.
         fresh = [When(client_id=pk, changes=seen.get(pk, 0), then=Value(False)) for pk in ids]
         ClientSummary.objects.filter(client_id__in=ids).update(
-            stale=Case(*fresh, default=F("stale"))
+            stale=Case(*fresh, default=Value(True))
         )
         dashboard_version_bump(by_org)
 
@@ -136,14 +149,6 @@ def _summaries_for(organisation_id: int, clients: list[Client], now) -> list[Cli
             )
         )
         bands[row["id"]] = row["band"]
-    last_assessed = dict(
-        Administration.objects.final()
-        .filter(client_id__in=ids)
-        .order_by()
-        .values("client_id")
-        .annotate(last=Max("administered_on"))
-        .values_list("client_id", "last")
-    )
     entries = {
         row["client_id"]: row
         for row in InnerCriticEntry.objects.filter(client_id__in=ids)
@@ -225,8 +230,10 @@ def _summaries_for(organisation_id: int, clients: list[Client], now) -> list[Cli
                 ][-HISTORY_POINTS:],
                 deteriorated=worse,
                 deterioration=bool(worse),
-                last_assessed_on=last_assessed.get(client.pk),
-                next_due_on=flags.next_due(last_assessed.get(client.pk), client.intake_date, every),
+                last_assessed_on=latest.administered_on if latest else None,
+                next_due_on=flags.next_due(
+                    latest.administered_on if latest else None, client.intake_date, every
+                ),
                 last_entry_at=last_entry_at,
                 last_activity_on=max(activity_days) if activity_days else None,
                 activity_count=(entry["n"] if entry else 0)
@@ -293,8 +300,11 @@ def flag_acknowledge(
         acknowledgement = FlagAcknowledgement.objects.create(
             client=client, kind=kind, episode=episode, note=note, acknowledged_by=actor
         )
+        # Counted as a change: a rebuild reading meanwhile (without this acknowledgement)
+        # leaves the summary stale rather than writing the flag back open.
         ClientSummary.objects.filter(client=client).update(
-            **{ACK_FIELDS[kind]: flags.parse_episode(kind, episode)}
+            **{ACK_FIELDS[kind]: flags.parse_episode(kind, episode)},
+            changes=F("changes") + 1,
         )
         audit_record(actor, client, AuditAction.UPDATE, subject="flag", fields=["acknowledged"])
         dashboard_version_bump([client.organisation_id])

@@ -38,8 +38,13 @@ def _clinic_context(user):
 
 
 def _filters(request) -> tuple[DashboardFilterForm, selectors.DashboardFilters]:
+    """The filters asked for. A field that does not validate (e.g. a programme removed since the
+    link was made) is left out and its error shown; the other filters still apply."""
     form = DashboardFilterForm(request.GET or None, user=request.user)
-    cleaned = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    cleaned = {}
+    if form.is_bound:
+        form.is_valid()
+        cleaned = form.cleaned_data
     return form, selectors.DashboardFilters(
         q=cleaned.get("q") or "",
         clinician=cleaned.get("clinician"),
@@ -125,9 +130,9 @@ EXPORT_HEADERS = [
     "scs_baseline_total",
     "scs_change_since_baseline",
     "scs_reliable_change",
-    "last_assessment_on",
-    "next_assessment_due_on",
-    "assessment_due",
+    "scs_last_on",
+    "scs_next_due_on",
+    "scs_due",
     f"critic_entries_last_{selectors.RECENT_DAYS}_days",
     f"practice_minutes_last_{selectors.RECENT_DAYS}_days",
     "last_activity_on",
@@ -172,7 +177,18 @@ def export_csv(request):
     services.summaries_refresh_stale(clients_for(user))
     organisation, settings, today = _clinic_context(user)
     rules = flags.Rules.from_settings(settings)
-    _, filters = _filters(request)
+    form, filters = _filters(request)
+    if form.errors:
+        # Never export more than was asked for: refuse rather than drop a filter.
+        problems = "; ".join(
+            f"{form.fields[name].label or name}: {' '.join(errors)}"
+            for name, errors in form.errors.items()
+        )
+        return HttpResponse(
+            f"Nothing exported: a filter is not valid ({problems}).",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     clients = selectors.dashboard_clients(user, filters, rules, today, organisation.tz)
     writer = csv.writer(_Echo())
 
@@ -258,10 +274,12 @@ def flag_settings(request):
         )
         messages.success(request, "Thresholds saved; every flag now uses them.")
         return redirect("dashboard:flag_settings")
+    # The thresholds in force (an invalid form has already copied what it could onto instance).
+    current = FlagSettings.for_organisation(user.organisation_id)
     return render(
         request,
         "dashboard/flag_settings.html",
-        {"form": form, "explanations": flags.Rules.from_settings(instance).explanations()},
+        {"form": form, "explanations": flags.Rules.from_settings(current).explanations()},
     )
 
 

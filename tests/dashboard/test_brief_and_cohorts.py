@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.models import AuditEvent, Programme
-from tests.dashboard.helpers import configure_sd, give_scs, log_entry, practise
+from tests.dashboard.helpers import at_noon, configure_sd, give_scs, log_entry, practise
 from tests.factories import make_client
 from tracking.models import InnerCriticEntry
 
@@ -60,8 +60,9 @@ def test_the_brief_starts_after_the_users_last_brief_or_four_weeks_back(world):
     http = world.browser("clinician")
     today = world.clinic.today()
     assert built(http.get(brief_url(world)), "brief").since == today - dt.timedelta(days=27)
+    # At noon clinic time nine days back: the same local day whatever the hour or clock change.
     AuditEvent.objects.filter(subject="session brief").update(
-        at=timezone.now() - dt.timedelta(days=9)
+        at=at_noon(world.clinic, today - dt.timedelta(days=9))
     )
     brief = built(http.get(brief_url(world)), "brief")
     assert brief.since == today - dt.timedelta(days=9)
