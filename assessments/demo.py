@@ -57,6 +57,24 @@ def _fscrs_answers(instrument, rng, level: float) -> dict[int, int]:
     return answers
 
 
+def _programme_plan(client: Client, rng, today: dt.date, taken: set) -> list[tuple[dt.date, float]]:
+    """An SCS in the week before each of the client's group programmes starts and in the ten
+    days after it ends (when those days have come and follow intake), so the demo's cohort pages
+    have before-and-after pairs. Most members improve a little; some do not."""
+    plan = []
+    for programme in client.programmes.all():
+        if programme.starts_on is None or programme.ends_on is None:
+            continue
+        before = programme.starts_on - dt.timedelta(days=rng.randint(0, 6))
+        after = programme.ends_on + dt.timedelta(days=rng.randint(1, 10))
+        level = rng.uniform(1.9, 3.1)
+        change = rng.choice([-0.2, 0.1, 0.3, 0.4, 0.5, 0.6, 0.8])
+        for day, value in ((before, level), (after, level + change)):
+            if client.intake_date <= day <= today and day not in taken:
+                plan.append((day, min(4.8, max(1.2, value))))
+    return plan
+
+
 BENCH_MIN_GAP = 7  # days between a benchmark client's questionnaires, at the least
 
 
@@ -135,10 +153,13 @@ class AssessmentSeeder:
                 continue
             count = 4 if index == 0 else rng.randint(1, 6)
             kind = "improve" if index == 0 else None  # sam's record shows a clear trajectory
-            for on, level in _plan(client, rng, count, today, kind):
+            plan = _plan(client, rng, count, today, kind)
+            for on, level in plan:
                 planned.append(self._row(client, scs, _scs_answers(scs, rng, level), on))
                 if index % 4 == 0:
                     planned.append(self._row(client, fscrs, _fscrs_answers(fscrs, rng, level), on))
+            for on, level in _programme_plan(client, rng, today, taken={on for on, _ in plan}):
+                planned.append(self._row(client, scs, _scs_answers(scs, rng, level), on))
         created = self._insert(planned)
 
         bench = context.bench_organisation
