@@ -274,16 +274,15 @@ def _dose(brief: Brief, user: User, client: Client, tz, history: list[Administra
         .annotate(minutes=Sum("minutes"))
     ]
     start, _ = day_bounds(tz, first, first)
-    reframes = []
-    for row in (
-        tracking_access.staff_entries(user, client)
+    reframes = [
+        {"client_id": client.pk, "day": row["day"], "n": row["n"]}
+        for row in tracking_access.staff_entries(user, client)
         .filter(reframed_at__gte=start)
         .order_by()
         .annotate(day=TruncDate("reframed_at", tzinfo=tz))
         .values("day")
         .annotate(n=Count("pk"))
-    ):
-        reframes += [{"client_id": client.pk, "day": row["day"]}] * row["n"]
+    ]
     frame = stats.dose_between(stats.consecutive_intervals(administrations), practice, reframes)
     brief.dose = frame
     association = stats.association(frame["minutes"], frame["change_total"])

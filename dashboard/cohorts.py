@@ -14,6 +14,7 @@ import pandas as pd
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.http import Http404
+from django.utils import timezone
 
 from assessments.instruments import TOTAL, get_instrument
 from assessments.reliable_change import reliable_change_for
@@ -199,34 +200,42 @@ class DoseResponse:
     reframes_chart: Chart
     subscales: list[tuple[str, stats.Association]]
     clients: int
+    computed_at: dt.datetime | None = None
 
 
-def dose_response_for(client_ids: list[int], rows: list[dict], tz) -> DoseResponse:
+def dose_response_for(clients, rows: list[dict], tz) -> DoseResponse:
     """Practice minutes and reframes between consecutive SCS administrations against the
-    change over the same interval, for these clients (already scoped by the caller)."""
+    change over the same interval, for these clients (ids or a Client queryset, already
+    scoped by the caller)."""
+    client_ids = clients.values("pk") if hasattr(clients, "values") else list(clients)
     intervals = stats.consecutive_intervals(rows)
-    practice: list[dict] = []
-    reframes: list[dict] = []
+    practice = pd.DataFrame(columns=["client_id", "day", "minutes"])
+    reframes = pd.DataFrame(columns=["client_id", "day", "n"])
     if len(intervals) and tz is not None:
         first = min(intervals["start"])
-        practice = [
-            {"client_id": r["client_id"], "day": r["practised_on"], "minutes": r["minutes"]}
-            for r in PracticeSession.objects.filter(
-                client_id__in=client_ids, practised_on__gt=first
-            )
-            .order_by()
-            .values("client_id", "practised_on")
-            .annotate(minutes=Sum("minutes"))
-        ]
+        # Summed per client and day in SQL, read as tuples straight into frames.
+        practice = pd.DataFrame.from_records(
+            list(
+                PracticeSession.objects.filter(client_id__in=client_ids, practised_on__gt=first)
+                .order_by()
+                .values("client_id", "practised_on")
+                .annotate(minutes=Sum("minutes"))
+                .values_list("client_id", "practised_on", "minutes")
+            ),
+            columns=["client_id", "day", "minutes"],
+        )
         start = dt.datetime.combine(first, dt.time.min, tzinfo=tz)
-        for r in (
-            InnerCriticEntry.objects.filter(client_id__in=client_ids, reframed_at__gte=start)
-            .order_by()
-            .annotate(day=TruncDate("reframed_at", tzinfo=tz))
-            .values("client_id", "day")
-            .annotate(n=Count("pk"))
-        ):
-            reframes += [{"client_id": r["client_id"], "day": r["day"]}] * r["n"]
+        reframes = pd.DataFrame.from_records(
+            list(
+                InnerCriticEntry.objects.filter(client_id__in=client_ids, reframed_at__gte=start)
+                .order_by()
+                .annotate(day=TruncDate("reframed_at", tzinfo=tz))
+                .values("client_id", "day")
+                .annotate(n=Count("pk"))
+                .values_list("client_id", "day", "n")
+            ),
+            columns=["client_id", "day", "n"],
+        )
     frame = stats.dose_between(intervals, practice, reframes)
     minutes = stats.association(frame["minutes"], frame["change_total"])
     by_reframes = stats.association(frame["reframes"], frame["change_total"])
@@ -240,6 +249,7 @@ def dose_response_for(client_ids: list[int], rows: list[dict], tz) -> DoseRespon
         if column.startswith("change_") and column != "change_total"
     ]
     return DoseResponse(
+        computed_at=timezone.now(),
         frame=frame,
         minutes=minutes,
         reframes=by_reframes,
@@ -268,6 +278,4 @@ def clinic_dose_response(user: User, programme: Programme | None) -> DoseRespons
     clients = clients_for(user)
     if programme is not None:
         clients = clients.filter(programmes=programme)
-    ids = list(clients.values_list("pk", flat=True))
-    organisation = user.organisation
-    return dose_response_for(ids, scs_rows(ids), organisation.tz)
+    return dose_response_for(clients, scs_rows(clients), user.organisation.tz)

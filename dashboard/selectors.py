@@ -15,6 +15,7 @@ from django.db.models import (
     Case,
     Count,
     F,
+    FloatField,
     IntegerField,
     OuterRef,
     Q,
@@ -24,7 +25,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Cast, Coalesce
 
 from assessments.instruments import get_instrument
 from assessments.models import Administration
@@ -292,33 +294,45 @@ def summaries_for(clients: QuerySet[Client]) -> QuerySet[ClientSummary]:
     return ClientSummary.objects.filter(client__in=clients)
 
 
-def scs_rows(client_ids: Iterable[int]) -> list[dict]:
-    """Final, scored SCS administrations of these clients as plain rows for the pure layers
+def scs_rows(clients: Iterable[int] | QuerySet[Client]) -> list[dict]:
+    """Final, scored SCS administrations of these clients (ids, or a scoped Client queryset,
+    which stays a subquery: a clinic's 10,000 ids would not) as plain rows for the pure layers
     (dashboard.flags, dashboard.stats), oldest first per client, in one query: id, client_id,
     administered_on, total, total_method, band and subscales ({code: score or None})."""
-    return [
-        {
-            "id": row["pk"],
-            "client_id": row["client_id"],
-            "administered_on": row["administered_on"],
-            "total": row["score__total"],
-            "total_method": row["score__total_method"] or "",
-            "band": row["score__band"] or "",
-            "subscales": {
-                code: (value or {}).get("score")
-                for code, value in (row["score__subscales"] or {}).items()
-            },
-        }
-        for row in Administration.objects.final()
-        .filter(client_id__in=list(client_ids), instrument_code=SCS, score__isnull=False)
+    scope = clients.values("pk") if isinstance(clients, QuerySet) else list(clients)
+    codes = [subscale.code for subscale in get_instrument(SCS).subscales]
+    # Subscale scores read out of the JSON in SQL as numbers: decoding every document in
+    # Python took 10 s for a clinic's 200,000 administrations.
+    subscales = {
+        f"sub_{code}": Cast(
+            KeyTextTransform("score", KeyTransform(code, "score__subscales")), FloatField()
+        )
+        for code in codes
+    }
+    rows = (
+        Administration.objects.final()
+        .filter(client_id__in=scope, instrument_code=SCS, score__isnull=False)
         .order_by("client_id", "administered_on", "created_at", "pk")
-        .values(
+        .annotate(**subscales)
+        .values_list(
             "pk",
             "client_id",
             "administered_on",
             "score__total",
             "score__total_method",
             "score__band",
-            "score__subscales",
+            *subscales,
         )
+    )
+    return [
+        {
+            "id": row[0],
+            "client_id": row[1],
+            "administered_on": row[2],
+            "total": row[3],
+            "total_method": row[4] or "",
+            "band": row[5] or "",
+            "subscales": dict(zip(codes, row[6:], strict=True)),
+        }
+        for row in rows
     ]

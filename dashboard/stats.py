@@ -144,7 +144,8 @@ def paired_change(
 
 def _finite(values: Sequence[float], name: str) -> np.ndarray:
     """``values`` as a float array; ValueError on None, NaN or infinity."""
-    if any(v is None for v in values):
+    numeric = isinstance(values, np.ndarray) and values.dtype.kind in "fiu"
+    if not numeric and any(v is None for v in values):  # a float array holds no None
         raise ValueError(f"{name} holds a missing value: drop incomplete pairs first")
     array = np.asarray(values, dtype=float)
     if not np.isfinite(array).all():
@@ -395,7 +396,8 @@ def dose_between(intervals: pd.DataFrame, practice: Rows, reframes: Rows) -> pd.
     For an interval of client c from ``start`` to ``end`` (``days`` apart):
 
         minutes          = sum of c's practice minutes on days d with start < d <= end
-        reframes         = number of c's reframes on days d with start < d <= end
+        reframes         = number of c's reframes on days d with start < d <= end (a reframe
+                           row counts 1, or its "n" when it carries one: reframes that day)
         minutes_per_week = minutes / days * 7
 
     The interval is half-open so that practice on the day of a questionnaire counts towards the
@@ -407,7 +409,7 @@ def dose_between(intervals: pd.DataFrame, practice: Rows, reframes: Rows) -> pd.
     """
     out = intervals.copy()
     practice_frame = _dose_frame(practice, "minutes")
-    reframe_frame = _dose_frame(reframes, None)
+    reframe_frame = _dose_frame(reframes, "n")
     out["minutes"] = _sum_between(out, practice_frame).astype("int64")
     out["reframes"] = _sum_between(out, reframe_frame).astype("int64")
     days = out["days"].to_numpy(dtype="float64")
@@ -418,8 +420,11 @@ def dose_between(intervals: pd.DataFrame, practice: Rows, reframes: Rows) -> pd.
 
 
 def _dose_frame(rows: Rows, weight: str | None) -> pd.DataFrame:
-    """client_id, day number and weight (the minutes, or 1 per reframe) of dose rows."""
+    """client_id, day number and weight of dose rows: the `weight` column when the rows have it
+    (minutes; for reframes an optional count "n" of reframes that day), else 1 per row."""
     df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame.from_records(list(rows))
+    if weight is not None and weight not in df.columns:
+        weight = None
     if df.empty:
         return pd.DataFrame(
             {

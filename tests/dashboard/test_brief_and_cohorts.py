@@ -252,3 +252,10 @@ def test_opening_a_cohort_records_a_view_of_each_member_in_scope(world):
         "RC-011",
     ]
     assert viewed.count() == 6
+
+
+def test_the_whole_clinics_dose_response_says_when_it_was_worked_out(world):
+    page = world.browser("clinic_admin").get(reverse("dashboard:dose_response"))
+    assert "at most once an hour" in page.content.decode()
+    clinician_page = world.browser("clinician").get(reverse("dashboard:dose_response"))
+    assert "at most once an hour" not in clinician_page.content.decode()

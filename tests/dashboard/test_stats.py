@@ -347,6 +347,19 @@ def test_dose_between_counts_practice_and_reframes_after_the_start_up_to_the_end
     assert frame["change_total"].tolist() == pytest.approx([0.3, 0.2])
 
 
+def test_reframe_rows_may_carry_a_count_per_day():
+    intervals = stats.consecutive_intervals(
+        [adm(7, D(2025, 1, 1), 2.5), adm(7, D(2025, 2, 1), 2.8)]
+    )
+    reframes = [
+        {"client_id": 7, "day": D(2025, 1, 15), "n": 3},
+        {"client_id": 7, "day": D(2025, 1, 20), "n": 2},
+        {"client_id": 7, "day": D(2025, 2, 2), "n": 9},  # after the interval
+    ]
+    frame = stats.dose_between(intervals, [], reframes)
+    assert frame["reframes"].tolist() == [5]  # 3 + 2
+
+
 def test_dose_between_without_practice_or_reframes_gives_zeros():
     intervals = stats.consecutive_intervals([adm(1, D(2025, 1, 1), 2), adm(1, D(2025, 1, 8), 3)])
     frame = stats.dose_between(intervals, [], [])
