@@ -21,7 +21,8 @@ from assessments.selectors import sd_choices
 from clinic.models import AuditAction, AuditEvent, Client, User
 from dashboard import charts as dashboard_charts
 from dashboard import flags, stats
-from dashboard.models import ClientSummary, FlagSettings
+from dashboard.models import ClientSummary
+from dashboard.selectors import SCS, scale_names
 from tracking import access as tracking_access
 from tracking import charts as tracking_charts
 from tracking.charts import Chart
@@ -31,7 +32,6 @@ from tracking.selectors import PRIVATE_TRIGGER, chart_data, day_bounds
 SUBJECT = "session brief"
 DEFAULT_DAYS = 28
 CHART_WEEKS = 12
-SCS = "scs"
 
 
 @dataclass
@@ -103,7 +103,9 @@ def default_since(user: User, client: Client, today: dt.date) -> tuple[dt.date, 
     return since, f"the last {DEFAULT_DAYS} days (no earlier brief of yours)"
 
 
-def brief_for(user: User, client: Client, since: dt.date, today: dt.date, reason: str) -> Brief:
+def brief_for(
+    user: User, client: Client, since: dt.date, today: dt.date, reason: str, rules: flags.Rules
+) -> Brief:
     tz = client.organisation.tz
     brief = Brief(client=client, since=since, today=today, since_reason=reason)
     history = _scs(brief)
@@ -122,9 +124,7 @@ def brief_for(user: User, client: Client, since: dt.date, today: dt.date, reason
         .count()
     )
     summary = ClientSummary.objects.filter(client=client).first()
-    if summary is not None:
-        rules = flags.Rules.from_settings(FlagSettings.for_organisation(client.organisation_id))
-        brief.flags = flags.flags_for(summary, rules, today, _scale_names())
+    brief.flags = flags.flags_for(summary, rules, today, scale_names())
     first = min(since, today - dt.timedelta(weeks=CHART_WEEKS) + dt.timedelta(days=1))
     data = chart_data(
         tracking_access.staff_entries(user, client),
@@ -143,11 +143,6 @@ def brief_for(user: User, client: Client, since: dt.date, today: dt.date, reason
     ]
     _dose(brief, user, client, tz, history)
     return brief
-
-
-def _scale_names() -> dict[str, str]:
-    instrument = get_instrument(SCS)
-    return {TOTAL: "total", **{s.code: s.name.lower() for s in instrument.subscales}}
 
 
 def _scs(brief: Brief) -> list[Administration]:

@@ -22,11 +22,10 @@ from assessments.selectors import sd_choices
 from clinic.access import clients_for
 from clinic.models import Client, Programme, User
 from dashboard import charts, stats
-from dashboard.selectors import scs_rows
+from dashboard.selectors import SCS, scs_rows
 from tracking.charts import Chart
 from tracking.models import InnerCriticEntry, PracticeSession
 
-SCS = "scs"
 TRAJECTORY_WEEKS_BEFORE = 8
 TRAJECTORY_WEEKS_AFTER = 16
 

@@ -220,7 +220,10 @@ def is_rising(summary: Any, rules: Rules, today: dt.date) -> bool:
 
 def flags_for(summary: Any, rules: Rules, today: dt.date, scale_names=None) -> list[Flag]:
     """The flags raised for one client's summary (a ClientSummary or anything with its
-    attributes) on `today`, each marked acknowledged when its episode was acknowledged."""
+    attributes; None for a client without one yet: no flags) on `today`, each marked
+    acknowledged when its episode was acknowledged."""
+    if summary is None:
+        return []
     names = scale_names or {}
     flags = []
     if summary.deterioration and summary.scs_latest_id is not None:

@@ -275,7 +275,7 @@ def dashboard_rows(clients: Iterable[Client], rules: flags.Rules, today: dt.date
             DashboardRow(
                 client=client,
                 summary=summary,
-                flags=flags.flags_for(summary, rules, today, names) if summary else [],
+                flags=flags.flags_for(summary, rules, today, names),
                 entries_recent=entries,
                 minutes_recent=minutes,
                 due=bool(summary and flags.is_due(summary, today)),

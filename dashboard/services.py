@@ -24,10 +24,9 @@ from dashboard.models import (
     FlagAcknowledgement,
     FlagSettings,
 )
-from dashboard.selectors import scs_rows
+from dashboard.selectors import SCS, scs_rows
 from tracking.models import InnerCriticEntry, PracticeSession
 
-SCS = "scs"
 HISTORY_POINTS = 12
 BATCH = 500
 SUMMARY_FIELDS = [
@@ -293,7 +292,7 @@ def flag_acknowledge(
     out of date): nothing is saved."""
     summary = ClientSummary.objects.filter(client=client).first()
     rules = flags.Rules.from_settings(FlagSettings.for_organisation(client.organisation_id))
-    raised = {(flag.kind, flag.episode) for flag in flags_for_summary(summary, rules, today)}
+    raised = {(flag.kind, flag.episode) for flag in flags.flags_for(summary, rules, today)}
     if (kind, episode) not in raised:
         raise FlagNotRaised(kind)
     with transaction.atomic():
@@ -309,12 +308,6 @@ def flag_acknowledge(
         audit_record(actor, client, AuditAction.UPDATE, subject="flag", fields=["acknowledged"])
         dashboard_version_bump([client.organisation_id])
     return acknowledgement
-
-
-def flags_for_summary(summary: ClientSummary | None, rules: flags.Rules, today: dt.date):
-    if summary is None:
-        return []
-    return flags.flags_for(summary, rules, today)
 
 
 def flag_settings_update(*, actor: User, data: dict) -> FlagSettings:

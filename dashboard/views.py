@@ -241,7 +241,7 @@ def client_flags(request, client_id: int):
                 messages.success(request, "Flag acknowledged; your note is kept.")
                 return redirect("dashboard:client_flags", client_id=client.pk)
     summary = ClientSummary.objects.filter(client=client).first()
-    current = flags.flags_for(summary, rules, today, selectors.scale_names()) if summary else []
+    current = flags.flags_for(summary, rules, today, selectors.scale_names())
     audit_record(user, client, AuditAction.VIEW, subject="flags", fields=["flags"])
     history = (
         FlagAcknowledgement.objects.filter(client=client)
@@ -268,6 +268,8 @@ def client_flags(request, client_id: int):
 def flag_settings(request):
     user = request.user
     instance = FlagSettings.for_organisation(user.organisation_id)
+    # The thresholds in force, read before a bound form copies the input onto `instance`.
+    explanations = flags.Rules.from_settings(instance).explanations()
     form = FlagSettingsForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         services.flag_settings_update(
@@ -275,12 +277,8 @@ def flag_settings(request):
         )
         messages.success(request, "Thresholds saved; every flag now uses them.")
         return redirect("dashboard:flag_settings")
-    # The thresholds in force (an invalid form has already copied what it could onto instance).
-    current = FlagSettings.for_organisation(user.organisation_id)
     return render(
-        request,
-        "dashboard/flag_settings.html",
-        {"form": form, "explanations": flags.Rules.from_settings(current).explanations()},
+        request, "dashboard/flag_settings.html", {"form": form, "explanations": explanations}
     )
 
 
@@ -328,7 +326,9 @@ def brief(request, client_id: int):
         request,
         "dashboard/brief.html",
         {
-            "brief": lambda: brief_reads.brief_for(user, client, since, today, reason),
+            "brief": lambda: brief_reads.brief_for(
+                user, client, since, today, reason, flags.Rules.from_settings(settings)
+            ),
             "form": form,
             "client": client,
             "cache_seconds": CACHE_SECONDS,
