@@ -9,7 +9,7 @@ from django import forms
 
 from assessments.instruments import Instrument
 from assessments.models import STAFF_ENTRY_MODES, Mode
-from assessments.scoring import ScoringError, parse_answer
+from assessments.scoring import ScoringError, parse_answer, score_response
 
 
 class ItemGridMixin:
@@ -58,6 +58,22 @@ class ItemGridMixin:
                 )
         return answers
 
+    def unscorable_reason(self, answers: dict[int, int | None]) -> str:
+        """Why these answers cannot be scored under the missing-item rule ("" when they can):
+        which items are blank and which scales that leaves unscored, in words."""
+        result = score_response(self.instrument, answers)
+        if result.is_scored:
+            return ""
+        instrument = self.instrument
+        blank = result.missing_items
+        unscored = [s.name for s in instrument.subscales if not result.subscales[s.code].scored]
+        scales = ", ".join(unscored) + (" and so the total" if instrument.has_total else "")
+        return (
+            f"{len(blank)} of {instrument.item_count} items are blank "
+            f"({_item_list(blank)}), so {scales} cannot be scored: a subscale of four or "
+            "more items may lack one answer, a shorter one none."
+        )
+
     def _post_clean(self):
         super()._post_clean()
         for name in self.errors:
@@ -71,6 +87,10 @@ class ItemGridMixin:
         return [self[f"item_{item.number}"] for item in self.instrument.items]
 
 
+def _item_list(numbers) -> str:
+    return ("item " if len(numbers) == 1 else "items ") + ", ".join(map(str, numbers))
+
+
 class PaperEntryForm(ItemGridMixin, forms.Form):
     administered_on = forms.DateField(
         label="Date administered",
@@ -81,10 +101,18 @@ class PaperEntryForm(ItemGridMixin, forms.Form):
         initial=Mode.PAPER,
         widget=forms.Select(attrs={"tabindex": 2}),
     )
+    # A form the missing-item rule cannot score is saved only when asked for in so many words:
+    # Enter after a few items must not replace the client's score with an unscored one.
+    save_unscored = forms.BooleanField(
+        required=False,
+        label="Save it unscored: keep the answers as entered, as an incomplete form that does "
+        "not count as a score",
+    )
 
     def __init__(self, *args, instrument: Instrument, today: dt.date, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today
+        self.needs_confirmation = False
         self.fields["administered_on"].initial = today
         self.add_item_fields(instrument)
 
@@ -100,19 +128,41 @@ class PaperEntryForm(ItemGridMixin, forms.Form):
         if answers and all(value is None for value in answers.values()) and not self.errors:
             raise forms.ValidationError("Every item is blank: enter the answers from the form.")
         cleaned["answers"] = answers
+        if not self.errors and not cleaned.get("save_unscored"):
+            reason = self.unscorable_reason(answers)
+            if reason:
+                self.needs_confirmation = True
+                raise forms.ValidationError(
+                    f"Not saved: this {self.instrument.short_name} cannot be scored. {reason} "
+                    'Enter the missing answers, or tick "Save it unscored" below: an unscored '
+                    "form never counts as the client's latest score, never satisfies the "
+                    "assessment schedule and never clears a flag."
+                )
         return cleaned
+
+    @property
+    def unscored(self) -> bool:
+        """The form was saved unscored on purpose (valid, and the box was ticked)."""
+        return bool(self.cleaned_data.get("save_unscored")) and bool(
+            self.unscorable_reason(self.cleaned_data["answers"])
+        )
 
 
 class SelfCompletionForm(ItemGridMixin, forms.Form):
-    """The client's own answers; 'save for later' keeps a draft, 'finish' submits."""
+    """The client's own answers; 'save for later' keeps a draft, 'finish' submits.
+
+    Finishing with so many items unanswered that the answers cannot be scored needs a second,
+    explicit "finish anyway" (the button `finish_unscored`); nothing is lost meanwhile: the
+    page offers to save the answers for later too."""
 
     def __init__(self, *args, instrument: Instrument, **kwargs):
         super().__init__(*args, **kwargs)
         self.add_item_fields(instrument)
+        self.needs_confirmation = False
 
     @property
     def finishing(self) -> bool:
-        return "finish" in self.data
+        return "finish" in self.data or "finish_unscored" in self.data
 
     def clean(self):
         cleaned = super().clean()
@@ -120,6 +170,15 @@ class SelfCompletionForm(ItemGridMixin, forms.Form):
         if self.finishing and all(value is None for value in answers.values()):
             raise forms.ValidationError("Please answer the items before finishing.")
         cleaned["answers"] = answers
+        if self.finishing and not self.errors and "finish_unscored" not in self.data:
+            reason = self.unscorable_reason(answers)
+            if reason:
+                self.needs_confirmation = True
+                raise forms.ValidationError(
+                    "Not sent yet: some questions are unanswered, so your answers cannot be "
+                    f"scored. {reason} You can answer them now, save and finish later, or send "
+                    "your answers as they are."
+                )
         return cleaned
 
 

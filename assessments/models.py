@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from assessments.scoring import STATUS_SCORED
 from clinic.models import Client, Organisation
 
 ONE_TIME_LINK_DAYS = 7
@@ -39,6 +40,15 @@ class Status(models.TextChoices):
 class AdministrationQuerySet(models.QuerySet):
     def final(self) -> AdministrationQuerySet:
         return self.filter(status=Status.FINAL)
+
+    def scored(self) -> AdministrationQuerySet:
+        """Final administrations whose score counts: every subscale scored under the
+        missing-item rule (and so the total, where the instrument has one).
+
+        An incomplete form is kept and shown as entered, but it never counts as a client's
+        baseline or latest score, never satisfies the schedule and never clears a flag: every
+        read of "the client's scores" starts here."""
+        return self.filter(status=Status.FINAL, score__status=STATUS_SCORED)
 
     def for_clients(self, clients) -> AdministrationQuerySet:
         return self.filter(client__in=clients)
@@ -109,7 +119,7 @@ class Score(models.Model):
     administration = models.OneToOneField(
         Administration, on_delete=models.CASCADE, related_name="score"
     )
-    status = models.CharField(max_length=12)  # scored / incomplete
+    status = models.CharField(max_length=12)  # STATUS_SCORED / incomplete
     total = models.FloatField(null=True, blank=True)
     total_method = models.CharField(max_length=30, blank=True)
     band = models.CharField(max_length=30, blank=True)

@@ -27,6 +27,7 @@ from assessments.reliable_change import (
     choose_sd,
     reliable_change_for,
 )
+from assessments.scoring import STATUS_SCORED
 from clinic.timeline import TimelineItem
 
 # Reliable change comes from the pure layer (assessments/reliable_change.py); this module only
@@ -41,7 +42,8 @@ def baseline_cache_key(organisation_id: int, instrument_code: str) -> str:
 
 
 def baseline_scores(organisation_id: int, instrument: Instrument) -> list[tuple]:
-    """(total, subscale scores...) of each client's first final administration, one per client.
+    """(total, subscale scores...) of each client's first scored administration (its baseline),
+    one per client.
 
     One query with a window function; the subscale scores are read out of the JSON in SQL.
     """
@@ -51,6 +53,7 @@ def baseline_scores(organisation_id: int, instrument: Instrument) -> list[tuple]
             administration__organisation_id=organisation_id,
             administration__instrument_code=instrument.code,
             administration__status=Status.FINAL,
+            status=STATUS_SCORED,
         )
         .annotate(
             position=Window(
@@ -161,8 +164,11 @@ def results_for(administration: Administration, *, with_change: bool = True) -> 
     score: Score = administration.score
     history = history_for(administration)
     position = next(i for i, a in enumerate(history) if a.pk == administration.pk)
-    baseline = history[0] if position > 0 else None
-    previous = history[position - 1] if position > 0 else None
+    # Change is measured from scored forms only: an unscored (incomplete) form is never a
+    # baseline nor a "previous" score.
+    earlier = [a for a in history[:position] if a.score.status == STATUS_SCORED]
+    baseline = earlier[0] if earlier else None
+    previous = earlier[-1] if earlier else None
     sds = sd_choices(administration.organisation_id, instrument) if with_change else {}
 
     def change(scale, other):

@@ -82,7 +82,7 @@ def _is_baseline(administration: Administration) -> bool:
         administered_on=administration.administered_on, pk__lt=administration.pk
     )
     return (
-        not Administration.objects.final()
+        not Administration.objects.scored()
         .filter(client_id=administration.client_id, instrument_code=administration.instrument_code)
         .filter(earlier)
         .exists()

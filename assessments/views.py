@@ -90,7 +90,14 @@ def entry(request, client_id: int, instrument: str):
             entered_by=request.user,
             wording_used="paper form",
         )
-        messages.success(request, f"{instrument.short_name} saved and scored.")
+        if form.unscored:
+            messages.warning(
+                request,
+                f"{instrument.short_name} saved unscored, as entered: it does not count as a "
+                "score. Correct its answers to score it.",
+            )
+        else:
+            messages.success(request, f"{instrument.short_name} saved and scored.")
         return redirect("assessments:results", pk=administration.pk)
     return render(
         request,

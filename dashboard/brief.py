@@ -150,8 +150,8 @@ def _scs(brief: Brief) -> list[Administration]:
     the client's SCS history, oldest first."""
     instrument = get_instrument(SCS)
     history = list(
-        Administration.objects.final()
-        .filter(client=brief.client, instrument_code=SCS, score__isnull=False)
+        Administration.objects.scored()
+        .filter(client=brief.client, instrument_code=SCS)
         .select_related("score")
         .order_by("administered_on", "created_at", "pk")
     )

@@ -295,10 +295,11 @@ def summaries_for(clients: QuerySet[Client]) -> QuerySet[ClientSummary]:
 
 
 def scs_rows(clients: Iterable[int] | QuerySet[Client]) -> list[dict]:
-    """Final, scored SCS administrations of these clients (ids, or a scoped Client queryset,
-    which stays a subquery: a clinic's 10,000 ids would not) as plain rows for the pure layers
-    (dashboard.flags, dashboard.stats), oldest first per client, in one query: id, client_id,
-    administered_on, total, total_method, band and subscales ({code: score or None})."""
+    """Scored SCS administrations (an unscored form never counts) of these clients (ids, or a
+    scoped Client queryset, which stays a subquery: a clinic's 10,000 ids would not) as plain
+    rows for the pure layers (dashboard.flags, dashboard.stats), oldest first per client, in one
+    query: id, client_id, administered_on, total, total_method, band and subscales ({code: score
+    or None})."""
     scope = clients.values("pk") if isinstance(clients, QuerySet) else list(clients)
     codes = [subscale.code for subscale in get_instrument(SCS).subscales]
     # Subscale scores read out of the JSON in SQL as numbers: decoding every document in
@@ -310,8 +311,8 @@ def scs_rows(clients: Iterable[int] | QuerySet[Client]) -> list[dict]:
         for code in codes
     }
     rows = (
-        Administration.objects.final()
-        .filter(client_id__in=scope, instrument_code=SCS, score__isnull=False)
+        Administration.objects.scored()
+        .filter(client_id__in=scope, instrument_code=SCS)
         .order_by("client_id", "administered_on", "created_at", "pk")
         .annotate(**subscales)
         .values_list(

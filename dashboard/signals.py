@@ -60,7 +60,7 @@ def score_changed(sender, instance: Score, created: bool = False, **kwargs) -> N
         # reliable-change verdict changes from "not enough data". (Smaller drifts of that SD
         # as baselines arrive are picked up by the nightly refresh_dashboard.)
         baselines = (
-            Administration.objects.final()
+            Administration.objects.scored()
             .filter(organisation_id=administration["organisation_id"], instrument_code="scs")
             .values("client_id")
             .distinct()

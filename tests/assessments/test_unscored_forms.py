@@ -1,0 +1,142 @@
+"""A form the missing-item rule cannot score is never saved by accident, and never counts as a
+score: not the latest, not the baseline, not for the schedule, not for a flag."""
+
+import datetime as dt
+
+from django.urls import reverse
+
+from assessments.instruments import get_instrument
+from assessments.models import Administration, Mode, Status
+from assessments.selectors import baseline_scores, results_for
+from assessments.services import administration_create
+from dashboard import flags
+from dashboard.models import ClientSummary
+from dashboard.services import summaries_refresh
+from tests.dashboard.helpers import give_scs
+
+SCS = get_instrument("scs")
+
+
+def entry_url(world):
+    return reverse(
+        "assessments:entry", kwargs={"client_id": world.client_record.pk, "instrument": "scs"}
+    )
+
+
+def two_of_26(**extra):
+    data = {"administered_on": "2026-03-02", "mode": "paper", "item_1": "3", "item_2": "4"}
+    data.update({f"item_{n}": "" for n in range(3, 27)})
+    data.update(extra)
+    return data
+
+
+def test_pressing_enter_after_two_items_saves_nothing_and_asks_for_a_decision(world):
+    response = world.browser("clinician").post(entry_url(world), two_of_26())
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Not saved: this SCS cannot be scored" in html
+    assert "24 of 26 items are blank" in html
+    assert 'name="save_unscored"' in html  # the explicit choice is offered only now
+    assert 'name="item_1" value="3"' in html and 'name="item_2" value="4"' in html
+    assert not Administration.objects.exists()
+
+
+def test_the_unscored_choice_is_not_offered_before_it_is_needed(world):
+    html = world.browser("clinician").get(entry_url(world)).content.decode()
+    assert 'name="save_unscored"' not in html
+
+
+def test_saving_it_unscored_on_purpose_keeps_the_answers_and_says_it_is_not_a_score(world):
+    http = world.browser("clinician")
+    response = http.post(entry_url(world), two_of_26(save_unscored="on"), follow=True)
+
+    administration = Administration.objects.get()
+    assert administration.status == Status.FINAL
+    assert administration.score.status == "incomplete"
+    assert administration.answers["1"] == 3 and administration.answers["3"] is None
+    assert "saved unscored" in response.content.decode()
+    assert not Administration.objects.scored().exists()
+
+
+def test_a_scorable_form_with_the_box_ticked_is_simply_scored(world):
+    data = {"administered_on": "2026-03-02", "mode": "paper"}
+    data.update({f"item_{n}": "3" for n in range(1, 27)})
+    response = world.browser("clinician").post(entry_url(world), {**data, "save_unscored": "on"})
+    assert response.status_code == 302
+    assert Administration.objects.get().score.status == "scored"
+
+
+def test_an_unscored_form_does_not_replace_the_latest_score_the_due_date_or_the_flag(world):
+    client = world.client_record
+    scored = give_scs(client, dt.date(2026, 1, 5), 4, 2)
+    administration_create(
+        client=client,
+        instrument=SCS,
+        answers={1: 3, 2: 4},
+        administered_on=dt.date(2026, 3, 2),
+        mode=Mode.PAPER,
+        entered_by=world.clinician,
+    )
+    summaries_refresh([client.pk])
+
+    summary = ClientSummary.objects.get(client=client)
+    assert summary.scs_latest_id == scored.pk
+    assert summary.scs_latest_total == 4.0
+    assert summary.last_assessed_on == dt.date(2026, 1, 5)
+    assert summary.next_due_on == dt.date(2026, 2, 2)  # four weeks after the scored one
+    raised = flags.flags_for(summary, flags.Rules(), dt.date(2026, 3, 10))
+    assert [flag.kind for flag in raised] == [flags.OVERDUE]
+
+
+def test_change_on_a_results_page_is_measured_from_scored_forms_only(world):
+    client = world.client_record
+    administration_create(
+        client=client,
+        instrument=SCS,
+        answers={1: 3},
+        administered_on=dt.date(2026, 1, 1),
+        mode=Mode.PAPER,
+        entered_by=None,
+    )
+    first_scored = give_scs(client, dt.date(2026, 2, 1), 3, 3)
+    latest = give_scs(client, dt.date(2026, 3, 1), 4, 2)
+
+    rows = {row.code: row for row in results_for(latest)["rows"]}
+    assert rows["self_kindness"].baseline == first_scored.score.subscale_score("self_kindness")
+
+
+def test_the_clinic_baseline_is_each_clients_first_scored_form(world):
+    client = world.client_record
+    administration_create(
+        client=client,
+        instrument=SCS,
+        answers={1: 3},
+        administered_on=dt.date(2026, 1, 1),
+        mode=Mode.PAPER,
+        entered_by=None,
+    )
+    give_scs(client, dt.date(2026, 2, 1), 4, 2)
+
+    totals = [row[0] for row in baseline_scores(world.clinic.pk, SCS)]
+    assert totals == [4.0]
+
+
+def test_a_client_finishing_with_most_questions_unanswered_is_asked_first(world):
+    http = world.browser("client")
+    url = reverse("assessments:portal_complete", kwargs={"instrument": "scs"})
+    answers = {"item_1": "3", "item_2": "4", "finish": "1"}
+
+    response = http.post(url, answers)
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Not sent yet" in html and 'name="finish_unscored"' in html
+    assert 'id="id_item_1_3" value="3" checked' in html  # the answers are kept
+    assert not Administration.objects.filter(status=Status.FINAL).exists()
+
+    response = http.post(url, {"item_1": "3", "item_2": "4", "finish_unscored": "1"})
+    assert response.status_code == 302
+    administration = Administration.objects.get()
+    assert administration.status == Status.FINAL
+    assert administration.score.status == "incomplete"
