@@ -15,10 +15,11 @@ import time
 from django.db import transaction
 from django.utils import timezone
 
+from assessments import projections
 from assessments.instruments import get_instrument
 from assessments.models import Administration, Mode, Score, Status
 from assessments.scoring import score_response
-from assessments.services import forget_baselines, score_fields
+from assessments.services import score_fields
 from clinic.models import Client
 
 BATCH = 2000
@@ -212,6 +213,5 @@ class AssessmentSeeder:
             ],
             batch_size=BATCH,
         )
-        for organisation_id, code in {(a.organisation_id, a.instrument_code) for a, _ in rows}:
-            forget_baselines(organisation_id, code)
+        projections.scores_refresh({a.client_id for a in administrations})
         return len(administrations)

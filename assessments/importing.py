@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from assessments import projections
 from assessments.instruments import UnknownInstrumentError, get_instrument
 from assessments.models import Administration, Mode, Score, Status
 from assessments.scoring import ScoringError, parse_answer, score_response
-from assessments.services import SUBJECT, forget_baselines, score_fields
+from assessments.services import SUBJECT, score_fields
 from clinic.audit import audit_records
 from clinic.models import AuditAction, Client
-from clinic.signals import client_data_changed
 
 REQUIRED = ("client_code", "instrument", "administered_on")
 BATCH = 1000
@@ -200,13 +200,8 @@ def import_valid(report: ImportReport, *, actor=None, skip_invalid: bool = False
                 Score(administration=a, **fields)
                 for a, (_, fields) in zip(created, pairs, strict=True)
             )
-        for organisation_id, code in {
-            (row.client.organisation_id, row.instrument_code) for row in report.valid
-        }:
-            forget_baselines(organisation_id, code)
         clients = {row.client.pk: row.client for row in report.valid}
-        # bulk_create sends no model signals: tell whoever keeps derived data per client.
-        client_data_changed.send(sender=Administration, client_ids=list(clients))
+        projections.scores_refresh(clients)
         audit_records(
             actor, clients.values(), AuditAction.CREATE, subject=SUBJECT, fields=["answers"]
         )

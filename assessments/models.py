@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -253,3 +254,167 @@ class ReliableChangeSetting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument_code} {self.scale}: SD {self.reference_sd}"
+
+
+# --- Schedule ----------------------------------------------------------------------------------
+
+
+class AssessmentSettings(models.Model):
+    """A clinic's questionnaire defaults. A clinic without a row uses the defaults."""
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, related_name="assessment_settings"
+    )
+    every_weeks = models.PositiveSmallIntegerField(
+        "assess every (weeks)",
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(52)],
+        help_text="The default SCS schedule; a client's own schedule overrides it.",
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "assessment settings"
+
+    def __str__(self) -> str:
+        return f"Assessment settings of {self.organisation_id}"
+
+    @classmethod
+    def for_organisation(cls, organisation_id: int) -> AssessmentSettings:
+        """The clinic's settings, or the defaults (unsaved) when it has none."""
+        found = cls.objects.filter(organisation_id=organisation_id).first()
+        return found or cls(organisation_id=organisation_id)
+
+
+class AssessmentSchedule(models.Model):
+    """How often one client is to complete the SCS, overriding the clinic's default."""
+
+    client = models.OneToOneField(
+        Client, on_delete=models.CASCADE, related_name="assessment_schedule"
+    )
+    every_weeks = models.PositiveSmallIntegerField(
+        "assess every (weeks)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(52)],
+        help_text="Leave empty to pause the schedule (never overdue).",
+    )
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    set_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Schedule of {self.client_id}: {self.every_weeks or 'paused'}"
+
+
+# --- Projections: derived from the rows above, kept by assessments.projections -----------------
+#
+# Never entered by anyone. Every service that writes administrations, scores or corrections
+# calls assessments.projections in the same transaction, and `manage.py refresh_dashboard`
+# recomputes them from the raw rows and reports any difference.
+
+
+class ScoreSummary(models.Model):
+    """One client's scored administrations of one instrument, as the pages read them: the
+    baseline (first scored) and the latest, their scale values, and the last totals."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="score_summaries")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    instrument_code = models.CharField(max_length=30)
+    scored_count = models.PositiveIntegerField(default=0)
+    baseline = models.ForeignKey(Administration, on_delete=models.CASCADE, related_name="+")
+    baseline_on = models.DateField()
+    baseline_method = models.CharField(max_length=30, blank=True)
+    baseline_values = models.JSONField(default=dict)  # scale code ("total" too) -> value
+    latest = models.ForeignKey(Administration, on_delete=models.CASCADE, related_name="+")
+    latest_on = models.DateField()
+    latest_method = models.CharField(max_length=30, blank=True)
+    latest_values = models.JSONField(default=dict)
+    latest_total = models.FloatField(null=True, blank=True)
+    latest_band = models.CharField(max_length=30, blank=True)
+    # latest - baseline total, only when both totals use one method and differ in time.
+    total_change = models.FloatField(null=True, blank=True)
+    history = models.JSONField(default=list)  # [[iso day, total], ...] latest's method, last 12
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "instrument_code"], name="one_score_summary_per_instrument"
+            )
+        ]
+        indexes = [models.Index(fields=["organisation", "instrument_code"])]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_code} scores of {self.client_id}"
+
+
+class BaselineMoments(models.Model):
+    """n, sum and sum of squares of a clinic's baseline values on one scale (one baseline per
+    client): the clinic's own baseline SD for reliable change, without a cache."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    instrument_code = models.CharField(max_length=30)
+    scale = models.CharField(max_length=40)
+    n = models.IntegerField(default=0)
+    total = models.FloatField(default=0.0)
+    total_sq = models.FloatField(default=0.0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "instrument_code", "scale"], name="one_moments_per_scale"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_code} {self.scale} baselines of {self.organisation_id}"
+
+
+class DoseDay(models.Model):
+    """Practice minutes and reframes of one client on one clinic-local day.
+
+    Written only by tracking's services (the app that owns practice and reframes), in the same
+    transaction as the practice or reframe; kept here so that a questionnaire written by this
+    app can carry the dose since the previous one without reading tracking's rows."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    practice_minutes = models.IntegerField(default=0)
+    reframes = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "day"], name="one_dose_day_per_client")
+        ]
+
+    def __str__(self) -> str:
+        return f"dose of {self.client_id} on {self.day}"
+
+
+class ScoreInterval(models.Model):
+    """Two consecutive scored administrations of one instrument by one client (on different
+    days), the change on each scale, and the practice and reframes in between (start < day <=
+    end: practice on a questionnaire's day counts towards the change up to it)."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    instrument_code = models.CharField(max_length=30)
+    start = models.ForeignKey(Administration, on_delete=models.CASCADE, related_name="+")
+    end = models.ForeignKey(Administration, on_delete=models.CASCADE, related_name="+")
+    start_on = models.DateField()
+    end_on = models.DateField()
+    # later - earlier per scale; "total" only when both totals use one method.
+    changes = models.JSONField(default=dict)
+    change_total = models.FloatField(null=True, blank=True)
+    practice_minutes = models.IntegerField(default=0)
+    reframes = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organisation", "instrument_code"]),
+            models.Index(fields=["client", "end_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_code} {self.start_on}..{self.end_on} of {self.client_id}"

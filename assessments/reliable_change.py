@@ -163,6 +163,32 @@ def choose_sd(
     )
 
 
+def sd_from_moments(n: int, total: float, total_sq: float) -> SDChoice:
+    """`choose_sd` of a clinic's baseline scores, from their count, sum and sum of squares
+    (what assessments keeps per clinic and scale): the sample SD (ddof=1) once at least
+    MIN_BASELINE_CLIENTS clients have a baseline, else no SD."""
+    if n < MIN_BASELINE_CLIENTS:
+        return SDChoice(
+            None,
+            f"{NOT_ENOUGH_DATA}: no configured SD and {max(n, 0)} of "
+            f"{MIN_BASELINE_CLIENTS} clients with a baseline",
+            SD_NONE,
+            max(n, 0),
+        )
+    mean = total / n
+    # Sums of squares lose a few bits to cancellation; a spread below this share of the mean
+    # square is rounding, not data (every baseline the same).
+    variance = max((total_sq - n * mean * mean) / (n - 1), 0.0)
+    if variance <= 1e-12 * max(total_sq / n, 1.0):
+        return SDChoice(None, f"{NOT_ENOUGH_DATA}: every baseline score is the same", SD_NONE, n)
+    return SDChoice(
+        math.sqrt(variance),
+        f"this clinic's baseline SD ({n} clients)",
+        SD_CLINIC_BASELINE,
+        n,
+    )
+
+
 # -- reliable change --------------------------------------------------------------------------
 def reliable_change(
     earlier: float | None,

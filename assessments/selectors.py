@@ -7,94 +7,54 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.core.cache import cache
-from django.db.models import Case, F, FloatField, Value, When, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Case, F, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from assessments.instruments import Instrument, get_instrument
 from assessments.models import (
     Administration,
+    BaselineMoments,
     ItemWording,
     OneTimeLink,
     ReliableChangeSetting,
     Score,
-    Status,
 )
 from assessments.reliable_change import (
     ReliableChange,
     SDChoice,
     choose_sd,
     reliable_change_for,
+    sd_from_moments,
 )
 from assessments.scoring import STATUS_SCORED
+from clinic.dbfunctions import AddDays
 from clinic.timeline import TimelineItem
 
 # Reliable change comes from the pure layer (assessments/reliable_change.py); this module only
 # gathers the inputs (configured SD, the clinic's baseline scores) with a bounded number of queries.
 
 
-BASELINE_CACHE_SECONDS = 600
-
-
-def baseline_cache_key(organisation_id: int, instrument_code: str) -> str:
-    return f"assessments:sd:{organisation_id}:{instrument_code}"
-
-
-def baseline_scores(organisation_id: int, instrument: Instrument) -> list[tuple]:
-    """(total, subscale scores...) of each client's first scored administration (its baseline),
-    one per client.
-
-    One query with a window function; the subscale scores are read out of the JSON in SQL.
-    """
-    codes = [s.code for s in instrument.subscales]
-    ranked = (
-        Score.objects.filter(
-            administration__organisation_id=organisation_id,
-            administration__instrument_code=instrument.code,
-            administration__status=Status.FINAL,
-            status=STATUS_SCORED,
+def clinic_baseline_sds(organisation_id: int, instrument: Instrument) -> dict[str, SDChoice]:
+    """The clinic's own baseline SD per scale (or why there is none), from the baseline
+    moments the writing services keep: one query, exact after every write, no cache."""
+    moments = {
+        row.scale: row
+        for row in BaselineMoments.objects.filter(
+            organisation_id=organisation_id, instrument_code=instrument.code
         )
-        .annotate(
-            position=Window(
-                RowNumber(),
-                partition_by=[F("administration__client_id")],
-                order_by=[F("administration__administered_on").asc(), F("administration_id").asc()],
+    }
+    scales = ("total", *(s.code for s in instrument.subscales))
+    return {
+        scale: sd_from_moments(
+            *(
+                (moments[scale].n, moments[scale].total, moments[scale].total_sq)
+                if scale in moments
+                else (0, 0.0, 0.0)
             )
         )
-        .filter(position=1)
-    )
-    # Totals by another method than the instrument's default are left out of the total's SD:
-    # the two methods give different numbers and are never mixed (shared/instruments.md).
-    total = Case(
-        When(total_method=instrument.default_total_method or "", then=F("total")),
-        default=Value(None),
-        output_field=FloatField(),
-    )
-    return list(
-        ranked.annotate(default_total=total).values_list(
-            "default_total", *(f"subscales__{code}__score" for code in codes)
-        )
-    )
-
-
-def clinic_baseline_sds(organisation_id: int, instrument: Instrument) -> dict[str, SDChoice]:
-    """The clinic's own baseline SD per scale (or why there is none).
-
-    Cached for a few minutes per clinic and instrument; dropped whenever an administration of
-    the clinic is scored (services.forget_baselines), so a new baseline counts at once.
-    """
-    key = baseline_cache_key(organisation_id, instrument.code)
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    baselines = baseline_scores(organisation_id, instrument)
-    scales = ("total", *(s.code for s in instrument.subscales))
-    choices = {
-        scale: choose_sd([row[column] for row in baselines]) for column, scale in enumerate(scales)
+        for scale in scales
     }
-    cache.set(key, choices, BASELINE_CACHE_SECONDS)
-    return choices
 
 
 def sd_choices(organisation_id: int, instrument: Instrument) -> dict[str, SDChoice]:
@@ -124,6 +84,22 @@ def sd_choices(organisation_id: int, instrument: Instrument) -> dict[str, SDChoi
                 baseline_sds = clinic_baseline_sds(organisation_id, instrument)
             choices[scale] = baseline_sds[scale]
     return choices
+
+
+# --- schedule ----------------------------------------------------------------------------------
+
+
+def next_due_expression(default_weeks: int, latest_on: str):
+    """The next SCS due date of each client of a Client queryset, in SQL: `every_weeks` weeks
+    after the latest scored SCS (`latest_on`, a field path of the queryset; after intake when
+    there is none). The client's own schedule overrides the clinic's default `default_weeks`; a
+    paused schedule (its weeks left empty) gives NULL. Worked out when read, so a new
+    questionnaire, schedule or intake date moves it at once and nothing is stored."""
+    weeks = Case(
+        When(assessment_schedule__isnull=False, then=F("assessment_schedule__every_weeks")),
+        default=Value(default_weeks),
+    )
+    return AddDays(Coalesce(F(latest_on), F("intake_date")), weeks * 7)
 
 
 # --- results ---------------------------------------------------------------------------------

@@ -6,15 +6,16 @@ import datetime as dt
 import secrets
 from collections.abc import Mapping
 
-from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from assessments import projections
 from assessments.instruments import Instrument, get_instrument
 from assessments.models import (
     Administration,
     AnswerCorrection,
+    AssessmentSchedule,
+    AssessmentSettings,
     ItemWording,
     Mode,
     OneTimeLink,
@@ -65,36 +66,15 @@ def score_fields(result: ScoreResult) -> dict:
 
 
 def _store_score(administration: Administration, answers: Mapping[int, int | None]) -> Score:
+    """Score the answers, store the score, and bring the client's projections up to date (in
+    the caller's transaction)."""
     instrument = get_instrument(administration.instrument_code)
     result = score_response(instrument, dict(answers))
     score, _ = Score.objects.update_or_create(
         administration=administration, defaults=score_fields(result)
     )
-    if _is_baseline(administration):
-        forget_baselines(administration.organisation_id, administration.instrument_code)
+    projections.scores_refresh([administration.client_id])
     return score
-
-
-def _is_baseline(administration: Administration) -> bool:
-    """Is this the client's first final administration of its instrument (the one the clinic's
-    baseline SD counts)? Later ones leave the baseline SD as it is, so its cache stays."""
-    earlier = Q(administered_on__lt=administration.administered_on) | Q(
-        administered_on=administration.administered_on, pk__lt=administration.pk
-    )
-    return (
-        not Administration.objects.scored()
-        .filter(client_id=administration.client_id, instrument_code=administration.instrument_code)
-        .filter(earlier)
-        .exists()
-    )
-
-
-def forget_baselines(organisation_id: int, instrument_code: str) -> None:
-    """Drop the cached baseline scores once the transaction commits (see selectors)."""
-    from assessments.selectors import baseline_cache_key
-
-    key = baseline_cache_key(organisation_id, instrument_code)
-    transaction.on_commit(lambda: cache.delete(key))
 
 
 def _json_answers(answers: Mapping[int, int | None]) -> dict[str, int | None]:
@@ -305,6 +285,30 @@ def wording_load(
         },
     )
     return record
+
+
+@transaction.atomic
+def assessment_schedule_set(*, actor, client, every_weeks: int | None) -> AssessmentSchedule:
+    """The client's own SCS schedule (None pauses it): the due date follows at once, since it
+    is worked out when read from the latest scored SCS and this schedule."""
+    schedule, _ = AssessmentSchedule.objects.update_or_create(
+        client=client,
+        defaults={"every_weeks": every_weeks, "set_by": actor, "set_at": timezone.now()},
+    )
+    audit_record(
+        actor, client, AuditAction.UPDATE, subject="assessment schedule", fields=["every_weeks"]
+    )
+    return schedule
+
+
+@transaction.atomic
+def assessment_settings_update(*, organisation_id: int, every_weeks: int) -> AssessmentSettings:
+    """The clinic's default SCS schedule."""
+    settings, _ = AssessmentSettings.objects.update_or_create(
+        organisation_id=organisation_id,
+        defaults={"every_weeks": every_weeks, "updated_at": timezone.now()},
+    )
+    return settings
 
 
 __all__ = [

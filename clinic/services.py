@@ -31,7 +31,6 @@ from clinic.models import (
     Tag,
     User,
 )
-from clinic.signals import client_data_changed
 
 
 class ConcurrentEditError(Exception):
@@ -67,9 +66,6 @@ def _bump(client: Client, expected_version: int, **changes: Any) -> None:
     )
     if not updated:
         raise ConcurrentEditError(Client.objects.get(pk=client.pk))
-    # A queryset update sends no post_save: tell the apps keeping derived data (who sees the
-    # client may have changed too: primary clinician, care team, status).
-    client_data_changed.send(sender=Client, client_ids=[client.pk], scope_changed=True)
     for name, value in changes.items():
         setattr(client, name, value)
     client.version = expected_version + 1

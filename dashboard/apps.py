@@ -6,12 +6,8 @@ class DashboardConfig(AppConfig):
     verbose_name = "Dashboard"
 
     def ready(self) -> None:
-        from clinic.demo import register_demo_seeder
         from clinic.timeline import register_client_link, register_settings_link
-        from dashboard import signals  # noqa: F401  (connects the receivers)
-        from dashboard.demo import DashboardSeeder
 
         register_client_link("Session brief", "dashboard:brief")
         register_client_link("Assessment schedule", "dashboard:schedule")
         register_settings_link("Dashboard flags", "dashboard:flag_settings")
-        register_demo_seeder(DashboardSeeder())

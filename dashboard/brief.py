@@ -11,23 +11,19 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import pandas as pd
-from django.db.models import Avg, Case, CharField, Count, F, Q, Sum, Value, When
-from django.db.models.functions import TruncDate
 
 from assessments.instruments import TOTAL, get_instrument
 from assessments.models import Administration
 from assessments.reliable_change import ReliableChange, reliable_change_for
-from assessments.selectors import sd_choices
 from clinic.models import AuditAction, AuditEvent, Client, User
 from dashboard import charts as dashboard_charts
-from dashboard import flags, stats
-from dashboard.models import ClientSummary
-from dashboard.selectors import SCS, scale_names
+from dashboard import flags, selectors, stats
+from dashboard.selectors import SCS
 from tracking import access as tracking_access
 from tracking import charts as tracking_charts
 from tracking.charts import Chart
 from tracking.models import Pattern, PracticeType
-from tracking.selectors import PRIVATE_TRIGGER, chart_data, day_bounds
+from tracking.selectors import breakdown_counts, chart_data, client_days, day_bounds
 
 SUBJECT = "session brief"
 DEFAULT_DAYS = 28
@@ -103,49 +99,35 @@ def default_since(user: User, client: Client, today: dt.date) -> tuple[dt.date, 
     return since, f"the last {DEFAULT_DAYS} days (no earlier brief of yours)"
 
 
-def brief_for(
-    user: User, client: Client, since: dt.date, today: dt.date, reason: str, rules: flags.Rules
-) -> Brief:
-    tz = client.organisation.tz
+def brief_for(user: User, client: Client, since: dt.date, today: dt.date, reason: str) -> Brief:
+    """The brief of a client the caller has checked access to: from the projections (SCS
+    summaries and intervals, day rollups) and, for the journal, a count."""
     brief = Brief(client=client, since=since, today=today, since_reason=reason)
-    history = _scs(brief)
-    start, end = day_bounds(tz, since, today)
-    entries = tracking_access.staff_entries(user, client).filter(
-        occurred_at__gte=start, occurred_at__lt=end
-    )
-    _entries(brief, entries)
-    practice = tracking_access.staff_practice(user, client).filter(
-        practised_on__gte=since, practised_on__lte=today
-    )
-    _practice(brief, practice)
+    context = selectors.clinic_context(client.organisation_id)
+    history = _scs(brief, context.sds)
+    days = client_days(client, since, today)
+    _entries(brief, days)
+    _practice(brief, days)
     brief.journal_entries = (
         tracking_access.staff_journal(user, client)
         .filter(week_start__gte=since - dt.timedelta(days=6), week_start__lte=today)
         .count()
     )
-    summary = ClientSummary.objects.filter(client=client).first()
-    brief.flags = flags.flags_for(summary, rules, today, scale_names())
+    brief.flags = selectors.client_row(client, context, today).flags
     first = min(since, today - dt.timedelta(weeks=CHART_WEEKS) + dt.timedelta(days=1))
     data = chart_data(
-        tracking_access.staff_entries(user, client),
-        tracking_access.staff_practice(user, client),
-        tz,
-        first,
-        today,
-        client,
-        for_staff=True,
-        parts=frozenset({"weekly", "practice", "scs"}),
+        client, first, today, for_staff=True, parts=frozenset({"weekly", "practice", "scs"})
     )
     brief.charts = [
         tracking_charts.scs_chart(data.scs),
         tracking_charts.intensity_chart(data.weekly),
         tracking_charts.practice_chart(data.practice),
     ]
-    _dose(brief, user, client, tz, history)
+    _dose(brief, client, history)
     return brief
 
 
-def _scs(brief: Brief) -> list[Administration]:
+def _scs(brief: Brief, sds) -> list[Administration]:
     """The SCS on or before `since` (else the first after it) against the latest one; returns
     the client's SCS history, oldest first."""
     instrument = get_instrument(SCS)
@@ -165,7 +147,6 @@ def _scs(brief: Brief) -> list[Administration]:
         brief.then_on = None
     else:
         brief.then_on = then.administered_on
-    sds = sd_choices(brief.client.organisation_id, instrument)
 
     def change(earlier, scale):
         if earlier is None or earlier.pk == latest.pk:
@@ -198,87 +179,53 @@ def _scs(brief: Brief) -> list[Administration]:
     return history
 
 
-def _entries(brief: Brief, entries) -> None:
-    reframed = Q(intensity_after__isnull=False)
-    totals = entries.order_by().aggregate(
-        n=Count("pk"),
-        mean=Avg("intensity"),
-        reframed=Count("pk", filter=reframed),
-        before=Avg("intensity", filter=reframed),
-        after=Avg("intensity_after", filter=reframed),
+def _entries(brief: Brief, days) -> None:
+    """Entries of the period from the day rollups: counts, means, reframes, and the top
+    triggers and patterns (a private entry's trigger counts as "Kept private")."""
+    brief.entries = sum(day.entries for day in days)
+    brief.mean_intensity = (
+        sum(day.intensity_sum for day in days) / brief.entries if brief.entries else None
     )
-    brief.entries = totals["n"]
-    brief.mean_intensity = totals["mean"]
-    brief.reframed = totals["reframed"]
-    brief.reframe_before, brief.reframe_after = totals["before"], totals["after"]
-    trigger = Case(
-        When(is_private=True, then=Value(PRIVATE_TRIGGER)),
-        default=F("trigger__name"),
-        output_field=CharField(),
-    )
-    pairs = list(entries.order_by().values("pattern", name=trigger).annotate(n=Count("pk")))
+    brief.reframed = sum(day.reframed for day in days)
+    if brief.reframed:
+        brief.reframe_before = sum(day.reframed_intensity_sum for day in days) / brief.reframed
+        brief.reframe_after = sum(day.intensity_after_sum for day in days) / brief.reframed
+    triggers, patterns = breakdown_counts(days, for_staff=True)
     by_trigger: dict[str, int] = {}
-    by_pattern: dict[str, int] = {}
-    for row in pairs:
-        name = row["name"] or "No trigger given"
+    for row in triggers:
+        name = row["category"] or "No trigger given"
         by_trigger[name] = by_trigger.get(name, 0) + row["n"]
-        label = Pattern(row["pattern"]).label if row["pattern"] else "No pattern given"
+    by_pattern: dict[str, int] = {}
+    for row in patterns:
+        label = Pattern(row["category"]).label if row["category"] else "No pattern given"
         by_pattern[label] = by_pattern.get(label, 0) + row["n"]
     brief.triggers = sorted(by_trigger.items(), key=lambda item: (-item[1], item[0]))[:5]
     brief.patterns = sorted(by_pattern.items(), key=lambda item: (-item[1], item[0]))
 
 
-def _practice(brief: Brief, practice) -> None:
-    rows = list(
-        practice.order_by()
-        .values("practice_type")
-        .annotate(minutes=Sum("minutes"), sessions=Count("pk"))
-    )
+def _practice(brief: Brief, days) -> None:
+    kinds: dict[str, list[int]] = {}
+    for day in days:
+        for kind, (minutes, sessions) in day.practice_types.items():
+            total = kinds.setdefault(kind, [0, 0])
+            total[0] += minutes
+            total[1] += sessions
     brief.practice_kinds = sorted(
         (
-            (PracticeType(row["practice_type"]).label, row["minutes"], row["sessions"])
-            for row in rows
+            (PracticeType(kind).label, minutes, sessions)
+            for kind, (minutes, sessions) in kinds.items()
         ),
         key=lambda item: (-item[1], item[0]),
     )
-    brief.practice_minutes = sum(row["minutes"] for row in rows)
-    brief.practice_sessions = sum(row["sessions"] for row in rows)
+    brief.practice_minutes = sum(minutes for minutes, _ in kinds.values())
+    brief.practice_sessions = sum(sessions for _, sessions in kinds.values())
 
 
-def _dose(brief: Brief, user: User, client: Client, tz, history: list[Administration]) -> None:
+def _dose(brief: Brief, client: Client, history: list[Administration]) -> None:
     """Practice minutes and reframes between this client's consecutive SCS administrations."""
     if len(history) < 2:
         return
-    administrations = [
-        {
-            "client_id": client.pk,
-            "administered_on": a.administered_on,
-            "total": a.score.total,
-            "total_method": a.score.total_method,
-            "subscales": {code: (v or {}).get("score") for code, v in a.score.subscales.items()},
-        }
-        for a in history
-    ]
-    first = history[0].administered_on
-    practice = [
-        {"client_id": client.pk, "day": row["practised_on"], "minutes": row["minutes"]}
-        for row in tracking_access.staff_practice(user, client)
-        .filter(practised_on__gt=first)
-        .order_by()
-        .values("practised_on")
-        .annotate(minutes=Sum("minutes"))
-    ]
-    start, _ = day_bounds(tz, first, first)
-    reframes = [
-        {"client_id": client.pk, "day": row["day"], "n": row["n"]}
-        for row in tracking_access.staff_entries(user, client)
-        .filter(reframed_at__gte=start)
-        .order_by()
-        .annotate(day=TruncDate("reframed_at", tzinfo=tz))
-        .values("day")
-        .annotate(n=Count("pk"))
-    ]
-    frame = stats.dose_between(stats.consecutive_intervals(administrations), practice, reframes)
+    frame = selectors.dose_frame([client.pk])
     brief.dose = frame
     association = stats.association(frame["minutes"], frame["change_total"])
     brief.dose_chart = dashboard_charts.dose_response_chart(

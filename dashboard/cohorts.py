@@ -11,20 +11,17 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Q
 from django.http import Http404
-from django.utils import timezone
 
 from assessments.instruments import TOTAL, get_instrument
 from assessments.reliable_change import reliable_change_for
 from assessments.selectors import sd_choices
 from clinic.access import clients_for
 from clinic.models import Client, Programme, User
-from dashboard import charts, stats
+from dashboard import charts, selectors, stats
 from dashboard.selectors import SCS, scs_rows
 from tracking.charts import Chart
-from tracking.models import InnerCriticEntry, PracticeSession
 
 TRAJECTORY_WEEKS_BEFORE = 8
 TRAJECTORY_WEEKS_AFTER = 16
@@ -151,7 +148,7 @@ def cohort_for(user: User, programme: Programme) -> Cohort:
         directions={scale: instrument.direction_label(scale) for scale in scales},
         pre_post_chart=charts.pre_post_chart(outcomes, labels),
         trajectories=charts.trajectories_chart(_trajectory_points(programme, members, rows)),
-        dose=dose_response_for(ids, rows, programme.organisation.tz),
+        dose=dose_response_for(ids),
         verdicts=verdicts,
     )
 
@@ -199,43 +196,13 @@ class DoseResponse:
     reframes_chart: Chart
     subscales: list[tuple[str, stats.Association]]
     clients: int
-    computed_at: dt.datetime | None = None
 
 
-def dose_response_for(clients, rows: list[dict], tz) -> DoseResponse:
+def dose_response_for(clients) -> DoseResponse:
     """Practice minutes and reframes between consecutive SCS administrations against the
-    change over the same interval, for these clients (ids or a Client queryset, already
-    scoped by the caller)."""
-    client_ids = clients.values("pk") if hasattr(clients, "values") else list(clients)
-    intervals = stats.consecutive_intervals(rows)
-    practice = pd.DataFrame(columns=["client_id", "day", "minutes"])
-    reframes = pd.DataFrame(columns=["client_id", "day", "n"])
-    if len(intervals) and tz is not None:
-        first = min(intervals["start"])
-        # Summed per client and day in SQL, read as tuples straight into frames.
-        practice = pd.DataFrame.from_records(
-            list(
-                PracticeSession.objects.filter(client_id__in=client_ids, practised_on__gt=first)
-                .order_by()
-                .values("client_id", "practised_on")
-                .annotate(minutes=Sum("minutes"))
-                .values_list("client_id", "practised_on", "minutes")
-            ),
-            columns=["client_id", "day", "minutes"],
-        )
-        start = dt.datetime.combine(first, dt.time.min, tzinfo=tz)
-        reframes = pd.DataFrame.from_records(
-            list(
-                InnerCriticEntry.objects.filter(client_id__in=client_ids, reframed_at__gte=start)
-                .order_by()
-                .annotate(day=TruncDate("reframed_at", tzinfo=tz))
-                .values("client_id", "day")
-                .annotate(n=Count("pk"))
-                .values_list("client_id", "day", "n")
-            ),
-            columns=["client_id", "day", "n"],
-        )
-    frame = stats.dose_between(intervals, practice, reframes)
+    change over the same interval, for these clients (ids or a Client queryset, already scoped
+    by the caller): read from the intervals assessments keeps on write, in one query."""
+    frame = selectors.dose_frame(clients)
     minutes = stats.association(frame["minutes"], frame["change_total"])
     by_reframes = stats.association(frame["reframes"], frame["change_total"])
     labels = scale_labels()
@@ -248,7 +215,6 @@ def dose_response_for(clients, rows: list[dict], tz) -> DoseResponse:
         if column.startswith("change_") and column != "change_total"
     ]
     return DoseResponse(
-        computed_at=timezone.now(),
         frame=frame,
         minutes=minutes,
         reframes=by_reframes,
@@ -277,4 +243,4 @@ def clinic_dose_response(user: User, programme: Programme | None) -> DoseRespons
     clients = clients_for(user)
     if programme is not None:
         clients = clients.filter(programmes=programme)
-    return dose_response_for(clients, scs_rows(clients), user.organisation.tz)
+    return dose_response_for(clients)

@@ -14,8 +14,9 @@ Four flags, each with thresholds a clinic sets (dashboard.models.FlagSettings):
   with entries in all but at most one window, while that entry is under a week old.
 
 Each flag is about an *episode* (the assessment, the last active day, the due date, the week);
-an acknowledgement quiets the flag until the episode changes. dashboard.selectors states the
-same rules in SQL for filtering and sorting; tests/dashboard check that the two agree.
+an acknowledgement quiets the flag until the episode changes. The inputs (`FlagInput`) come from
+the projections the other apps keep on write; dashboard.selectors states the same rules in SQL
+for filtering and sorting; tests/dashboard check that the two agree.
 """
 
 from __future__ import annotations
@@ -26,8 +27,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from assessments.instruments import HIGHER_IS_WORSE, TOTAL, Instrument
-from assessments.reliable_change import DETERIORATED, SDChoice, reliable_change_for
-from dashboard.stats import least_squares
+from assessments.reliable_change import (
+    DETERIORATED,
+    SDChoice,
+    reliable_change_for,
+    standard_error_of_difference,
+)
 
 DETERIORATION = "deterioration"
 QUIET = "quiet"
@@ -38,7 +43,7 @@ KINDS = (DETERIORATION, QUIET, OVERDUE, RISING)
 
 @dataclass(frozen=True)
 class Rules:
-    """A clinic's thresholds (the defaults are FlagSettings' defaults)."""
+    """A clinic's thresholds (the defaults are FlagSettings' and AssessmentSettings')."""
 
     assessment_every_weeks: int = 4
     overdue_after_days: int = 7
@@ -49,8 +54,14 @@ class Rules:
     deterioration_subscales: bool = True
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Rules:
-        return cls(**{name: getattr(settings, name) for name in cls.__dataclass_fields__})
+    def from_settings(cls, settings: Any, assessment_every_weeks: int) -> Rules:
+        """From a clinic's FlagSettings and its default SCS schedule (AssessmentSettings)."""
+        fields = {
+            name: getattr(settings, name)
+            for name in cls.__dataclass_fields__
+            if name != "assessment_every_weeks"
+        }
+        return cls(assessment_every_weeks=assessment_every_weeks, **fields)
 
     def explanations(self) -> dict[str, str]:
         """One sentence per flag, shown below the table and in the flag's tooltip."""
@@ -83,7 +94,7 @@ LABELS = {
 }
 
 
-# --- Values stored on the summary ------------------------------------------------------------
+# --- Values behind the flags ------------------------------------------------------------------
 
 
 def week_start(day: dt.date) -> dt.date:
@@ -98,36 +109,6 @@ def next_due(
     if not every_weeks:
         return None
     return (last_assessed_on or intake_date) + dt.timedelta(weeks=every_weeks)
-
-
-def window_means(
-    daily: Mapping[dt.date, tuple[int, float]], through: dt.date, weeks: int
-) -> list[float | None]:
-    """Mean intensity in each of `weeks` seven-day windows ending on `through`, oldest first
-    (None for a window without entries). `daily` maps a clinic-local day to (entries, sum)."""
-    means: list[float | None] = []
-    for back in range(weeks - 1, -1, -1):
-        last = through - dt.timedelta(days=7 * back)
-        days = [last - dt.timedelta(days=offset) for offset in range(7)]
-        n = sum(daily.get(day, (0, 0.0))[0] for day in days)
-        total = sum(daily.get(day, (0, 0.0))[1] for day in days)
-        means.append(total / n if n else None)
-    return means
-
-
-def rising_slope(
-    daily: Mapping[dt.date, tuple[int, float]], through: dt.date | None, weeks: int
-) -> float | None:
-    """The least-squares trend (points a week) of the window means up to `through`, over the
-    windows with entries; None when more than one window is empty."""
-    if through is None:
-        return None
-    means = window_means(daily, through, weeks)
-    points = [(index, mean) for index, mean in enumerate(means) if mean is not None]
-    if len(points) < max(weeks - 1, 2):
-        return None
-    fit = least_squares([x for x, _ in points], [y for _, y in points])
-    return None if fit is None else fit[0]
 
 
 @dataclass(frozen=True)
@@ -190,79 +171,140 @@ def _day(day: dt.date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
-def is_quiet(summary: Any, rules: Rules, today: dt.date) -> bool:
-    last = summary.last_activity_on
+@dataclass(frozen=True)
+class FlagInput:
+    """One client's values behind the flags, as read from the projections."""
+
+    baseline: ScoreValues | None = None  # the first scored SCS
+    latest: ScoreValues | None = None  # the latest scored SCS
+    next_due_on: dt.date | None = None  # None: the schedule is paused
+    last_activity_on: dt.date | None = None
+    activity_count: int = 0
+    last_entry_on: dt.date | None = None
+    rising_slope: float | None = None  # for the clinic's number of weeks
+    ack_deterioration: int | None = None
+    ack_quiet: dt.date | None = None
+    ack_overdue: dt.date | None = None
+    ack_rising: dt.date | None = None
+
+    @property
+    def rising_week(self) -> dt.date | None:
+        return week_start(self.last_entry_on) if self.last_entry_on else None
+
+
+def is_quiet(state: FlagInput, rules: Rules, today: dt.date) -> bool:
+    last = state.last_activity_on
     return (
         last is not None
-        and summary.activity_count >= rules.quiet_min_records
+        and state.activity_count >= rules.quiet_min_records
         and (today - last).days >= rules.quiet_days
     )
 
 
-def is_overdue(summary: Any, rules: Rules, today: dt.date) -> bool:
-    due = summary.next_due_on
+def is_overdue(state: FlagInput, rules: Rules, today: dt.date) -> bool:
+    due = state.next_due_on
     return due is not None and (today - due).days > rules.overdue_after_days
 
 
-def is_due(summary: Any, today: dt.date) -> bool:
-    return summary.next_due_on is not None and summary.next_due_on <= today
+def is_due(state: FlagInput, today: dt.date) -> bool:
+    return state.next_due_on is not None and state.next_due_on <= today
 
 
-def is_rising(summary: Any, rules: Rules, today: dt.date) -> bool:
-    through = summary.rising_through
+def is_rising(state: FlagInput, rules: Rules, today: dt.date) -> bool:
+    through = state.last_entry_on
     return (
-        summary.rising_slope is not None
-        and summary.rising_slope >= rules.rising_min_slope
+        state.rising_slope is not None
+        and state.rising_slope >= rules.rising_min_slope
         and through is not None
         and (today - through).days < 7
     )
 
 
-def flags_for(summary: Any, rules: Rules, today: dt.date, scale_names=None) -> list[Flag]:
-    """The flags raised for one client's summary (a ClientSummary or anything with its
-    attributes; None for a client without one yet: no flags) on `today`, each marked
-    acknowledged when its episode was acknowledged."""
-    if summary is None:
-        return []
+def deterioration_limits(
+    instrument: Instrument, sds: Mapping[str, SDChoice], *, include_subscales: bool = True
+) -> dict[str, tuple[float, str]]:
+    """Per scale the deterioration flag watches: (S_diff, direction), for the scales with an SD
+    and a test-retest r. The change (later - earlier) is a reliable deterioration when
+    change / S_diff < -1.96 (higher is better) or > 1.96 (higher is worse): what
+    `deteriorated_scales` decides, as numbers the database can compare with."""
+    scales = [TOTAL] if instrument.has_total else []
+    if include_subscales:
+        scales += [s.code for s in instrument.subscales if s.direction == HIGHER_IS_WORSE]
+    limits = {}
+    for scale in scales:
+        sd = sds.get(scale)
+        reliability = instrument.reliability_for(scale)
+        interpretable = scale == TOTAL or all(
+            s.interpretable for s in instrument.subscales if s.code == scale
+        )
+        if sd is None or sd.value is None or reliability is None or not interpretable:
+            continue
+        if reliability.retest_r is None:
+            continue
+        limits[scale] = (
+            standard_error_of_difference(sd.value, reliability.retest_r),
+            instrument.direction(scale),
+        )
+    return limits
+
+
+def flags_for(
+    state: FlagInput,
+    rules: Rules,
+    today: dt.date,
+    instrument: Instrument,
+    sds: Mapping[str, SDChoice],
+    scale_names=None,
+) -> list[Flag]:
+    """The flags raised for one client on `today`, each marked acknowledged when its episode
+    was acknowledged."""
     names = scale_names or {}
     flags = []
-    if summary.deterioration and summary.scs_latest_id is not None:
-        scales = ", ".join(names.get(code, code) for code in summary.deteriorated)
+    worse = deteriorated_scales(
+        instrument,
+        state.baseline,
+        state.latest,
+        sds,
+        include_subscales=rules.deterioration_subscales,
+    )
+    if worse:
+        latest = state.latest
+        scales = ", ".join(names.get(code, code) for code in worse)
         flags.append(
             Flag(
                 DETERIORATION,
-                str(summary.scs_latest_id),
-                f"SCS of {_day(summary.scs_latest_on)} vs baseline: {scales}",
-                summary.ack_deterioration == summary.scs_latest_id,
+                str(latest.administration_id),
+                f"SCS of {_day(latest.administered_on)} vs baseline: {scales}",
+                state.ack_deterioration == latest.administration_id,
             )
         )
-    if is_quiet(summary, rules, today):
-        last = summary.last_activity_on
+    if is_quiet(state, rules, today):
+        last = state.last_activity_on
         flags.append(
             Flag(
                 QUIET,
                 last.isoformat(),
                 f"last entry or practice {_day(last)} ({(today - last).days} days ago)",
-                summary.ack_quiet == last,
+                state.ack_quiet == last,
             )
         )
-    if is_overdue(summary, rules, today):
-        due = summary.next_due_on
+    if is_overdue(state, rules, today):
+        due = state.next_due_on
         flags.append(
             Flag(
                 OVERDUE,
                 due.isoformat(),
                 f"due {_day(due)} ({(today - due).days} days ago)",
-                summary.ack_overdue == due,
+                state.ack_overdue == due,
             )
         )
-    if is_rising(summary, rules, today):
+    if is_rising(state, rules, today):
         flags.append(
             Flag(
                 RISING,
-                summary.rising_week.isoformat(),
-                f"+{summary.rising_slope:.1f} points a week up to {_day(summary.rising_through)}",
-                summary.ack_rising == summary.rising_week,
+                state.rising_week.isoformat(),
+                f"+{state.rising_slope:.1f} points a week up to {_day(state.last_entry_on)}",
+                state.ack_rising == state.rising_week,
             )
         )
     return flags

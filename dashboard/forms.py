@@ -8,11 +8,12 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 
+from assessments.models import AssessmentSchedule
 from clinic.forms import DateInput, StaffChoiceField
 from clinic.models import Programme
 from clinic.selectors import staff_of
 from dashboard import flags
-from dashboard.models import AssessmentSchedule, FlagKind, FlagSettings
+from dashboard.models import FlagKind, FlagSettings
 from dashboard.selectors import FLAG_FILTERS, SORT_LABELS, SORTS
 
 
@@ -65,10 +66,18 @@ class FlagAcknowledgeForm(forms.Form):
 
 
 class FlagSettingsForm(forms.ModelForm):
+    # Stored with the clinic's assessment settings (the schedule belongs to assessments).
+    assessment_every_weeks = forms.IntegerField(
+        label="Assess every (weeks)",
+        min_value=1,
+        max_value=52,
+        help_text="The default schedule; a client's own schedule overrides it.",
+    )
+    field_order = ["assessment_every_weeks"]
+
     class Meta:
         model = FlagSettings
         fields = [
-            "assessment_every_weeks",
             "overdue_after_days",
             "quiet_days",
             "quiet_min_records",

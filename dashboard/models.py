@@ -1,11 +1,10 @@
-"""The dashboard's own rows: a clinic's flag thresholds, per-client assessment schedules, flag
-acknowledgements (kept for good) and a per-client summary derived from the other apps' data.
+"""The dashboard's own rows: a clinic's flag thresholds, flag acknowledgements (kept for good)
+and, per client, which episode of each flag was last acknowledged.
 
-ClientSummary is derived data, never entered by anyone: `dashboard.services.summaries_refresh`
-rebuilds it from assessments and tracking, and signal receivers (dashboard.signals) mark it stale
-whenever its sources change, so a page never shows a summary older than its data. Everything
-that depends on today's date (overdue, quiet for 14 days, the 14-day counts) is worked out when
-a page is read, from the dates stored here.
+Everything else the dashboard shows is read from the projections the other apps keep on write
+(assessments' ScoreSummary, ScoreInterval and BaselineMoments; tracking's ClientDay and
+ClientActivity). Whatever depends on today's date (due, overdue, quiet, the 14-day counts) is
+worked out when a page is read, from stored dates: nothing needs rebuilding at midnight.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 
 from clinic.models import Client, Organisation
@@ -31,12 +29,6 @@ class FlagSettings(models.Model):
 
     organisation = models.OneToOneField(
         Organisation, on_delete=models.CASCADE, related_name="flag_settings"
-    )
-    assessment_every_weeks = models.PositiveSmallIntegerField(
-        "assess every (weeks)",
-        default=4,
-        validators=[MinValueValidator(1), MaxValueValidator(52)],
-        help_text="The default schedule; a client's own schedule overrides it.",
     )
     overdue_after_days = models.PositiveSmallIntegerField(
         "overdue after (days past due)",
@@ -74,10 +66,6 @@ class FlagSettings(models.Model):
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # Counted up whenever anything a dashboard page shows may have changed (a summary rebuilt,
-    # a flag acknowledged, thresholds, programmes, staff names): cached fragments carry it in
-    # their key, so a change is never served stale from any worker's cache.
-    dashboard_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name_plural = "flag settings"
@@ -90,28 +78,6 @@ class FlagSettings(models.Model):
         """The clinic's settings, or the defaults (unsaved) when it has none."""
         found = cls.objects.filter(organisation_id=organisation_id).first()
         return found or cls(organisation_id=organisation_id)
-
-
-class AssessmentSchedule(models.Model):
-    """How often one client is to complete the SCS, overriding the clinic's default."""
-
-    client = models.OneToOneField(
-        Client, on_delete=models.CASCADE, related_name="assessment_schedule"
-    )
-    every_weeks = models.PositiveSmallIntegerField(
-        "assess every (weeks)",
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(52)],
-        help_text="Leave empty to pause the schedule (never overdue).",
-    )
-    set_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    set_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self) -> str:
-        return f"Schedule of {self.client_id}: {self.every_weeks or 'paused'}"
 
 
 class FlagAcknowledgement(models.Model):
@@ -137,55 +103,18 @@ class FlagAcknowledgement(models.Model):
         return f"{self.kind} of {self.client_id} acknowledged ({self.episode})"
 
 
-class ClientSummary(models.Model):
-    """What the dashboard shows of one client, derived from assessments and tracking."""
+class FlagState(models.Model):
+    """Per client, the episode of each flag last acknowledged (written only by the dashboard's
+    acknowledge service, beside the FlagAcknowledgement it records). A flag is open while its
+    current episode, read from the other apps' projections, differs from this one."""
 
     client = models.OneToOneField(
-        Client, on_delete=models.CASCADE, primary_key=True, related_name="dashboard_summary"
+        Client, on_delete=models.CASCADE, primary_key=True, related_name="flag_state"
     )
-    # Marked stale (and `changes` counted up) in the same transaction as any change to the
-    # client's data; a refresh clears `stale` only if no change came in while it read.
-    stale = models.BooleanField(default=True)
-    changes = models.PositiveBigIntegerField(default=0)
-    refreshed_at = models.DateTimeField(null=True, blank=True)
-
-    # SCS (26 items): baseline is the first final administration, latest the newest.
-    scs_count = models.PositiveIntegerField(default=0)
-    scs_baseline_on = models.DateField(null=True, blank=True)
-    scs_baseline_total = models.FloatField(null=True, blank=True)
-    scs_latest_id = models.PositiveBigIntegerField(null=True, blank=True)
-    scs_latest_on = models.DateField(null=True, blank=True)
-    scs_latest_total = models.FloatField(null=True, blank=True)
-    scs_latest_band = models.CharField(max_length=30, blank=True)
-    scs_change = models.FloatField(null=True, blank=True)  # latest - baseline, same method only
-    scs_verdict = models.CharField(max_length=30, blank=True)  # reliable change of the total
-    scs_history = models.JSONField(default=list, blank=True)  # [[iso day, total], ...] last 12
-    deteriorated = models.JSONField(default=list, blank=True)  # scales reliably worse
-
-    last_assessed_on = models.DateField(null=True, blank=True)  # the latest SCS
-    next_due_on = models.DateField(null=True, blank=True)  # None: schedule paused
-
-    last_entry_at = models.DateTimeField(null=True, blank=True)
-    last_activity_on = models.DateField(null=True, blank=True)  # entry or practice, clinic day
-    activity_count = models.PositiveIntegerField(default=0)  # entries + practice sessions
-
-    rising_slope = models.FloatField(null=True, blank=True)  # points a week, None: too few weeks
-    rising_through = models.DateField(null=True, blank=True)  # the last day of the windows
-    rising_week = models.DateField(null=True, blank=True)  # its Monday: the flag's episode
-
-    # Flags raised on stored data, and the episode last acknowledged for each kind. A flag is
-    # open while its current episode differs from the acknowledged one (see dashboard.flags).
-    deterioration = models.BooleanField(default=False)  # episode: scs_latest_id
-    ack_deterioration = models.PositiveBigIntegerField(null=True, blank=True)
-    ack_quiet = models.DateField(null=True, blank=True)  # episode: last_activity_on
-    ack_overdue = models.DateField(null=True, blank=True)  # episode: next_due_on
-    ack_rising = models.DateField(null=True, blank=True)  # episode: week of rising_through
-
-    class Meta:
-        verbose_name_plural = "client summaries"
-        indexes = [
-            models.Index(fields=["client"], name="summary_stale", condition=Q(stale=True)),
-        ]
+    ack_deterioration = models.PositiveBigIntegerField(null=True, blank=True)  # administration
+    ack_quiet = models.DateField(null=True, blank=True)  # the last active day
+    ack_overdue = models.DateField(null=True, blank=True)  # the due date
+    ack_rising = models.DateField(null=True, blank=True)  # the Monday of the latest entry's week
 
     def __str__(self) -> str:
-        return f"Dashboard summary of {self.client_id}"
+        return f"Acknowledged flags of {self.client_id}"

@@ -1,8 +1,11 @@
 """Reads for the dashboard: the caseload table, its flags in SQL, and the 14-day counts.
 
+Every figure comes from the projections the other apps keep on write (assessments'
+ScoreSummary, ScoreInterval and BaselineMoments; tracking's ClientDay and ClientActivity) and
+the dashboard's own FlagState; whatever depends on today is worked out here, from stored dates.
 Every function runs a fixed number of queries whatever the size of the caseload or the data:
-the table is one query over the clients in scope joined to their ClientSummary, and the
-figures that slide with the calendar (14-day counts) are computed for the rows of one page.
+the table is one query over the clients in scope joined to their projections, and the figures
+that slide with the calendar (14-day counts) are computed for the rows of one page.
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import pandas as pd
 from django.db.models import (
     Case,
-    Count,
     F,
+    FilteredRelation,
     FloatField,
     IntegerField,
     OuterRef,
@@ -25,21 +29,23 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.fields.json import KeyTextTransform, KeyTransform
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce, TruncWeek
+from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThan
 
-from assessments.instruments import get_instrument
-from assessments.models import Administration
+from assessments.instruments import HIGHER_IS_BETTER, Instrument, get_instrument
+from assessments.models import Administration, AssessmentSettings, ScoreInterval, ScoreSummary
+from assessments.reliable_change import RC_THRESHOLD, SDChoice, reliable_change_for
+from assessments.selectors import next_due_expression, sd_choices
 from clinic.access import clients_for
 from clinic.models import Client, ClientStatus, Programme, User
 from dashboard import flags
-from dashboard.models import ClientSummary
-from tracking.models import InnerCriticEntry, PracticeSession
-from tracking.selectors import day_bounds
+from dashboard.models import FlagSettings, FlagState
+from tracking.analysis import rising_key
+from tracking.models import ClientActivity, ClientDay
 
 RECENT_DAYS = 14
 SCS = "scs"
-S = "dashboard_summary__"
 
 SORTS = {
     "attention": ("-open_flags", "code"),
@@ -47,16 +53,16 @@ SORTS = {
     "-code": ("-code",),
     "name": ("display_name", "code"),
     "-name": ("-display_name", "code"),
-    "score": (F(f"{S}scs_latest_total").asc(nulls_last=True), "code"),
-    "-score": (F(f"{S}scs_latest_total").desc(nulls_last=True), "code"),
-    "change": (F(f"{S}scs_change").asc(nulls_last=True), "code"),
-    "-change": (F(f"{S}scs_change").desc(nulls_last=True), "code"),
-    "assessed": (F(f"{S}last_assessed_on").asc(nulls_first=True), "code"),
-    "-assessed": (F(f"{S}last_assessed_on").desc(nulls_last=True), "code"),
-    "due": (F(f"{S}next_due_on").asc(nulls_last=True), "code"),
-    "-due": (F(f"{S}next_due_on").desc(nulls_last=True), "code"),
-    "activity": (F(f"{S}last_activity_on").asc(nulls_first=True), "code"),
-    "-activity": (F(f"{S}last_activity_on").desc(nulls_last=True), "code"),
+    "score": (F("scs__latest_total").asc(nulls_last=True), "code"),
+    "-score": (F("scs__latest_total").desc(nulls_last=True), "code"),
+    "change": (F("scs__total_change").asc(nulls_last=True), "code"),
+    "-change": (F("scs__total_change").desc(nulls_last=True), "code"),
+    "assessed": (F("scs__latest_on").asc(nulls_first=True), "code"),
+    "-assessed": (F("scs__latest_on").desc(nulls_last=True), "code"),
+    "due": (F("next_due").asc(nulls_last=True), "code"),
+    "-due": (F("next_due").desc(nulls_last=True), "code"),
+    "activity": (F("activity__last_activity_on").asc(nulls_first=True), "code"),
+    "-activity": (F("activity__last_activity_on").desc(nulls_last=True), "code"),
     "entries": ("entries_recent", "code"),
     "-entries": ("-entries_recent", "code"),
     "minutes": ("minutes_recent", "code"),
@@ -95,43 +101,95 @@ class DashboardFilters:
     sort: str = "attention"
 
 
-def _not_acked(ack: str, episode: str) -> Q:
-    return (
-        Q(**{f"{S}{ack}__isnull": True})
-        | Q(**{f"{S}{ack}__lt": F(f"{S}{episode}")})
-        | Q(**{f"{S}{ack}__gt": F(f"{S}{episode}")})
+@dataclass(frozen=True)
+class ClinicContext:
+    """What every dashboard read of one clinic needs once: its thresholds, the SCS, its SDs."""
+
+    rules: flags.Rules
+    instrument: Instrument
+    sds: dict[str, SDChoice]
+
+
+def clinic_context(organisation_id: int) -> ClinicContext:
+    """The clinic's rules and SDs for the SCS: four small queries, no cache."""
+    instrument = get_instrument(SCS)
+    rules = flags.Rules.from_settings(
+        FlagSettings.for_organisation(organisation_id),
+        AssessmentSettings.for_organisation(organisation_id).every_weeks,
     )
+    return ClinicContext(rules, instrument, sd_choices(organisation_id, instrument))
 
 
-def open_flag_conditions(rules: flags.Rules, today: dt.date) -> dict[str, Q]:
-    """dashboard.flags' rules for an open (raised, not acknowledged) flag, as SQL conditions
-    on the client's summary. tests/dashboard check that both say the same."""
+# --- The table in SQL ----------------------------------------------------------------------
+
+
+def _with_projections(clients: QuerySet[Client], rules: flags.Rules) -> QuerySet[Client]:
+    """Join the clients' SCS summary (filtered to the SCS) and annotate the due date."""
+    return clients.annotate(
+        scs=FilteredRelation("score_summaries", condition=Q(score_summaries__instrument_code=SCS)),
+    ).annotate(next_due=next_due_expression(rules.assessment_every_weeks, "scs__latest_on"))
+
+
+def _json_number(key: str, field: str) -> Cast:
+    return Cast(KeyTextTransform(key, field), FloatField())
+
+
+def _not_acked(ack: str, episode) -> Q:
+    """No acknowledgement of this flag's current episode (a NULL-safe "ack != episode")."""
+    return Q(**{f"flag_state__{ack}__isnull": True}) | ~Q(**{f"flag_state__{ack}": episode})
+
+
+def open_flag_conditions(context: ClinicContext, today: dt.date) -> dict[str, Q]:
+    """dashboard.flags' rules for an open (raised, not acknowledged) flag, as SQL conditions on
+    a queryset from `_with_projections`. tests/dashboard check that both say the same."""
+    rules = context.rules
+    limits = flags.deterioration_limits(
+        context.instrument, context.sds, include_subscales=rules.deterioration_subscales
+    )
+    worse = Q(pk__in=[])
+    for scale, (s_diff, direction) in limits.items():
+        if scale == "total":
+            change = F("scs__total_change")
+        else:
+            change = _json_number(scale, "scs__latest_values") - _json_number(
+                scale, "scs__baseline_values"
+            )
+        rc = change / Value(s_diff)
+        if direction == HIGHER_IS_BETTER:
+            worse |= Q(LessThan(rc, -RC_THRESHOLD))
+        else:
+            worse |= Q(GreaterThan(rc, RC_THRESHOLD))
+    rising_slope = _json_number(rising_key(rules.rising_weeks), "activity__rising_slopes")
     return {
-        flags.DETERIORATION: Q(**{f"{S}deterioration": True})
-        & Q(**{f"{S}scs_latest_id__isnull": False})
-        & _not_acked("ack_deterioration", "scs_latest_id"),
-        flags.QUIET: Q(**{f"{S}last_activity_on__lte": today - dt.timedelta(rules.quiet_days)})
-        & Q(**{f"{S}activity_count__gte": rules.quiet_min_records})
-        & _not_acked("ack_quiet", "last_activity_on"),
-        flags.OVERDUE: Q(**{f"{S}next_due_on__lt": today - dt.timedelta(rules.overdue_after_days)})
-        & _not_acked("ack_overdue", "next_due_on"),
-        flags.RISING: Q(**{f"{S}rising_slope__gte": rules.rising_min_slope})
-        & Q(**{f"{S}rising_through__gt": today - dt.timedelta(days=7)})
-        & _not_acked("ack_rising", "rising_week"),
+        flags.DETERIORATION: Q(scs__latest_id__isnull=False)
+        & ~Q(scs__latest_id=F("scs__baseline_id"))
+        & worse
+        & _not_acked("ack_deterioration", F("scs__latest_id")),
+        flags.QUIET: Q(activity__last_activity_on__lte=today - dt.timedelta(rules.quiet_days))
+        & Q(
+            GreaterThanOrEqual(
+                F("activity__entries") + F("activity__practice_sessions"), rules.quiet_min_records
+            )
+        )
+        & _not_acked("ack_quiet", F("activity__last_activity_on")),
+        flags.OVERDUE: Q(next_due__lt=today - dt.timedelta(rules.overdue_after_days))
+        & _not_acked("ack_overdue", F("next_due")),
+        flags.RISING: Q(GreaterThanOrEqual(rising_slope, rules.rising_min_slope))
+        & Q(activity__last_entry_on__gt=today - dt.timedelta(days=7))
+        & _not_acked("ack_rising", TruncWeek("activity__last_entry_on")),
     }
 
 
-def _recent_window(tz, today: dt.date) -> tuple[dt.date, dt.datetime, dt.datetime]:
-    first = today - dt.timedelta(days=RECENT_DAYS - 1)
-    start, end = day_bounds(tz, first, today)
-    return first, start, end
+def _recent_window(today: dt.date) -> tuple[dt.date, dt.date]:
+    return today - dt.timedelta(days=RECENT_DAYS - 1), today
 
 
 def dashboard_clients(
-    user: User, filters: DashboardFilters, rules: flags.Rules, today: dt.date, tz
+    user: User, filters: DashboardFilters, context: ClinicContext, today: dt.date
 ) -> QuerySet[Client]:
-    """The user's active clients (a clinic admin's: the whole clinic), with their summary and
-    one 0/1 column per open flag plus `open_flags`, filtered and sorted."""
+    """The user's active clients (a clinic admin's: the whole clinic), with one 0/1 column per
+    open flag plus `open_flags`, filtered and sorted."""
+    rules = context.rules
     clients = clients_for(user).filter(status=ClientStatus.ACTIVE)
     if filters.q:
         clients = clients.filter(
@@ -141,7 +199,8 @@ def dashboard_clients(
         clients = clients.on_care_team_of(filters.clinician)
     if filters.programme is not None:
         clients = clients.filter(programmes=filters.programme)
-    conditions = open_flag_conditions(rules, today)
+    clients = _with_projections(clients, rules)
+    conditions = open_flag_conditions(context, today)
     columns = {
         f"flag_{kind}": Case(When(condition, then=Value(1)), default=Value(0))
         for kind, condition in conditions.items()
@@ -156,75 +215,48 @@ def dashboard_clients(
     elif filters.flag in conditions:
         clients = clients.filter(conditions[filters.flag])
     elif filters.flag == "due":
-        clients = clients.filter(**{f"{S}next_due_on__lte": today})
+        clients = clients.filter(next_due__lte=today)
     sort = filters.sort if filters.sort in SORTS else "attention"
     if sort.lstrip("-") in ("entries", "minutes"):
-        clients = _with_recent_totals(clients, tz, today)
-    return clients.select_related("dashboard_summary", "primary_clinician").order_by(*SORTS[sort])
+        clients = _with_recent_totals(clients, today)
+    return clients.order_by(*SORTS[sort])
 
 
-def _with_recent_totals(clients: QuerySet[Client], tz, today: dt.date) -> QuerySet[Client]:
+def _with_recent_totals(clients: QuerySet[Client], today: dt.date) -> QuerySet[Client]:
     """Annotate the 14-day counts for sorting (a subquery per client: used only to sort)."""
-    first, start, end = _recent_window(tz, today)
-    entries = (
-        InnerCriticEntry.objects.filter(
-            client_id=OuterRef("pk"), occurred_at__gte=start, occurred_at__lt=end
-        )
+    first, last = _recent_window(today)
+    days = (
+        ClientDay.objects.filter(client_id=OuterRef("pk"), day__gte=first, day__lte=last)
         .order_by()
         .values("client_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    minutes = (
-        PracticeSession.objects.filter(
-            client_id=OuterRef("pk"), practised_on__gte=first, practised_on__lte=today
-        )
-        .order_by()
-        .values("client_id")
-        .annotate(m=Sum("minutes"))
-        .values("m")
     )
     return clients.annotate(
-        entries_recent=Coalesce(Subquery(entries, output_field=IntegerField()), 0),
-        minutes_recent=Coalesce(Subquery(minutes, output_field=IntegerField()), 0),
+        entries_recent=Coalesce(
+            Subquery(days.annotate(n=Sum("entries")).values("n"), output_field=IntegerField()), 0
+        ),
+        minutes_recent=Coalesce(
+            Subquery(
+                days.annotate(m=Sum("practice_minutes")).values("m"), output_field=IntegerField()
+            ),
+            0,
+        ),
     )
 
 
-def recent_totals(client_ids: Iterable[int], tz, today: dt.date) -> dict[int, tuple[int, int]]:
-    """(inner-critic entries, practice minutes) per client over the last 14 clinic days,
-    today included: two grouped queries for the clients of one page."""
+def recent_totals(client_ids: Iterable[int], today: dt.date) -> dict[int, tuple[int, int]]:
+    """(inner-critic entries, practice minutes) per client over the last 14 clinic days, today
+    included: one grouped query over the page's day rows."""
     ids = list(client_ids)
-    first, start, end = _recent_window(tz, today)
-    entries = dict(
-        InnerCriticEntry.objects.filter(
-            client_id__in=ids, occurred_at__gte=start, occurred_at__lt=end
-        )
+    first, last = _recent_window(today)
+    rows = (
+        ClientDay.objects.filter(client_id__in=ids, day__gte=first, day__lte=last)
         .order_by()
         .values("client_id")
-        .annotate(n=Count("pk"))
-        .values_list("client_id", "n")
+        .annotate(n=Sum("entries"), m=Sum("practice_minutes"))
+        .values_list("client_id", "n", "m")
     )
-    minutes = dict(
-        PracticeSession.objects.filter(
-            client_id__in=ids, practised_on__gte=first, practised_on__lte=today
-        )
-        .order_by()
-        .values("client_id")
-        .annotate(m=Sum("minutes"))
-        .values_list("client_id", "m")
-    )
-    return {pk: (entries.get(pk, 0), minutes.get(pk) or 0) for pk in ids}
-
-
-def clients_in_order(ids: Iterable[int]) -> list[Client]:
-    """These clients (ids from dashboard_clients, already scoped) with their summary and
-    primary clinician, in the order given: one query."""
-    ids = list(ids)
-    found = Client.objects.filter(pk__in=ids).select_related(
-        "dashboard_summary", "primary_clinician"
-    )
-    by_id = {client.pk: client for client in found}
-    return [by_id[pk] for pk in ids if pk in by_id]
+    found = {client_id: (n or 0, m or 0) for client_id, n, m in rows}
+    return {pk: found.get(pk, (0, 0)) for pk in ids}
 
 
 # --- Rows for the template and the CSV -----------------------------------------------------
@@ -233,11 +265,14 @@ def clients_in_order(ids: Iterable[int]) -> list[Client]:
 @dataclass
 class DashboardRow:
     client: Client
-    summary: ClientSummary | None
+    summary: ScoreSummary | None  # the SCS
+    activity: ClientActivity | None
+    next_due_on: dt.date | None
     flags: list[flags.Flag]
     entries_recent: int
     minutes_recent: int
     due: bool
+    verdict: str = ""  # reliable change of the total since baseline
     sparkline: str = ""  # SVG polyline points, "" when fewer than two totals
     scale_names: dict = field(default_factory=dict)
 
@@ -262,36 +297,119 @@ def sparkline_points(history: list, low: float = 1.0, high: float = 5.0) -> str:
     )
 
 
-def dashboard_rows(clients: Iterable[Client], rules: flags.Rules, today: dt.date, tz):
-    """The rows of one page (or one export chunk): flags in words and the 14-day counts."""
+def score_values(summary: ScoreSummary | None, which: str) -> flags.ScoreValues | None:
+    """The baseline or latest of a ScoreSummary as the flags' plain values."""
+    if summary is None:
+        return None
+    values = dict(getattr(summary, f"{which}_values"))
+    total = values.pop("total", None)
+    return flags.ScoreValues(
+        getattr(summary, f"{which}_id"),
+        getattr(summary, f"{which}_on"),
+        total,
+        getattr(summary, f"{which}_method"),
+        values,
+    )
+
+
+def flag_input(
+    summary: ScoreSummary | None,
+    activity: ClientActivity | None,
+    state: FlagState | None,
+    next_due_on: dt.date | None,
+    rules: flags.Rules,
+) -> flags.FlagInput:
+    return flags.FlagInput(
+        baseline=score_values(summary, "baseline"),
+        latest=score_values(summary, "latest"),
+        next_due_on=next_due_on,
+        last_activity_on=activity.last_activity_on if activity else None,
+        activity_count=activity.activity_count if activity else 0,
+        last_entry_on=activity.last_entry_on if activity else None,
+        rising_slope=activity.rising_slopes.get(rising_key(rules.rising_weeks))
+        if activity
+        else None,
+        ack_deterioration=state.ack_deterioration if state else None,
+        ack_quiet=state.ack_quiet if state else None,
+        ack_overdue=state.ack_overdue if state else None,
+        ack_rising=state.ack_rising if state else None,
+    )
+
+
+def clients_in_order(ids: Iterable[int], rules: flags.Rules) -> list[Client]:
+    """These clients (ids from dashboard_clients, already scoped) with their primary clinician,
+    activity, acknowledged flags, SCS summary and due date, in the order given: two queries."""
+    ids = list(ids)
+    found = _with_projections(
+        Client.objects.filter(pk__in=ids).select_related(
+            "primary_clinician", "activity", "flag_state"
+        ),
+        rules,
+    )
+    by_id = {client.pk: client for client in found}
+    summaries = {
+        summary.client_id: summary
+        for summary in ScoreSummary.objects.filter(client_id__in=ids, instrument_code=SCS)
+    }
+    ordered = []
+    for pk in ids:
+        if pk in by_id:
+            client = by_id[pk]
+            client.scs_summary = summaries.get(pk)
+            ordered.append(client)
+    return ordered
+
+
+def dashboard_rows(clients: Iterable[Client], context: ClinicContext, today: dt.date):
+    """The rows of one page (or one export chunk), from clients_in_order: flags in words, the
+    reliable-change verdict of the total and the 14-day counts."""
     clients = list(clients)
-    totals = recent_totals([c.pk for c in clients], tz, today)
+    totals = recent_totals([c.pk for c in clients], today)
     names = scale_names()
     rows = []
     for client in clients:
-        summary = getattr(client, "dashboard_summary", None)
+        summary = client.scs_summary
+        activity = getattr(client, "activity", None)
+        state = getattr(client, "flag_state", None)
         entries, minutes = totals.get(client.pk, (0, 0))
+        values = flag_input(summary, activity, state, client.next_due, context.rules)
+        verdict = ""
+        if summary is not None and summary.total_change is not None:
+            verdict = reliable_change_for(
+                context.instrument,
+                "total",
+                summary.baseline_values.get("total"),
+                summary.latest_total,
+                context.sds.get("total"),
+            ).verdict
         rows.append(
             DashboardRow(
                 client=client,
                 summary=summary,
-                flags=flags.flags_for(summary, rules, today, names),
+                activity=activity,
+                next_due_on=client.next_due,
+                flags=flags.flags_for(
+                    values, context.rules, today, context.instrument, context.sds, names
+                ),
                 entries_recent=entries,
                 minutes_recent=minutes,
-                due=bool(summary and flags.is_due(summary, today)),
-                sparkline=sparkline_points(summary.scs_history) if summary else "",
+                due=flags.is_due(values, today),
+                verdict=verdict,
+                sparkline=sparkline_points(summary.history) if summary else "",
             )
         )
     return rows
 
 
+def client_row(client: Client, context: ClinicContext, today: dt.date) -> DashboardRow:
+    """One client's dashboard row (the caller checked access): for the flags page and brief."""
+    (row,) = dashboard_rows(clients_in_order([client.pk], context.rules), context, today)
+    return row
+
+
 def scale_names() -> dict[str, str]:
     instrument = get_instrument("scs")
     return {"total": "total", **{s.code: s.name.lower() for s in instrument.subscales}}
-
-
-def summaries_for(clients: QuerySet[Client]) -> QuerySet[ClientSummary]:
-    return ClientSummary.objects.filter(client__in=clients)
 
 
 def scs_rows(clients: Iterable[int] | QuerySet[Client]) -> list[dict]:
@@ -302,13 +420,8 @@ def scs_rows(clients: Iterable[int] | QuerySet[Client]) -> list[dict]:
     or None})."""
     scope = clients.values("pk") if isinstance(clients, QuerySet) else list(clients)
     codes = [subscale.code for subscale in get_instrument(SCS).subscales]
-    # Subscale scores read out of the JSON in SQL as numbers: decoding every document in
-    # Python took 10 s for a clinic's 200,000 administrations.
     subscales = {
-        f"sub_{code}": Cast(
-            KeyTextTransform("score", KeyTransform(code, "score__subscales")), FloatField()
-        )
-        for code in codes
+        f"sub_{code}": _json_number("score", f"score__subscales__{code}") for code in codes
     }
     rows = (
         Administration.objects.scored()
@@ -337,3 +450,42 @@ def scs_rows(clients: Iterable[int] | QuerySet[Client]) -> list[dict]:
         }
         for row in rows
     ]
+
+
+# --- Dose between questionnaires ------------------------------------------------------------
+
+
+def dose_frame(clients: Iterable[int] | QuerySet[Client]) -> pd.DataFrame:
+    """The SCS intervals of these clients (ids, or a scoped Client queryset) with their dose,
+    read from assessments' ScoreInterval rows (kept on write): client_id, start, end, days,
+    change_total, change_<subscale>, minutes, reframes, minutes_per_week. One query."""
+    scope = clients.values("pk") if isinstance(clients, QuerySet) else list(clients)
+    codes = [subscale.code for subscale in get_instrument(SCS).subscales]
+    changes = {f"change_{code}": _json_number(code, "changes") for code in codes}
+    rows = (
+        ScoreInterval.objects.filter(client_id__in=scope, instrument_code=SCS)
+        .order_by("client_id", "start_on", "end_on")
+        .annotate(**changes)
+        .values_list(
+            "client_id",
+            "start_on",
+            "end_on",
+            "change_total",
+            *changes,
+            "practice_minutes",
+            "reframes",
+        )
+    )
+    columns = ["client_id", "start", "end", "change_total", *changes, "minutes", "reframes"]
+    frame = pd.DataFrame.from_records(list(rows), columns=columns)
+    days = pd.Series(
+        [(end - start).days for start, end in zip(frame["start"], frame["end"], strict=True)],
+        dtype="int64",
+    )
+    frame.insert(3, "days", days)
+    for column in ("change_total", *changes):
+        frame[column] = pd.to_numeric(frame[column]).astype("float64")
+    frame["minutes"] = frame["minutes"].astype("int64")
+    frame["reframes"] = frame["reframes"].astype("int64")
+    frame["minutes_per_week"] = (frame["minutes"] / frame["days"].where(frame["days"] > 0)) * 7
+    return frame

@@ -40,6 +40,7 @@ import pandas as pd
 from scipy import stats as scipy_stats
 
 from assessments.reliable_change import DETERIORATED, IMPROVED, NO_RELIABLE_CHANGE
+from tracking import analysis
 
 Rows = pd.DataFrame | Iterable[Mapping[str, Any]]
 
@@ -238,15 +239,7 @@ def least_squares(x: Sequence[float], y: Sequence[float]) -> tuple[float, float]
 
     None when n < 2 or every x is the same. Values must be finite (ValueError otherwise).
     """
-    xs, ys = _pair_arrays(x, y)
-    if len(xs) < 2:
-        return None
-    dx = xs - xs.mean()
-    sxx = float(dx @ dx)
-    if sxx == 0:
-        return None
-    slope = float(dx @ (ys - ys.mean())) / sxx
-    return slope, float(ys.mean() - slope * xs.mean())
+    return analysis.least_squares(*_pair_arrays(x, y))
 
 
 def _pair_arrays(x: Sequence[float], y: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:

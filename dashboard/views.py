@@ -10,8 +10,9 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 
+from assessments.models import AssessmentSchedule, AssessmentSettings
+from assessments.services import assessment_schedule_set
 from clinic.access import client_for, clients_for, clinic_admin_required, staff_required
 from clinic.audit import audit_record, audit_records
 from clinic.exporting import spreadsheet_cell
@@ -25,17 +26,10 @@ from dashboard.forms import (
     FlagSettingsForm,
     ScheduleForm,
 )
-from dashboard.models import AssessmentSchedule, ClientSummary, FlagAcknowledgement, FlagSettings
+from dashboard.models import FlagAcknowledgement, FlagSettings
 
 PAGE_SIZE = 25
 EXPORT_CHUNK = 500
-
-
-def _clinic_context(user):
-    """The user's clinic, its flag settings (with the dashboard version) and today there."""
-    organisation = user.organisation
-    settings = FlagSettings.for_organisation(organisation.pk)
-    return organisation, settings, organisation.today()
 
 
 def _filters(request) -> tuple[DashboardFilterForm, selectors.DashboardFilters]:
@@ -59,61 +53,41 @@ def legend(rules: flags.Rules) -> list[tuple[str, str, str]]:
     return [(kind, flags.LABELS[kind], text) for kind, text in rules.explanations().items()]
 
 
-def cache_query(query) -> str:
-    """The request's query string in a canonical order, for fragment cache keys."""
-    return "&".join(f"{key}={value}" for key, value in sorted(query.lists()))
-
-
-# Pages cache their main fragment for CACHE_SECONDS under a key carrying the user, the clinic's
-# dashboard version (counted up by every summary rebuild, acknowledgement or settings change;
-# stale summaries are rebuilt before the key is read), today's date and the query. The
-# fragment's data is built lazily (a callable in the context), only on a cache miss.
-CACHE_SECONDS = 600
-
-
 @staff_required
 def home(request):
     user = request.user
-    services.summaries_refresh_stale(clients_for(user))
-    organisation, settings, today = _clinic_context(user)
-    rules = flags.Rules.from_settings(settings)
-
-    def table() -> dict:
-        form, filters = _filters(request)
-        clients = selectors.dashboard_clients(user, filters, rules, today, organisation.tz)
-        # Sort and page on the ids alone (narrow rows), then load the page's 25 in full.
-        page = Paginator(clients.values_list("pk", flat=True), PAGE_SIZE).get_page(
-            request.GET.get("page")
-        )
-        sort_query = request.GET.copy()
-        for name in ("sort", "page"):
-            sort_query.pop(name, None)
-        prefix = f"?{sort_query.urlencode()}&" if sort_query else "?"
-        return {
-            "form": form,
-            "filters": filters,
-            "page": page,
-            "rows": selectors.dashboard_rows(
-                selectors.clients_in_order(page.object_list), rules, today, organisation.tz
-            ),
-            "legend": legend(rules),
-            "sort_links": {
-                column: f"{prefix}sort={'-' if filters.sort == column else ''}{column}"
-                for column in selectors.SORT_LABELS
-            },
-            "sort_label": selectors.SORT_LABELS.get(filters.sort.lstrip("-"), ""),
-        }
-
+    today = user.organisation.today()
+    context = selectors.clinic_context(user.organisation_id)
+    form, filters = _filters(request)
+    clients = selectors.dashboard_clients(user, filters, context, today)
+    # Sort and page on the ids alone (narrow rows), then load the page's 25 in full.
+    page = Paginator(clients.values_list("pk", flat=True), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    sort_query = request.GET.copy()
+    for name in ("sort", "page"):
+        sort_query.pop(name, None)
+    prefix = f"?{sort_query.urlencode()}&" if sort_query else "?"
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "dashboard/home.html",
         {
-            "table": table,
-            "version": settings.dashboard_version,
-            "cache_seconds": CACHE_SECONDS,
-            "cache_query": cache_query(request.GET),
+            "t": {
+                "form": form,
+                "filters": filters,
+                "page": page,
+                "rows": selectors.dashboard_rows(
+                    selectors.clients_in_order(page.object_list, context.rules), context, today
+                ),
+                "legend": legend(context.rules),
+                "sort_links": {
+                    column: f"{prefix}sort={'-' if filters.sort == column else ''}{column}"
+                    for column in selectors.SORT_LABELS
+                },
+                "sort_label": selectors.SORT_LABELS.get(filters.sort.lstrip("-"), ""),
+            },
             "today": today,
             "query": query.urlencode(),
             "recent_days": selectors.RECENT_DAYS,
@@ -144,23 +118,22 @@ EXPORT_HEADERS = [
 
 def _export_row(row: selectors.DashboardRow) -> list:
     summary = row.summary
-    value = (lambda name: getattr(summary, name)) if summary else (lambda name: None)
     return [
         row.client.code,
         row.client.display_name,
         row.client.primary_clinician.label,
-        value("scs_latest_total"),
-        value("scs_latest_band"),
-        value("scs_latest_on"),
-        value("scs_baseline_total"),
-        value("scs_change"),
-        value("scs_verdict"),
-        value("last_assessed_on"),
-        value("next_due_on"),
+        summary.latest_total if summary else None,
+        summary.latest_band if summary else None,
+        summary.latest_on if summary else None,
+        summary.baseline_values.get("total") if summary else None,
+        summary.total_change if summary else None,
+        row.verdict,
+        summary.latest_on if summary else None,
+        row.next_due_on,
         "yes" if row.due else "no",
         row.entries_recent,
         row.minutes_recent,
-        value("last_activity_on"),
+        row.activity.last_activity_on if row.activity else None,
         "; ".join(f"{f.label}: {f.detail}" for f in row.flags if not f.acknowledged),
         "; ".join(f.label for f in row.flags if f.acknowledged),
     ]
@@ -175,9 +148,8 @@ class _Echo:
 def export_csv(request):
     """The filtered table as CSV, every page; each exported client gets an EXPORT audit event."""
     user = request.user
-    services.summaries_refresh_stale(clients_for(user))
-    organisation, settings, today = _clinic_context(user)
-    rules = flags.Rules.from_settings(settings)
+    today = user.organisation.today()
+    context = selectors.clinic_context(user.organisation_id)
     form, filters = _filters(request)
     if form.errors:
         # Never export more than was asked for: refuse rather than drop a filter.
@@ -190,18 +162,20 @@ def export_csv(request):
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    clients = selectors.dashboard_clients(user, filters, rules, today, organisation.tz)
+    ids = selectors.dashboard_clients(user, filters, context, today).values_list("pk", flat=True)
     writer = csv.writer(_Echo())
 
     def lines():
         yield writer.writerow(EXPORT_HEADERS)
         chunk_start = 0
         while True:
-            chunk = list(clients[chunk_start : chunk_start + EXPORT_CHUNK])
+            chunk = selectors.clients_in_order(
+                list(ids[chunk_start : chunk_start + EXPORT_CHUNK]), context.rules
+            )
             if not chunk:
                 break
             audit_records(user, chunk, AuditAction.EXPORT, subject="dashboard")
-            for row in selectors.dashboard_rows(chunk, rules, today, organisation.tz):
+            for row in selectors.dashboard_rows(chunk, context, today):
                 yield writer.writerow([spreadsheet_cell(cell) for cell in _export_row(row)])
             chunk_start += EXPORT_CHUNK
 
@@ -220,9 +194,7 @@ def export_csv(request):
 def client_flags(request, client_id: int):
     user = request.user
     client = client_for(user, client_id, select_related=["organisation"])
-    rules = flags.Rules.from_settings(FlagSettings.for_organisation(client.organisation_id))
     today = client.organisation.today()
-    services.summaries_refresh_stale([client.pk])
     form = None
     if request.method == "POST":
         form = FlagAcknowledgeForm(request.POST)
@@ -240,8 +212,8 @@ def client_flags(request, client_id: int):
             else:
                 messages.success(request, "Flag acknowledged; your note is kept.")
                 return redirect("dashboard:client_flags", client_id=client.pk)
-    summary = ClientSummary.objects.filter(client=client).first()
-    current = flags.flags_for(summary, rules, today, selectors.scale_names())
+    context = selectors.clinic_context(client.organisation_id)
+    current = selectors.client_row(client, context, today).flags
     audit_record(user, client, AuditAction.VIEW, subject="flags", fields=["flags"])
     history = (
         FlagAcknowledgement.objects.filter(client=client)
@@ -256,7 +228,7 @@ def client_flags(request, client_id: int):
             "flags": current,
             "failed": form if form is not None and form.errors else None,
             "history": history,
-            "explanations": rules.explanations(),
+            "explanations": context.rules.explanations(),
         },
     )
 
@@ -268,12 +240,17 @@ def client_flags(request, client_id: int):
 def flag_settings(request):
     user = request.user
     instance = FlagSettings.for_organisation(user.organisation_id)
+    every_weeks = AssessmentSettings.for_organisation(user.organisation_id).every_weeks
     # The thresholds in force, read before a bound form copies the input onto `instance`.
-    explanations = flags.Rules.from_settings(instance).explanations()
-    form = FlagSettingsForm(request.POST or None, instance=instance)
+    explanations = flags.Rules.from_settings(instance, every_weeks).explanations()
+    form = FlagSettingsForm(
+        request.POST or None, instance=instance, initial={"assessment_every_weeks": every_weeks}
+    )
     if request.method == "POST" and form.is_valid():
         services.flag_settings_update(
-            actor=user, data={name: form.cleaned_data[name] for name in form.Meta.fields}
+            actor=user,
+            data={name: form.cleaned_data[name] for name in form.Meta.fields},
+            every_weeks=form.cleaned_data["assessment_every_weeks"],
         )
         messages.success(request, "Thresholds saved; every flag now uses them.")
         return redirect("dashboard:flag_settings")
@@ -286,14 +263,14 @@ def flag_settings(request):
 def schedule(request, client_id: int):
     user = request.user
     client = client_for(user, client_id, select_related=["organisation"])
-    default_weeks = FlagSettings.for_organisation(client.organisation_id).assessment_every_weeks
+    default_weeks = AssessmentSettings.for_organisation(client.organisation_id).every_weeks
     instance = AssessmentSchedule.objects.filter(client=client).first()
     initial = {} if instance else {"every_weeks": default_weeks}
     form = ScheduleForm(
         request.POST or None, instance=instance, initial=initial, default_weeks=default_weeks
     )
     if request.method == "POST" and form.is_valid():
-        services.assessment_schedule_set(
+        assessment_schedule_set(
             actor=user, client=client, every_weeks=form.cleaned_data["every_weeks"]
         )
         messages.success(request, f"Assessment schedule of {client.code} saved.")
@@ -312,8 +289,6 @@ def schedule(request, client_id: int):
 def brief(request, client_id: int):
     user = request.user
     client = client_for(user, client_id, select_related=["organisation", "primary_clinician"])
-    services.summaries_refresh_stale([client.pk])
-    settings = FlagSettings.for_organisation(client.organisation_id)
     today = client.organisation.today()
     form = BriefForm(request.GET or None, today=today)
     since = form.cleaned_data.get("since") if form.is_bound and form.is_valid() else None
@@ -326,14 +301,9 @@ def brief(request, client_id: int):
         request,
         "dashboard/brief.html",
         {
-            "brief": lambda: brief_reads.brief_for(
-                user, client, since, today, reason, flags.Rules.from_settings(settings)
-            ),
+            "brief": brief_reads.brief_for(user, client, since, today, reason),
             "form": form,
             "client": client,
-            "cache_seconds": CACHE_SECONDS,
-            "cache_key": [client.pk, since, today, reason, settings.dashboard_version],
-            "cache_query": cache_query(request.GET),
         },
     )
 
@@ -355,19 +325,12 @@ def cohort(request, programme_id: int):
     user = request.user
     programme = cohorts.programme_for(user, programme_id)
     members = clients_for(user).filter(programmes=programme)
-    services.summaries_refresh_stale(members)
-    settings = FlagSettings.for_organisation(programme.organisation_id)
-    # The page lists each member's scores: one VIEW event per member, cached page or not.
+    # The page lists each member's scores: one VIEW event per member.
     audit_records(user, members.only("pk", "organisation_id"), AuditAction.VIEW, subject="cohort")
     return render(
         request,
         "dashboard/cohort.html",
-        {
-            "cohort": lambda: cohorts.cohort_for(user, programme),
-            "programme": programme,
-            "cache_seconds": CACHE_SECONDS,
-            "cache_key": [programme.pk, settings.dashboard_version, programme.organisation.today()],
-        },
+        {"cohort": cohorts.cohort_for(user, programme), "programme": programme},
     )
 
 
@@ -420,38 +383,19 @@ def _cell(value):
     return round(value, 4) if isinstance(value, float) else value
 
 
-# A whole clinic's dose-response (every interval of every client) takes seconds at 10,000
-# clients: for a clinic admin's unfiltered view it is worked out at most once an hour per
-# worker and the page says when. Clinicians' and programme views stay exact.
-WHOLE_CLINIC_DOSE_SECONDS = 3600
-
-
 @staff_required
 def dose_response(request):
     user = request.user
     programme = None
     if request.GET.get("programme"):
         programme = cohorts.programme_for(user, request.GET["programme"])
-    scope = clients_for(user)
-    whole_clinic = user.is_clinic_admin and programme is None
-    if whole_clinic:
-        now = timezone.localtime(timezone.now(), user.organisation.tz)
-        key = ["clinic", now.date(), now.hour]
-    else:
-        services.summaries_refresh_stale(
-            scope.filter(programmes=programme) if programme is not None else scope
-        )
-        settings = FlagSettings.for_organisation(user.organisation_id)
-        key = [programme.pk if programme else "", settings.dashboard_version]
     return render(
         request,
         "dashboard/dose_response.html",
         {
-            "dose": lambda: cohorts.clinic_dose_response(user, programme),
+            "dose": cohorts.clinic_dose_response(user, programme),
             "programme": programme,
-            "programmes": lambda: list(cohorts.programmes_for(user)),
-            "whole_clinic": whole_clinic,
-            "cache_seconds": WHOLE_CLINIC_DOSE_SECONDS if whole_clinic else CACHE_SECONDS,
-            "cache_key": key,
+            "programmes": list(cohorts.programmes_for(user)),
+            "whole_clinic": user.is_clinic_admin and programme is None,
         },
     )

@@ -38,8 +38,8 @@ def fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Caches (chart fragments, clinic baseline SDs) are keyed by ids that repeat between
-    tests: every test starts and ends with an empty cache."""
+    """No page depends on a cache, but rate limits keep their counts there: every test starts
+    and ends with an empty cache."""
     from django.core.cache import cache
 
     cache.clear()

@@ -50,3 +50,34 @@ def make_client(
 
 def builtin_tag(name: str = "Shame") -> Tag:
     return Tag.objects.get(organisation__isnull=True, name=name)
+
+
+def write_entry(client: Client, **fields):
+    """An inner-critic entry written through the service, so the projections follow: on the
+    client's behalf when they have a portal login, else their primary clinician's."""
+    from django.utils import timezone
+
+    from tracking.services import entry_create
+
+    data = {
+        "critic_text": "Not good enough.",
+        "intensity": 5,
+        "occurred_at": timezone.now() - dt.timedelta(hours=2),
+        **fields,
+    }
+    return entry_create(actor=client.user or client.primary_clinician, client=client, data=data)
+
+
+def write_practice(client: Client, **fields):
+    """A practice session written through the service (the projections follow)."""
+    from django.utils import timezone
+
+    from tracking.services import practice_create
+
+    data = {
+        "practised_on": timezone.localdate(),
+        "practice_type": "self_compassion_break",
+        "minutes": 10,
+        **fields,
+    }
+    return practice_create(actor=client.user or client.primary_clinician, client=client, data=data)

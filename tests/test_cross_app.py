@@ -20,7 +20,7 @@ def enter_scs(world, day: dt.date, value: int):
 
 
 def scs_chart(response):
-    return next(chart for chart in response.context["figures"]() if chart.key == "scs-trend")
+    return next(chart for chart in response.context["figures"] if chart.key == "scs-trend")
 
 
 def test_the_progress_chart_shows_scs_subscales_once_a_questionnaire_is_scored(world):

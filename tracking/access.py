@@ -35,7 +35,7 @@ def own_entries(user: User) -> QuerySet[InnerCriticEntry]:
 def own_entry(user: User, entry_id: int) -> InnerCriticEntry:
     """One of the client user's own entries, else 404."""
     try:
-        return own_entries(user).select_related("trigger").get(pk=entry_id)
+        return own_entries(user).select_related("trigger", "client__organisation").get(pk=entry_id)
     except (InnerCriticEntry.DoesNotExist, ValueError, TypeError):
         raise Http404("No such entry.") from None
 

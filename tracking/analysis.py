@@ -526,3 +526,68 @@ def scs_trend(
             "score": daily["score"].to_numpy(dtype=float),
         }
     )
+
+
+# --- The trend of the weekly mean intensity (the dashboard's "rising intensity" flag) ----------
+
+RISING_WEEKS = range(3, 13)
+"""The window lengths (weeks) a clinic may choose for the rising-intensity flag."""
+
+
+def least_squares(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float] | None:
+    """(slope, intercept) of the ordinary least-squares line y = intercept + slope * x over
+    finite arrays of equal length; None below 2 points or when every x is the same."""
+    if len(xs) < 2:
+        return None
+    dx = xs - xs.mean()
+    sxx = float(dx @ dx)
+    if sxx == 0:
+        return None
+    slope = float(dx @ (ys - ys.mean())) / sxx
+    return slope, float(ys.mean() - slope * xs.mean())
+
+
+def window_means(
+    daily: Mapping[dt.date, tuple[int, float]], through: dt.date, weeks: int
+) -> list[float | None]:
+    """Mean intensity in each of `weeks` seven-day windows ending on `through`, oldest first
+    (None for a window without entries). `daily` maps a clinic-local day to (entries, sum)."""
+    means: list[float | None] = []
+    for back in range(weeks - 1, -1, -1):
+        last = through - dt.timedelta(days=7 * back)
+        days = [last - dt.timedelta(days=offset) for offset in range(7)]
+        n = sum(daily.get(day, (0, 0.0))[0] for day in days)
+        total = sum(daily.get(day, (0, 0.0))[1] for day in days)
+        means.append(total / n if n else None)
+    return means
+
+
+def rising_slope(
+    daily: Mapping[dt.date, tuple[int, float]], through: dt.date | None, weeks: int
+) -> float | None:
+    """The least-squares trend (points a week) of the window means up to `through`, over the
+    windows with entries; None when more than one window is empty."""
+    if through is None:
+        return None
+    means = window_means(daily, through, weeks)
+    points = [(index, mean) for index, mean in enumerate(means) if mean is not None]
+    if len(points) < max(weeks - 1, 2):
+        return None
+    fit = least_squares(
+        np.array([x for x, _ in points], dtype=float), np.array([y for _, y in points], dtype=float)
+    )
+    return None if fit is None else fit[0]
+
+
+def rising_slopes(
+    daily: Mapping[dt.date, tuple[int, float]], through: dt.date | None
+) -> dict[str, float | None]:
+    """:func:`rising_slope` for every window length in :data:`RISING_WEEKS`, keyed by
+    :func:`rising_key` (as stored in JSON)."""
+    return {rising_key(weeks): rising_slope(daily, through, weeks) for weeks in RISING_WEEKS}
+
+
+def rising_key(weeks: int) -> str:
+    """The JSON key of a window length: "w4" (a key of digits alone would be read by the
+    database's JSON path as an array index)."""
+    return f"w{weeks}"

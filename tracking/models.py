@@ -159,8 +159,6 @@ class InnerCriticEntry(models.Model):
         ]
         indexes = [
             models.Index(fields=["client", "occurred_at"], name="critic_client_time"),
-            # The newest change per client versions the cached charts (selectors.chart_version).
-            models.Index(fields=["client", "updated_at"], name="critic_client_updated"),
         ]
 
     def __str__(self) -> str:
@@ -202,7 +200,6 @@ class PracticeSession(models.Model):
         ]
         indexes = [
             models.Index(fields=["client", "practised_on"], name="practice_client_day"),
-            models.Index(fields=["client", "created_at"], name="practice_client_created"),
         ]
 
     def __str__(self) -> str:
@@ -233,3 +230,77 @@ class JournalEntry(models.Model):
 
     def __str__(self) -> str:
         return f"Journal of client {self.client_id} for {self.week_start}"
+
+
+# --- Projections: derived from the rows above, kept by tracking.projections --------------------
+#
+# Never entered by anyone. Every service that writes entries or practice calls
+# tracking.projections in the same transaction; `manage.py refresh_dashboard` recomputes them
+# from the raw rows and reports any difference. Counts and sums only: never a word.
+
+
+def _hours() -> list[int]:
+    return [0] * 24
+
+
+class ClientDay(models.Model):
+    """What one client logged on one day of the clinic's calendar (its time zone), summed.
+
+    Entries count on the day they occurred (a reframe made later updates that day); practice on
+    the day practised. `breakdown` counts entries per "trigger id|pattern" (0 for no trigger,
+    "" for no pattern) and `private_breakdown` the same for entries whose words the client keeps
+    private, so staff pages can count those as "Kept private". `practice_types` maps a practice
+    type to [minutes, sessions]."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    entries = models.IntegerField(default=0)
+    intensity_sum = models.IntegerField(default=0)
+    reframed = models.IntegerField(default=0)
+    reframed_intensity_sum = models.IntegerField(default=0)
+    intensity_after_sum = models.IntegerField(default=0)
+    hours = models.JSONField(default=_hours)  # 24 entry counts, local hour 0..23
+    breakdown = models.JSONField(default=dict)
+    private_breakdown = models.JSONField(default=dict)
+    practice_sessions = models.IntegerField(default=0)
+    practice_minutes = models.IntegerField(default=0)
+    practice_types = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "day"], name="one_client_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"day {self.day} of client {self.client_id}"
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.entries and not self.practice_sessions
+
+
+class ClientActivity(models.Model):
+    """One client's logging as the dashboard reads it: counts, last days, and the trend of the
+    weekly mean intensity up to the latest entry for each window length a clinic may choose
+    (`rising_slopes`: number of weeks -> points a week, or None when too many weeks are
+    empty; see tracking.analysis.rising_slope)."""
+
+    client = models.OneToOneField(
+        Client, on_delete=models.CASCADE, primary_key=True, related_name="activity"
+    )
+    entries = models.IntegerField(default=0)
+    practice_sessions = models.IntegerField(default=0)
+    last_entry_on = models.DateField(null=True, blank=True)
+    last_practice_on = models.DateField(null=True, blank=True)
+    last_activity_on = models.DateField(null=True, blank=True)
+    rising_slopes = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name_plural = "client activity"
+
+    def __str__(self) -> str:
+        return f"activity of client {self.client_id}"
+
+    @property
+    def activity_count(self) -> int:
+        return self.entries + self.practice_sessions

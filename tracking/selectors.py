@@ -24,13 +24,14 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncWeek
+from django.db.models.functions import TruncWeek
 from django.urls import reverse
 from django.utils import timezone
 
 from clinic.timeline import TimelineItem
 from tracking import analysis
-from tracking.models import InnerCriticEntry, Pattern, PracticeSession
+from tracking.models import ClientDay, InnerCriticEntry, Pattern, TriggerCategory
+from tracking.projections import parse_breakdown_key
 
 FEED_LIMIT = 200  # rows shown on one page of a list; the page says when there are more
 MAX_CHART_WEEKS = analysis.MAX_WEEKS  # weekly bins on a chart: two years at most
@@ -151,55 +152,6 @@ class ChartData:
         return int(self.weekly["entries"].sum()) if len(self.weekly) else 0
 
 
-def _bucket_sums() -> dict:
-    reframed = Q(intensity_after__isnull=False)
-    return {
-        "n": Count("pk"),
-        "sum_intensity": Sum("intensity"),
-        "n_reframed": Count("pk", filter=reframed),
-        "sum_intensity_reframed": Sum("intensity", filter=reframed),
-        "sum_intensity_after": Sum("intensity_after"),
-    }
-
-
-def weekly_bucket_rows(
-    entries: QuerySet[InnerCriticEntry], tz: ZoneInfo, first: dt.date
-) -> list[dict]:
-    """Entries summed per local week in SQL, in tracking.analysis's hourly-bucket shape (one
-    bucket per week, dated on the week's first day within the range): one row a week."""
-    rows = list(
-        entries.order_by()
-        .annotate(week=TruncWeek("occurred_at", tzinfo=tz))
-        .values("week")
-        .annotate(**_bucket_sums())
-    )
-    for row in rows:
-        week = row.pop("week")
-        week = timezone.localtime(week, tz).date() if isinstance(week, dt.datetime) else week
-        row.update(local_date=max(week, first), hour=0)
-    return rows
-
-
-def weekday_hour_bucket_rows(
-    entries: QuerySet[InnerCriticEntry], tz: ZoneInfo, first: dt.date
-) -> list[dict]:
-    """Entries counted per local weekday and hour in SQL (at most 7 x 24 rows), as buckets
-    dated on the range's first day with that weekday."""
-    rows = list(
-        entries.order_by()
-        .annotate(
-            weekday=ExtractIsoWeekDay("occurred_at", tzinfo=tz),
-            hour=ExtractHour("occurred_at", tzinfo=tz),
-        )
-        .values("weekday", "hour")
-        .annotate(n=Count("pk"))
-    )
-    for row in rows:
-        weekday = row.pop("weekday") - 1
-        row["local_date"] = first + dt.timedelta(days=(weekday - first.weekday()) % 7)
-    return rows
-
-
 PRIVATE_TRIGGER = "Kept private"
 CHART_PARTS = frozenset({"weekly", "breakdowns", "heatmap", "practice", "scs"})
 
@@ -209,97 +161,102 @@ def chart_range(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
     return max(first, last - dt.timedelta(weeks=MAX_CHART_WEEKS) + dt.timedelta(days=1)), last
 
 
-def chart_version(client) -> str:
-    """Changes whenever an entry, practice session or questionnaire score of the client is
-    added or changed: one query reading three indexes. Cached chart fragments are keyed on it.
-    Callers have already checked access to `client`; only timestamps are read, never shown."""
-    from django.db.models import OuterRef, Subquery
+def client_days(client, first: dt.date, last: dt.date) -> list[ClientDay]:
+    """The client's ClientDay rows from `first` to `last` (at most two years of days: one
+    indexed query whatever the number of entries). The caller has checked access."""
+    return list(ClientDay.objects.filter(client_id=client.pk, day__gte=first, day__lte=last))
 
-    from assessments.models import Score
 
-    newest_score = Score.objects.filter(administration__client_id=OuterRef("pk")).order_by(
-        "-scored_at"
+def breakdown_counts(days: list[ClientDay], *, for_staff: bool) -> tuple[list, list]:
+    """(trigger counts, pattern counts) as rows of category and n, from ClientDay rows. For
+    staff a private entry's trigger counts as "Kept private"; its pattern counts as usual."""
+    by_key: dict[tuple[str | int | None, str], int] = {}
+    for day in days:
+        for part, private in ((day.breakdown, False), (day.private_breakdown, True)):
+            for key, n in part.items():
+                trigger, pattern = parse_breakdown_key(key)
+                shown = PRIVATE_TRIGGER if private and for_staff else trigger
+                by_key[(shown, pattern)] = by_key.get((shown, pattern), 0) + n
+    ids = {trigger for trigger, _ in by_key if isinstance(trigger, int)}
+    names = (
+        dict(TriggerCategory.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
     )
-    newest_entry = InnerCriticEntry.objects.filter(client_id=OuterRef("pk")).order_by("-updated_at")
-    newest_practice = PracticeSession.objects.filter(client_id=OuterRef("pk")).order_by(
-        "-created_at"
-    )
-    row = (
-        type(client)
-        .objects.filter(pk=client.pk)
-        .values(
-            entries=Subquery(newest_entry.values("updated_at")[:1]),
-            # A deletion leaves the newest time unchanged; the count changes.
-            entry_count=Subquery(
-                InnerCriticEntry.objects.filter(client_id=OuterRef("pk"))
-                .order_by()
-                .values("client_id")
-                .annotate(n=Count("pk"))
-                .values("n")[:1]
-            ),
-            practice=Subquery(newest_practice.values("created_at")[:1]),
-            scores=Subquery(newest_score.values("scored_at")[:1]),
-        )
-        .first()
-    ) or {}
-    stamps = [row.get("entries"), row.get("practice"), row.get("scores")]
-    times = "-".join(str(stamp.timestamp()) if stamp else "0" for stamp in stamps)
-    return f"{times}-{row.get('entry_count') or 0}"
+    triggers = [
+        {"category": names.get(trigger) if isinstance(trigger, int) else trigger, "n": n}
+        for (trigger, _), n in by_key.items()
+    ]
+    patterns = [{"category": pattern or None, "n": n} for (_, pattern), n in by_key.items()]
+    return triggers, patterns
+
+
+def day_buckets(days: list[ClientDay]) -> list[dict]:
+    """ClientDay rows in tracking.analysis's bucket shape (one bucket a day)."""
+    return [
+        {
+            "local_date": day.day,
+            "hour": 0,
+            "n": day.entries,
+            "sum_intensity": day.intensity_sum,
+            "n_reframed": day.reframed,
+            "sum_intensity_reframed": day.reframed_intensity_sum,
+            "sum_intensity_after": day.intensity_after_sum,
+        }
+        for day in days
+        if day.entries
+    ]
+
+
+def hour_buckets(days: list[ClientDay]) -> list[dict]:
+    """Entry counts per local day and hour, for the weekday x hour heatmap."""
+    return [
+        {"local_date": day.day, "hour": hour, "n": n}
+        for day in days
+        for hour, n in enumerate(day.hours)
+        if n
+    ]
+
+
+def practice_rows(days: list[ClientDay]) -> list[dict]:
+    return [
+        {"practised_on": day.day, "practice_type": kind, "minutes": minutes}
+        for day in days
+        for kind, (minutes, _) in day.practice_types.items()
+    ]
 
 
 def chart_data(
-    entries: QuerySet[InnerCriticEntry],
-    practice: QuerySet[PracticeSession],
-    tz: ZoneInfo,
+    client,
     first: dt.date,
     last: dt.date,
-    client=None,
     *,
     for_staff: bool = True,
     parts: frozenset[str] = CHART_PARTS,
 ) -> ChartData:
-    """Summaries for the six charts: grouped in the database in the clinic's time zone, then
-    finished by tracking.analysis. The payload is bounded whatever the number of entries.
+    """Summaries for the six charts, from the client's ClientDay rows (days in the clinic's
+    time zone), finished by tracking.analysis. The payload and the work are bounded whatever
+    the number of entries. The caller has checked access to `client`.
 
     For staff, the trigger of a private entry is counted as "Kept private": staff may see a
     private entry's time, pattern and intensities, nothing more. `parts` (of CHART_PARTS)
-    names the summaries wanted; the others are left empty, with no query."""
-
+    names the summaries wanted; the others are left empty."""
     first, last = chart_range(first, last)
-    start, end = day_bounds(tz, first, last)
-    window = entries.filter(occurred_at__gte=start, occurred_at__lt=end).order_by()
-    # One scan for both breakdowns: at most (triggers + 1) x 4 rows.
-    trigger_name = F("trigger__name")
-    if for_staff:
-        trigger_name = Case(
-            When(is_private=True, then=Value(PRIVATE_TRIGGER)),
-            default=F("trigger__name"),
-            output_field=CharField(),
-        )
-    pairs = []
+    days = client_days(client, first, last)
+    triggers, patterns = ([], [])
     if "breakdowns" in parts:
-        pairs = list(window.values("pattern", trigger_name=trigger_name).annotate(n=Count("pk")))
-    triggers = [{"category": row["trigger_name"], "n": row["n"]} for row in pairs]
-    patterns = [{"category": row["pattern"], "n": row["n"]} for row in pairs]
-    practice_rows = (
-        practice.filter(practised_on__gte=first, practised_on__lte=last)
-        .order_by()
-        .values("practised_on", "practice_type")
-        .annotate(minutes=Sum("minutes"))
-        if "practice" in parts
-        else []
-    )
-    weekly = weekly_bucket_rows(window, tz, first) if "weekly" in parts else []
-    heatmap = weekday_hour_bucket_rows(window, tz, first) if "heatmap" in parts else []
+        triggers, patterns = breakdown_counts(days, for_staff=for_staff)
     return ChartData(
-        weekly=analysis.weekly_summary_from_buckets(weekly, first, last),
+        weekly=analysis.weekly_summary_from_buckets(
+            day_buckets(days) if "weekly" in parts else [], first, last
+        ),
         triggers=analysis.breakdown_from_counts(triggers),
         patterns=analysis.breakdown_from_counts(patterns, order=analysis.PATTERNS),
-        heatmap=analysis.heatmap_from_buckets(heatmap, first, last),
-        practice=analysis.practice_minutes_weekly(list(practice_rows), first, last),
-        scs=analysis.scs_trend(
-            scs_trend(client) if client is not None and "scs" in parts else [], first, last
+        heatmap=analysis.heatmap_from_buckets(
+            hour_buckets(days) if "heatmap" in parts else [], first, last
         ),
+        practice=analysis.practice_minutes_weekly(
+            practice_rows(days) if "practice" in parts else [], first, last
+        ),
+        scs=analysis.scs_trend(scs_trend(client) if "scs" in parts else [], first, last),
         first=first,
         last=last,
     )

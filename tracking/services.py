@@ -13,7 +13,9 @@ from django.utils import timezone
 
 from clinic.audit import audit_record
 from clinic.models import AuditAction, Client, User
+from tracking import projections
 from tracking.models import InnerCriticEntry, JournalEntry, PracticeSession, TriggerCategory
+from tracking.projections import EntryValues, PracticeValues
 from tracking.selectors import local_week_start
 
 AUDIT_SUBJECT = "inner_critic_log"
@@ -31,6 +33,7 @@ def entry_create(*, actor: User, client: Client, data: dict[str, Any]) -> InnerC
         setattr(entry, name, value)
     entry.full_clean()
     entry.save()
+    projections.entry_counted(None, EntryValues.of(entry, client.organisation.tz))
     if actor.is_clinic_staff:
         audit_record(actor, client, AuditAction.CREATE, subject=AUDIT_SUBJECT, fields=data)
     return entry
@@ -41,22 +44,35 @@ def entry_delete(*, actor: User, entry: InnerCriticEntry) -> None:
     """The client deletes one of their own entries, for good: their words are theirs to take
     back. The audit trail keeps only that an entry was deleted, by whom and when."""
     client = entry.client
+    before = EntryValues.of(entry, client.organisation.tz)
     entry.delete()
+    projections.entry_counted(before, None)
     audit_record(actor, client, AuditAction.DELETE, subject=AUDIT_SUBJECT)
+
+
+def _stored(entry: InnerCriticEntry, tz) -> EntryValues:
+    """The entry's values as stored (a bound ModelForm may already have copied the user's input
+    onto `entry`), with the row locked until the transaction ends."""
+    return EntryValues.of(InnerCriticEntry.objects.select_for_update().get(pk=entry.pk), tz)
 
 
 @transaction.atomic
 def entry_update(*, actor: User, entry: InnerCriticEntry, data: dict[str, Any]) -> None:
+    tz = entry.client.organisation.tz
+    before = _stored(entry, tz)
     for name, value in data.items():
         setattr(entry, name, value)
     entry.updated_at = timezone.now()
     entry.full_clean()
     entry.save(update_fields=[*data, "updated_at"])
+    projections.entry_counted(before, EntryValues.of(entry, tz))
 
 
 @transaction.atomic
 def entry_reframe(*, actor: User, entry: InnerCriticEntry, data: dict[str, Any]) -> None:
     """Add or change the self-compassionate reply; the original words stay as they were."""
+    tz = entry.client.organisation.tz
+    before = _stored(entry, tz)
     for name in (*InnerCriticEntry.REFRAME_FIELDS, "intensity_after"):
         if name in data:
             setattr(entry, name, data[name])
@@ -72,6 +88,7 @@ def entry_reframe(*, actor: User, entry: InnerCriticEntry, data: dict[str, Any])
             "updated_at",
         ]
     )
+    projections.entry_counted(before, EntryValues.of(entry, tz))
 
 
 @transaction.atomic
@@ -79,6 +96,7 @@ def practice_create(*, actor: User, client: Client, data: dict[str, Any]) -> Pra
     session = PracticeSession(client=client, created_by=actor, **data)
     session.full_clean()
     session.save()
+    projections.practice_counted(None, PracticeValues.of(session))
     if actor.is_clinic_staff:
         audit_record(actor, client, AuditAction.CREATE, subject="practice_log", fields=data)
     return session

@@ -223,40 +223,26 @@ def _chart_range(request, tz, weeks: int) -> tuple[RangeForm, dt.date, dt.date]:
     return form, first, last
 
 
-def _charts_context(request, client, entries, practice, *, for_staff: bool) -> dict:
-    """The chart page's context. The figures are built lazily: the template caches the
-    rendered charts per client, range and data version, so an unchanged page costs one query."""
+def _charts_context(request, client, *, for_staff: bool) -> dict:
+    """The chart page's context, from the client's day rollups (bounded by the range, not by
+    the number of entries). `client` comes from an access function."""
     tz = client.organisation.tz
     form, first, last = _chart_range(request, tz, DEFAULT_CHART_WEEKS)
     first, last = selectors.chart_range(first, last)
-
-    def figures():
-        data = selectors.chart_data(
-            entries, practice, tz, first, last, client=client, for_staff=for_staff
-        )
-        return selectors.chart_figures(data, time_zone=client.organisation.time_zone)
-
+    data = selectors.chart_data(client, first, last, for_staff=for_staff)
     return {
         "client": client,
         "form": form,
         "first": first,
         "last": last,
-        "figures": figures,
-        "version": selectors.chart_version(client),
-        "audience": "staff" if for_staff else "client",
+        "figures": selectors.chart_figures(data, time_zone=client.organisation.time_zone),
     }
 
 
 @client_user_required
 def my_charts(request):
     client = portal_client_for(request.user)
-    context = _charts_context(
-        request,
-        client,
-        access.own_entries(request.user),
-        access.own_practice(request.user),
-        for_staff=False,
-    )
+    context = _charts_context(request, client, for_staff=False)
     return render(request, "tracking/charts.html", {**context, "own": True})
 
 
@@ -415,13 +401,7 @@ def client_log(request, client_id: int):
 @staff_required
 def client_charts(request, client_id: int):
     client = access.staff_client(request.user, client_id)
-    context = _charts_context(
-        request,
-        client,
-        access.staff_entries(request.user, client),
-        access.staff_practice(request.user, client),
-        for_staff=True,
-    )
+    context = _charts_context(request, client, for_staff=True)
     audit_record(request.user, client, AuditAction.VIEW, subject=AUDIT_SUBJECT, fields=["charts"])
     return render(request, "tracking/charts.html", {**context, "own": False})
 

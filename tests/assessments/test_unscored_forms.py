@@ -6,12 +6,10 @@ import datetime as dt
 from django.urls import reverse
 
 from assessments.instruments import get_instrument
-from assessments.models import Administration, Mode, Status
-from assessments.selectors import baseline_scores, results_for
+from assessments.models import Administration, BaselineMoments, Mode, ScoreSummary, Status
+from assessments.selectors import results_for
 from assessments.services import administration_create
-from dashboard import flags
-from dashboard.models import ClientSummary
-from dashboard.services import summaries_refresh
+from dashboard import flags, selectors
 from tests.dashboard.helpers import give_scs
 
 SCS = get_instrument("scs")
@@ -78,15 +76,14 @@ def test_an_unscored_form_does_not_replace_the_latest_score_the_due_date_or_the_
         mode=Mode.PAPER,
         entered_by=world.clinician,
     )
-    summaries_refresh([client.pk])
+    context = selectors.clinic_context(world.clinic.pk)
+    row = selectors.client_row(client, context, dt.date(2026, 3, 10))
 
-    summary = ClientSummary.objects.get(client=client)
-    assert summary.scs_latest_id == scored.pk
-    assert summary.scs_latest_total == 4.0
-    assert summary.last_assessed_on == dt.date(2026, 1, 5)
-    assert summary.next_due_on == dt.date(2026, 2, 2)  # four weeks after the scored one
-    raised = flags.flags_for(summary, flags.Rules(), dt.date(2026, 3, 10))
-    assert [flag.kind for flag in raised] == [flags.OVERDUE]
+    assert row.summary.latest_id == scored.pk
+    assert row.summary.latest_total == 4.0
+    assert row.summary.latest_on == dt.date(2026, 1, 5)
+    assert row.next_due_on == dt.date(2026, 2, 2)  # four weeks after the scored one
+    assert [flag.kind for flag in row.flags] == [flags.OVERDUE]
 
 
 def test_change_on_a_results_page_is_measured_from_scored_forms_only(world):
@@ -116,10 +113,11 @@ def test_the_clinic_baseline_is_each_clients_first_scored_form(world):
         mode=Mode.PAPER,
         entered_by=None,
     )
-    give_scs(client, dt.date(2026, 2, 1), 4, 2)
+    scored = give_scs(client, dt.date(2026, 2, 1), 4, 2)
 
-    totals = [row[0] for row in baseline_scores(world.clinic.pk, SCS)]
-    assert totals == [4.0]
+    assert ScoreSummary.objects.get(client=client).baseline_id == scored.pk
+    total = BaselineMoments.objects.get(organisation=world.clinic, scale="total")
+    assert (total.n, total.total) == (1, 4.0)
 
 
 def test_a_client_finishing_with_most_questions_unanswered_is_asked_first(world):

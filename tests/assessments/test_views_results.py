@@ -3,7 +3,6 @@ against the baseline and the previous administration (Jacobson & Truax, per the 
 
 import datetime as dt
 
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -133,36 +132,31 @@ def test_short_form_subscales_are_not_interpretable_alone_and_get_no_verdict(wor
         assert row.since_baseline.verdict == "not interpretable alone"
 
 
-def test_a_new_administration_drops_the_cached_baseline_sds(
-    world, django_capture_on_commit_callbacks
-):
+def test_the_thirtieth_baseline_gives_the_clinic_its_own_sd_at_once(world):
     for n in range(28):  # with the client's own baseline: 29 of 30
         client = make_client(world.clinic, world.clinician, code=f"B-{n:02d}")
         administration_of(client, scs_answers(2 + n % 3, 3), on=dt.date(2026, 1, 5))
     latest = administration_of(world.client_record, scs_answers(4, 2), on=dt.date(2026, 3, 10))
     assert "29 of 30" in results_page(world, latest).context["total_row"].sd_source
-    with django_capture_on_commit_callbacks(execute=True):
-        newcomer = make_client(world.clinic, world.clinician, code="B-99")
-        administration_of(newcomer, scs_answers(3, 3), on=dt.date(2026, 1, 5))
+    newcomer = make_client(world.clinic, world.clinician, code="B-99")
+    administration_of(newcomer, scs_answers(3, 3), on=dt.date(2026, 1, 5))
     row = results_page(world, latest).context["total_row"]
     assert "this clinic's baseline SD (30 clients)" in row.sd_source
 
 
-def test_a_later_administration_keeps_the_cached_baseline_sds_and_an_earlier_one_drops_them(
-    world, django_capture_on_commit_callbacks
-):
-    from assessments.instruments import get_instrument
-    from assessments.selectors import baseline_cache_key, clinic_baseline_sds
+def test_the_clinic_baseline_moments_follow_a_later_and_an_earlier_administration(world):
+    from assessments.models import BaselineMoments
+
+    def total():
+        row = BaselineMoments.objects.get(organisation=world.clinic, scale="total")
+        return row.n, row.total
 
     administration_of(world.client_record, scs_answers(3, 3), on=dt.date(2026, 2, 1))
-    key = baseline_cache_key(world.clinic.pk, "scs")
-    clinic_baseline_sds(world.clinic.pk, get_instrument("scs"))
-    with django_capture_on_commit_callbacks(execute=True):
-        administration_of(world.client_record, scs_answers(4, 2), on=dt.date(2026, 3, 1))
-    assert cache.get(key) is not None  # the baseline set is unchanged: no recomputation
-    with django_capture_on_commit_callbacks(execute=True):
-        administration_of(world.client_record, scs_answers(2, 4), on=dt.date(2026, 1, 1))
-    assert cache.get(key) is None  # a new, earlier baseline
+    assert total() == (1, 3.0)
+    administration_of(world.client_record, scs_answers(4, 2), on=dt.date(2026, 3, 1))
+    assert total() == (1, 3.0)  # a later one leaves the baseline as it was
+    administration_of(world.client_record, scs_answers(2, 4), on=dt.date(2026, 1, 1))
+    assert total() == (1, 2.0)  # an earlier one is the new baseline, the old one leaves
 
 
 def test_the_client_timeline_lists_administrations_with_totals(world):
@@ -176,7 +170,6 @@ def test_the_client_timeline_lists_administrations_with_totals(world):
 
 
 def count_queries(http, url) -> int:
-    cache.clear()  # count the worst case: the clinic's baseline SDs not yet cached
     with CaptureQueriesContext(connection) as queries:
         assert http.get(url).status_code == 200
     return len(queries)

@@ -7,6 +7,7 @@ import datetime as dt
 from assessments.instruments import get_instrument
 from assessments.models import Mode, ReliableChangeSetting
 from assessments.services import administration_create
+from tests.factories import write_entry, write_practice
 from tracking.models import InnerCriticEntry, PracticeSession, PracticeType
 
 SCS = get_instrument("scs")
@@ -45,21 +46,15 @@ def at_noon(organisation, day: dt.date) -> dt.datetime:
 
 
 def log_entry(client, day: dt.date, intensity: int = 5, **extra) -> InnerCriticEntry:
-    when = at_noon(client.organisation, day)
-    return InnerCriticEntry.objects.create(
-        client=client,
-        occurred_at=when,
-        created_at=when,
-        updated_at=when,
-        critic_text=extra.pop("critic_text", "Not good enough."),
-        intensity=intensity,
-        **extra,
+    """An entry at noon of `day` (clinic time), written through the service."""
+    return write_entry(
+        client, occurred_at=at_noon(client.organisation, day), intensity=intensity, **extra
     )
 
 
 def practise(client, day: dt.date, minutes: int = 10) -> PracticeSession:
-    return PracticeSession.objects.create(
-        client=client,
+    return write_practice(
+        client,
         practised_on=day,
         practice_type=PracticeType.SELF_COMPASSION_BREAK,
         minutes=minutes,

@@ -2,40 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from types import SimpleNamespace
 
 import pytest
 
+from assessments.instruments import get_instrument
+from assessments.reliable_change import SDChoice
 from dashboard import flags
+from tracking import analysis
 
 TODAY = dt.date(2026, 11, 22)  # a Sunday
 RULES = flags.Rules()
+SCS = get_instrument("scs")
+NO_SD: dict = {}
 
 
-def summary(**values):
-    base = {
-        "deterioration": False,
-        "deteriorated": [],
-        "scs_latest_id": None,
-        "scs_latest_on": None,
-        "ack_deterioration": None,
-        "last_activity_on": None,
-        "activity_count": 0,
-        "ack_quiet": None,
-        "next_due_on": None,
-        "ack_overdue": None,
-        "rising_slope": None,
-        "rising_through": None,
-        "rising_week": None,
-        "ack_rising": None,
-    }
-    base.update(values)
-    return SimpleNamespace(**base)
+def summary(**values) -> flags.FlagInput:
+    return flags.FlagInput(**values)
 
 
-def kinds(row, rules=RULES, today=TODAY):
-    return [(flag.kind, flag.acknowledged) for flag in flags.flags_for(row, rules, today)]
+def kinds(row, rules=RULES, today=TODAY, sds=NO_SD):
+    return [(flag.kind, flag.acknowledged) for flag in flags.flags_for(row, rules, today, SCS, sds)]
 
 
 def test_a_client_who_logged_and_went_quiet_for_14_days_is_flagged():
@@ -73,50 +61,78 @@ def test_window_means_are_seven_day_windows_ending_on_the_last_entry_day():
         dt.date(2026, 11, 20): (1, 5.0),
         dt.date(2026, 10, 23): (4, 40.0),  # before the first window: ignored
     }
-    assert flags.window_means(daily, through, 4) == [2.0, 3.0, 5.0, 6.0]
+    assert analysis.window_means(daily, through, 4) == [2.0, 3.0, 5.0, 6.0]
     # Least squares over x = 0..3, y = 2, 3, 5, 6: slope = sum(dx*dy)/sum(dx^2)
     # dx = -1.5, -0.5, 0.5, 1.5; dy = -2, -1, 1, 2 -> (3 + 0.5 + 0.5 + 3) / 5 = 1.4
-    assert flags.rising_slope(daily, through, 4) == pytest.approx(1.4)
+    assert analysis.rising_slope(daily, through, 4) == pytest.approx(1.4)
 
 
 def test_rising_needs_entries_in_all_but_one_window():
     through = dt.date(2026, 11, 20)
     two_windows = {dt.date(2026, 11, 13): (1, 2.0), dt.date(2026, 11, 20): (1, 9.0)}
-    assert flags.rising_slope(two_windows, through, 4) is None
+    assert analysis.rising_slope(two_windows, through, 4) is None
     three = {**two_windows, dt.date(2026, 10, 24): (1, 1.0)}
-    assert flags.rising_slope(three, through, 4) is not None
-    assert flags.rising_slope(three, None, 4) is None
+    assert analysis.rising_slope(three, through, 4) is not None
+    assert analysis.rising_slope(three, None, 4) is None
 
 
 def test_rising_intensity_flags_only_while_the_last_entry_is_under_a_week_old():
-    row = summary(rising_slope=0.8, rising_through=TODAY - dt.timedelta(days=6), rising_week=TODAY)
+    row = summary(rising_slope=0.8, last_entry_on=TODAY - dt.timedelta(days=6))
     assert kinds(row) == [(flags.RISING, False)]
-    row.rising_through = TODAY - dt.timedelta(days=7)
-    assert kinds(row) == []
-    row.rising_through, row.rising_slope = TODAY, 0.4
-    assert kinds(row) == []
+    assert kinds(dataclasses.replace(row, last_entry_on=TODAY - dt.timedelta(days=7))) == []
+    assert kinds(dataclasses.replace(row, last_entry_on=TODAY, rising_slope=0.4)) == []
 
 
 def test_an_acknowledged_flag_stays_listed_as_acknowledged_until_its_episode_changes():
     last = TODAY - dt.timedelta(days=20)
     row = summary(last_activity_on=last, activity_count=5, ack_quiet=last)
     assert kinds(row) == [(flags.QUIET, True)]
-    row.last_activity_on = last + dt.timedelta(days=1)  # new activity, quiet again
-    assert kinds(row) == [(flags.QUIET, False)]
+    again = dataclasses.replace(row, last_activity_on=last + dt.timedelta(days=1))
+    assert kinds(again) == [(flags.QUIET, False)]  # new activity, quiet again
+
+
+def scores(administration_id, on, total, self_judgment):
+    return flags.ScoreValues(
+        administration_id, on, total, "subscale_mean", {"self_judgment": self_judgment}
+    )
+
+
+SDS = {
+    "total": SDChoice(0.7, "test", "configured"),
+    "self_judgment": SDChoice(0.5, "test", "configured"),
+}
 
 
 def test_deterioration_names_the_scales_and_is_about_the_latest_assessment():
     row = summary(
-        deterioration=True,
-        deteriorated=["total", "self_judgment"],
-        scs_latest_id=41,
-        scs_latest_on=dt.date(2026, 11, 2),
+        baseline=scores(40, dt.date(2026, 6, 1), 4.0, 2.0),
+        latest=scores(41, dt.date(2026, 11, 2), 3.0, 4.0),
     )
-    [flag] = flags.flags_for(row, RULES, TODAY, {"self_judgment": "self-judgment"})
+    names = {"self_judgment": "self-judgment"}
+    [flag] = flags.flags_for(row, RULES, TODAY, SCS, SDS, names)
     assert (flag.kind, flag.episode, flag.acknowledged) == (flags.DETERIORATION, "41", False)
     assert "total, self-judgment" in flag.detail
-    row.ack_deterioration = 41
-    assert flags.flags_for(row, RULES, TODAY)[0].acknowledged
+    acked = dataclasses.replace(row, ack_deterioration=41)
+    assert flags.flags_for(acked, RULES, TODAY, SCS, SDS)[0].acknowledged
+
+
+def test_deterioration_needs_an_sd_and_two_different_assessments():
+    row = summary(
+        baseline=scores(40, dt.date(2026, 6, 1), 4.0, 2.0),
+        latest=scores(41, dt.date(2026, 11, 2), 3.0, 4.0),
+    )
+    assert kinds(row, sds=NO_SD) == []
+    same = summary(baseline=row.latest, latest=row.latest)
+    assert kinds(same, sds=SDS) == []
+
+
+def test_the_limits_the_database_compares_with_are_the_reliable_change_thresholds():
+    limits = flags.deterioration_limits(SCS, SDS)
+    s_diff, direction = limits["total"]
+    # SD .70, r .93: 1.96 * S_diff = 0.51 (shared/instruments.md)
+    assert 1.96 * s_diff == pytest.approx(0.513, abs=1e-3)
+    assert direction == "higher_is_better"
+    assert "self_kindness" not in limits  # only the total and the negative subscales
 
 
 def test_the_thresholds_come_from_the_clinic_settings():

@@ -1,4 +1,5 @@
-"""Flags fire and clear on crafted data, through summaries, SQL and the pure rules."""
+"""Flags fire and clear on crafted data written through the services, read through the
+projections by the SQL conditions and by the pure rules, which must agree."""
 
 from __future__ import annotations
 
@@ -7,34 +8,41 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from assessments.services import assessment_schedule_set
 from clinic.models import Client
 from dashboard import flags, selectors
-from dashboard.models import AssessmentSchedule, ClientSummary, FlagAcknowledgement
-from dashboard.services import summaries_refresh
+from dashboard.models import FlagAcknowledgement, FlagSettings
 from tests.dashboard.helpers import configure_sd, give_scs, log_entry, practise
 
 pytestmark = pytest.mark.django_db
 
 
-def open_flags(world, client=None, rules=None):
+def open_flags(world, client=None):
     """(kind) of open flags per client code, by the SQL conditions and by the pure rules,
     asserting that the two agree."""
-    clinic = world.clinic
-    today = clinic.today()
-    rules = rules or flags.Rules()
-    summaries_refresh()
-    clients = selectors.dashboard_clients(
-        world.clinic_admin, selectors.DashboardFilters(), rules, today, clinic.tz
+    today = world.clinic.today()
+    context = selectors.clinic_context(world.clinic.pk)
+    clients = list(
+        selectors.dashboard_clients(
+            world.clinic_admin, selectors.DashboardFilters(), context, today
+        )
+    )
+    rows = selectors.dashboard_rows(
+        selectors.clients_in_order([c.pk for c in clients], context.rules), context, today
     )
     by_sql = {}
-    for c in clients:
+    for c, row in zip(clients, rows, strict=True):
         by_sql[c.code] = sorted(kind for kind in flags.KINDS if getattr(c, f"flag_{kind}"))
-        pure = sorted(
-            f.kind for f in flags.flags_for(c.dashboard_summary, rules, today) if not f.acknowledged
-        )
+        pure = sorted(f.kind for f in row.open_flags)
         assert by_sql[c.code] == pure, c.code
         assert c.open_flags == len(pure)
     return by_sql if client is None else by_sql[client.code]
+
+
+def row_of(world, client):
+    return selectors.client_row(
+        client, selectors.clinic_context(world.clinic.pk), world.clinic.today()
+    )
 
 
 def days_ago(world, n):
@@ -47,10 +55,10 @@ def test_reliable_deterioration_on_the_total_fires_and_clears_with_a_better_scor
     give_scs(client, days_ago(world, 60), 4, 2)  # total 4.0
     give_scs(client, days_ago(world, 10), 3, 3)  # total 3.0: reliably worse
     assert open_flags(world, client) == [flags.DETERIORATION]
-    summary = ClientSummary.objects.get(client=client)
-    assert summary.deteriorated == ["total"]
-    assert summary.scs_change == pytest.approx(-1.0)
-    assert summary.scs_verdict == "deteriorated"
+    row = row_of(world, client)
+    assert row.flags[0].detail.endswith("vs baseline: total")
+    assert row.summary.total_change == pytest.approx(-1.0)
+    assert row.verdict == "deteriorated"
     give_scs(client, days_ago(world, 1), 4, 2)  # back to 4.0
     assert open_flags(world, client) == []
 
@@ -61,14 +69,11 @@ def test_a_negative_subscale_can_raise_deterioration_unless_the_clinic_turns_it_
     give_scs(client, days_ago(world, 60), 3, 2)
     give_scs(client, days_ago(world, 5), 4, 4)  # total unchanged (3.5 -> 3.0), self-judgment 2 -> 4
     assert open_flags(world, client) == [flags.DETERIORATION]
-    assert "self_judgment" in ClientSummary.objects.get(client=client).deteriorated
-    no_subscales = flags.Rules(deterioration_subscales=False)
-    from dashboard.models import FlagSettings
-
+    assert "self-judgment" in row_of(world, client).flags[0].detail
     FlagSettings.objects.update_or_create(
         organisation=world.clinic, defaults={"deterioration_subscales": False}
     )
-    assert open_flags(world, client, no_subscales) == []
+    assert open_flags(world, client) == []
 
 
 def test_a_client_who_used_to_log_and_stops_for_14_days_is_flagged_until_they_log_again(world):
@@ -90,12 +95,10 @@ def test_an_overdue_assessment_follows_the_clinic_default_or_the_clients_schedul
     client = world.client_record
     give_scs(client, days_ago(world, 4 * 7 + 8), 3, 3)  # default: every 4 weeks, 7 days grace
     assert open_flags(world, client) == [flags.OVERDUE]
-    AssessmentSchedule.objects.create(client=client, every_weeks=8)
-    Client.objects.get(pk=client.pk).save()  # any save marks the summary stale
+    assessment_schedule_set(actor=world.clinician, client=client, every_weeks=8)
     assert open_flags(world, client) == []
-    AssessmentSchedule.objects.filter(client=client).update(every_weeks=None)  # paused
-    summaries_refresh([client.pk])
-    assert ClientSummary.objects.get(client=client).next_due_on is None
+    assessment_schedule_set(actor=world.clinician, client=client, every_weeks=None)  # paused
+    assert row_of(world, client).next_due_on is None
     assert open_flags(world, client) == []
 
 
@@ -110,9 +113,8 @@ def test_rising_weekly_intensity_over_four_weeks_fires_and_a_calmer_week_clears_
     for week, intensity in enumerate((3, 4, 6, 8)):  # windows ending today, oldest first
         log_entry(client, days_ago(world, 7 * (3 - week)), intensity)
     assert flags.RISING in open_flags(world, client)
-    summary = ClientSummary.objects.get(client=client)
     # x 0..3, y 3, 4, 6, 8: slope = (-1.5*-2.25 + -0.5*-1.25 + 0.5*0.75 + 1.5*2.75) / 5 = 1.7
-    assert summary.rising_slope == pytest.approx(1.7)
+    assert row_of(world, client).activity.rising_slopes["w4"] == pytest.approx(1.7)
     for _ in range(6):
         log_entry(client, days_ago(world, 0), 0)  # this week's mean falls to 8/7
     assert flags.RISING not in open_flags(world, client)

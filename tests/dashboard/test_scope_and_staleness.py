@@ -1,5 +1,5 @@
-"""Regression tests from the review of the dashboard: who may see a client changes, writes that
-send no model signal, overlapping rebuilds, and bad input on the dashboard pages."""
+"""Regression tests from the reviews of the dashboard: who may see a client changes, writes
+that reach every page at once (nothing is cached), and bad input on the dashboard pages."""
 
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ from assessments.models import Mode
 from assessments.services import administration_create
 from clinic import services as clinic_services
 from clinic.models import Programme
-from dashboard import services
-from dashboard.models import ClientSummary, FlagSettings
-from tests.dashboard.helpers import give_scs, log_entry
+from dashboard import selectors, services
+from tests.dashboard.helpers import at_noon, give_scs, log_entry
 from tests.factories import make_client
-from tracking.models import TriggerCategory
+from tracking.models import ClientDay
 
 pytestmark = pytest.mark.django_db
 HOME = reverse("dashboard:home")
@@ -25,6 +24,12 @@ HOME = reverse("dashboard:home")
 
 def codes_on(http) -> str:
     return http.get(HOME).content.decode()
+
+
+def row_of(world, client):
+    return selectors.client_row(
+        client, selectors.clinic_context(world.clinic.pk), world.clinic.today()
+    )
 
 
 def test_a_clinician_taken_off_the_care_team_no_longer_sees_the_client_even_cached(world):
@@ -76,8 +81,7 @@ def test_an_edited_name_and_intake_date_reach_the_cached_page_and_the_due_date(w
         data={"display_name": "Samira R.", "intake_date": new_intake},
     )
     assert "Samira R." in codes_on(http)
-    summary = ClientSummary.objects.get(client=client)
-    assert summary.next_due_on == new_intake + dt.timedelta(weeks=4)
+    assert row_of(world, client).next_due_on == new_intake + dt.timedelta(weeks=4)
 
 
 def test_another_instrument_does_not_postpone_the_scs_due_date(world):
@@ -93,80 +97,33 @@ def test_another_instrument_does_not_postpone_the_scs_due_date(world):
         mode=Mode.PAPER,
         entered_by=None,
     )
-    services.summaries_refresh([client.pk])
-    summary = ClientSummary.objects.get(client=client)
-    assert summary.next_due_on == today - dt.timedelta(days=60) + dt.timedelta(weeks=4)
+    due = row_of(world, client).next_due_on
+    assert due == today - dt.timedelta(days=60) + dt.timedelta(weeks=4)
 
 
-def test_overlapping_rebuilds_never_leave_older_data_marked_fresh(world, monkeypatch):
-    client = world.client_record
-    real = services._summaries_for
-    calls = []
-
-    def first_rebuild_is_slow(*args, **kwargs):
-        rows = real(*args, **kwargs)
-        if not calls:
-            calls.append(1)
-            log_entry(client, world.clinic.today())  # lands after this rebuild read
-            services.summaries_refresh([client.pk])  # a second rebuild runs to the end
-        return rows
-
-    monkeypatch.setattr(services, "_summaries_for", first_rebuild_is_slow)
-    services.summaries_refresh([client.pk])
-    summary = ClientSummary.objects.get(client=client)
-    assert summary.stale  # the first rebuild's older rows are not trusted
-    monkeypatch.setattr(services, "_summaries_for", real)
-    services.summaries_refresh([client.pk])
-    assert ClientSummary.objects.get(client=client).activity_count == 1
-
-
-def test_an_acknowledgement_made_during_a_rebuild_is_not_lost(world, monkeypatch):
-    client = world.client_record
-    for n in (40, 35, 30):
-        log_entry(client, world.clinic.today() - dt.timedelta(days=n))
-    services.summaries_refresh([client.pk])
-    episode = (world.clinic.today() - dt.timedelta(days=30)).isoformat()
-    real = services._summaries_for
-
-    def acknowledged_meanwhile(*args, **kwargs):
-        rows = real(*args, **kwargs)
-        services.flag_acknowledge(
-            actor=world.clinician,
-            client=client,
-            kind="quiet",
-            episode=episode,
-            note="Called.",
-            today=world.clinic.today(),
-        )
-        return rows
-
-    ClientSummary.objects.filter(client=client).update(stale=True)
-    monkeypatch.setattr(services, "_summaries_for", acknowledged_meanwhile)
-    services.summaries_refresh([client.pk])
-    monkeypatch.setattr(services, "_summaries_for", real)
-    services.summaries_refresh_stale([client.pk])
-    assert ClientSummary.objects.get(client=client).ack_quiet.isoformat() == episode
-
-
-def test_the_thirtieth_baseline_marks_the_whole_clinic_stale(world):
+def test_the_thirtieth_baseline_gives_every_client_of_the_clinic_a_verdict_at_once(world):
     for n in range(28):
-        give_scs(
-            make_client(world.clinic, world.clinician, code=f"B-{n:02d}"), dt.date(2026, 2, 1), 3, 3
-        )
+        client = make_client(world.clinic, world.clinician, code=f"B-{n:02d}")
+        give_scs(client, dt.date(2026, 2, 1), 2 + n % 3, 3)
     give_scs(world.client_record, dt.date(2026, 2, 1), 3, 2)  # 29 baselines
-    services.summaries_refresh()
+    give_scs(world.client_record, dt.date(2026, 6, 1), 5, 1)
+    assert row_of(world, world.client_record).verdict == "not enough data"
     give_scs(world.other_client_record, dt.date(2026, 2, 1), 4, 2)  # the 30th
-    assert ClientSummary.objects.get(client=world.client_record).stale
+    assert row_of(world, world.client_record).verdict == "improved"
 
 
-def test_a_new_clinic_time_zone_and_a_renamed_trigger_reach_cached_pages(world):
-    services.summaries_refresh()
-    before = FlagSettings.for_organisation(world.clinic.pk).dashboard_version
-    TriggerCategory.objects.create(organisation=world.clinic, name="Studies")
-    assert FlagSettings.for_organisation(world.clinic.pk).dashboard_version > before
-    world.clinic.time_zone = "Europe/Dublin"
-    world.clinic.save()
-    assert ClientSummary.objects.get(client=world.client_record).stale
+def test_a_new_clinic_time_zone_moves_every_day_of_the_rollups_at_once(world):
+    client = world.client_record
+    # 23:30 in London on 1 March is 10:30 on 2 March in Auckland.
+    log_entry(client, dt.date(2026, 3, 1))
+    entry = client.critic_entries.get()
+    late = at_noon(world.clinic, dt.date(2026, 3, 1)).replace(hour=23, minute=30)
+    from tracking.services import entry_update
+
+    entry_update(actor=world.clinician, entry=entry, data={"occurred_at": late})
+    assert list(ClientDay.objects.values_list("day", flat=True)) == [dt.date(2026, 3, 1)]
+    services.organisation_time_zone_set(organisation=world.clinic, time_zone="Pacific/Auckland")
+    assert list(ClientDay.objects.values_list("day", flat=True)) == [dt.date(2026, 3, 2)]
 
 
 def test_a_member_removed_from_the_client_side_leaves_the_cached_cohort(world):

@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.models import AuditEvent, CareTeamMember
+from tests.factories import write_entry, write_practice
 from tracking import access, selectors
-from tracking.models import InnerCriticEntry, JournalEntry, PracticeSession
+from tracking.models import InnerCriticEntry, JournalEntry
 
 PRIVATE_WORDS = "PRIVATE-You are a fraud and everyone knows it"
 PRIVATE_REFRAME = "PRIVATE-REFRAME-Everyone struggles sometimes"
@@ -18,11 +19,10 @@ OPEN_WORDS = "OPEN-You should have prepared more"
 
 
 def entry(client, text, *, private=False, **extra) -> InnerCriticEntry:
-    return InnerCriticEntry.objects.create(
-        client=client,
+    return write_entry(
+        client,
         critic_text=text,
         intensity=extra.pop("intensity", 7),
-        occurred_at=extra.pop("occurred_at", timezone.now() - dt.timedelta(hours=2)),
         is_private=private,
         **extra,
     )
@@ -142,9 +142,7 @@ def test_staff_views_of_the_log_are_audited_by_field_name_only(world, sams_entri
 
 
 def test_practice_and_journal_are_scoped_the_same_way(world):
-    PracticeSession.objects.create(
-        client=world.other_client_record, practice_type="hand_on_heart", minutes=5
-    )
+    write_practice(world.other_client_record, practice_type="hand_on_heart", minutes=5)
     JournalEntry.objects.create(
         client=world.other_client_record, week_start=dt.date(2026, 3, 2), difficulty="PAT"
     )

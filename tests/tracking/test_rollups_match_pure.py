@@ -1,7 +1,7 @@
-"""The chart pages aggregate in SQL (in the clinic's time zone); tracking.analysis holds the
-same aggregation in pure pandas over raw rows, tested on its own across DST changes. Here the
-pure version is the oracle: on SQLite and PostgreSQL alike the SQL path must agree with it,
-also for entries on both sides of a clock change."""
+"""The chart pages read the day rollups the entry services keep (ClientDay, days in the clinic's
+time zone); tracking.analysis holds the same aggregation in pure pandas over raw rows, tested on
+its own across DST changes. Here the pure version is the oracle: on SQLite and PostgreSQL alike
+the rollup path must agree with it, also for entries on both sides of a clock change."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import zoneinfo
 import pandas as pd
 import pytest
 
+from tests.factories import write_entry
 from tracking import analysis, selectors
-from tracking.models import InnerCriticEntry, PracticeSession, TriggerCategory
+from tracking.models import TriggerCategory
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 UTC = dt.UTC
@@ -46,8 +47,8 @@ def logged(world):
     for n, (when, intensity, after) in enumerate(MOMENTS):
         trigger = work if n % 2 else None
         pattern = ["self_judgment", "isolation", None][n % 3]
-        InnerCriticEntry.objects.create(
-            client=world.client_record,
+        write_entry(
+            world.client_record,
             critic_text=f"moment {n}",
             occurred_at=when,
             intensity=intensity,
@@ -69,14 +70,7 @@ def logged(world):
 
 
 def sql_chart_data(world):
-    return selectors.chart_data(
-        InnerCriticEntry.objects.filter(client=world.client_record),
-        PracticeSession.objects.none(),
-        LONDON,
-        FIRST,
-        LAST,
-        for_staff=False,
-    )
+    return selectors.chart_data(world.client_record, FIRST, LAST, for_staff=False)
 
 
 def test_weekly_summaries_from_sql_match_the_pure_reference_across_dst(world, logged):
@@ -112,11 +106,9 @@ def test_asking_for_some_parts_gives_the_same_summaries_and_skips_the_others(
     world, logged, django_assert_max_num_queries
 ):
     full = sql_chart_data(world)
-    with django_assert_max_num_queries(2):  # weekly buckets; the practice rows
+    with django_assert_max_num_queries(1):  # the day rollups
         part = selectors.chart_data(
-            InnerCriticEntry.objects.filter(client=world.client_record),
-            PracticeSession.objects.none(),
-            LONDON,
+            world.client_record,
             FIRST,
             LAST,
             for_staff=False,

@@ -1,0 +1,28 @@
+"""Build every projection of existing data once (new tables start empty; from here on the
+services keep them on write).
+
+This step runs the current projection code, not historical models: if a later migration
+changes the projection tables, turn this into a no-op and run `manage.py refresh_dashboard
+--repair` after migrating instead (docs/deployment.md)."""
+
+from django.db import migrations
+
+
+def build(apps, schema_editor):
+    Client = apps.get_model("clinic", "Client")
+    ids = list(Client.objects.values_list("pk", flat=True))
+    if not ids:
+        return
+    from dashboard.consistency import repair
+
+    repair(ids)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("dashboard", "0004_flag_state"),
+        ("tracking", "0004_day_rollups"),
+        ("assessments", "0003_schedules_from_dashboard"),
+    ]
+
+    operations = [migrations.RunPython(build, migrations.RunPython.noop)]

@@ -1,0 +1,284 @@
+"""Derived data of the tracking app, kept exact by the services that write.
+
+Every service that creates, changes or deletes an inner-critic entry or a practice session calls
+`entry_counted` / `practice_counted` with the row's values before and after the change, in its
+own transaction (by name: there are no model signals). They move:
+
+- ClientDay: the day's sums (on the day in the clinic's time zone);
+- assessments' DoseDay and the questionnaire intervals that hold the day (practice minutes by
+  the day practised, reframes by the day they were made): through assessments.projections;
+- ClientActivity: counts, last days and the rising-intensity trend, recomputed from ClientDay.
+
+`expected_rows` recomputes all of it from the raw rows (bulk paths and the repair command call
+the same code: `clients_rebuild`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from assessments import projections as assessment_projections
+from clinic.models import Client
+from tracking.analysis import rising_slopes
+from tracking.models import ClientActivity, ClientDay, InnerCriticEntry, PracticeSession
+
+RISING_HISTORY_DAYS = 7 * 13  # the longest rising window (12 weeks) and a week to spare
+BATCH = 200
+
+
+# --- The values a row contributes ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntryValues:
+    """What one inner-critic entry adds to its client's projections."""
+
+    client_id: int
+    day: dt.date  # occurred, clinic-local
+    hour: int
+    intensity: int
+    intensity_after: int | None
+    reframed_on: dt.date | None  # the day the reframe was made, clinic-local
+    breakdown_key: str
+    private: bool
+
+    @classmethod
+    def of(cls, entry: InnerCriticEntry, tz: ZoneInfo) -> EntryValues:
+        local = timezone.localtime(entry.occurred_at, tz)
+        reframed = entry.reframed_at
+        return cls(
+            client_id=entry.client_id,
+            day=local.date(),
+            hour=local.hour,
+            intensity=entry.intensity,
+            intensity_after=entry.intensity_after,
+            reframed_on=timezone.localtime(reframed, tz).date() if reframed else None,
+            breakdown_key=breakdown_key(entry.trigger_id, entry.pattern),
+            private=entry.is_private,
+        )
+
+
+def breakdown_key(trigger_id: int | None, pattern: str | None) -> str:
+    return f"{trigger_id or 0}|{pattern or ''}"
+
+
+def parse_breakdown_key(key: str) -> tuple[int | None, str]:
+    trigger, pattern = key.split("|", 1)
+    return (int(trigger) or None), pattern
+
+
+@dataclass(frozen=True)
+class PracticeValues:
+    client_id: int
+    day: dt.date
+    practice_type: str
+    minutes: int
+
+    @classmethod
+    def of(cls, session: PracticeSession) -> PracticeValues:
+        return cls(session.client_id, session.practised_on, session.practice_type, session.minutes)
+
+
+# --- Pure: adding and taking away ------------------------------------------------------------
+
+
+def _bump(counts: dict, key: str, by: int) -> None:
+    counts[key] = counts.get(key, 0) + by
+    if not counts[key]:
+        del counts[key]
+
+
+def add_entry(day: ClientDay, entry: EntryValues, sign: int = 1) -> None:
+    """Add (sign 1) or take away (sign -1) an entry's counts on its day's row."""
+    day.entries += sign
+    day.intensity_sum += sign * entry.intensity
+    if entry.intensity_after is not None:
+        day.reframed += sign
+        day.reframed_intensity_sum += sign * entry.intensity
+        day.intensity_after_sum += sign * entry.intensity_after
+    hours = list(day.hours)
+    hours[entry.hour] += sign
+    day.hours = hours
+    target = dict(day.private_breakdown if entry.private else day.breakdown)
+    _bump(target, entry.breakdown_key, sign)
+    if entry.private:
+        day.private_breakdown = target
+    else:
+        day.breakdown = target
+
+
+def add_practice(day: ClientDay, practice: PracticeValues, sign: int = 1) -> None:
+    day.practice_sessions += sign
+    day.practice_minutes += sign * practice.minutes
+    types = {key: list(value) for key, value in day.practice_types.items()}
+    minutes, sessions = types.get(practice.practice_type, [0, 0])
+    minutes, sessions = minutes + sign * practice.minutes, sessions + sign
+    if sessions:
+        types[practice.practice_type] = [minutes, sessions]
+    else:
+        types.pop(practice.practice_type, None)
+    day.practice_types = types
+
+
+def activity_from_days(client_id: int, days: Iterable[ClientDay]) -> ClientActivity | None:
+    """A client's ClientActivity from all of its ClientDay rows (None when it has none)."""
+    days = [day for day in days if not day.is_empty]
+    if not days:
+        return None
+    entry_days = [day.day for day in days if day.entries]
+    practice_days = [day.day for day in days if day.practice_sessions]
+    last_entry = max(entry_days) if entry_days else None
+    last_practice = max(practice_days) if practice_days else None
+    daily = {day.day: (day.entries, float(day.intensity_sum)) for day in days if day.entries}
+    return ClientActivity(
+        client_id=client_id,
+        entries=sum(day.entries for day in days),
+        practice_sessions=sum(day.practice_sessions for day in days),
+        last_entry_on=last_entry,
+        last_practice_on=last_practice,
+        last_activity_on=max(d for d in (last_entry, last_practice) if d is not None),
+        rising_slopes=rising_slopes(daily, last_entry),
+    )
+
+
+# --- Writes (called by services, inside their transaction) -----------------------------------
+
+
+def _locked_day(client_id: int, day: dt.date) -> ClientDay:
+    ClientDay.objects.bulk_create([ClientDay(client_id=client_id, day=day)], ignore_conflicts=True)
+    return ClientDay.objects.select_for_update().get(client_id=client_id, day=day)
+
+
+def _save_day(day: ClientDay) -> None:
+    if day.is_empty:
+        day.delete()
+    else:
+        day.save()
+
+
+def entry_counted(before: EntryValues | None, after: EntryValues | None) -> None:
+    """An entry was created (before None), changed, or deleted (after None)."""
+    if before == after:
+        return
+    client_id = (after or before).client_id
+    for values, sign in ((before, -1), (after, 1)):
+        if values is None:
+            continue
+        day = _locked_day(client_id, values.day)
+        add_entry(day, values, sign)
+        _save_day(day)
+        if values.reframed_on is not None:
+            assessment_projections.dose_add(client_id, values.reframed_on, reframes=sign)
+    activity_refresh(client_id)
+
+
+def practice_counted(before: PracticeValues | None, after: PracticeValues | None) -> None:
+    """A practice session was created (before None), changed, or deleted (after None)."""
+    if before == after:
+        return
+    client_id = (after or before).client_id
+    for values, sign in ((before, -1), (after, 1)):
+        if values is None:
+            continue
+        day = _locked_day(client_id, values.day)
+        add_practice(day, values, sign)
+        _save_day(day)
+        assessment_projections.dose_add(client_id, values.day, minutes=sign * values.minutes)
+    activity_refresh(client_id)
+
+
+def activity_refresh(client_id: int) -> None:
+    """Recompute a client's ClientActivity from its ClientDay rows: two queries and a write."""
+    days = list(
+        ClientDay.objects.filter(client_id=client_id).only(
+            "day", "entries", "intensity_sum", "practice_sessions"
+        )
+    )
+    activity = activity_from_days(client_id, days)
+    if activity is None:
+        ClientActivity.objects.filter(client_id=client_id).delete()
+    else:
+        activity.save()
+
+
+# --- From the raw rows: bulk paths and the repair command ------------------------------------
+
+
+@dataclass
+class Expected:
+    days: list[ClientDay] = field(default_factory=list)
+    activity: list[ClientActivity] = field(default_factory=list)
+    dose: list[tuple[int, dt.date, int, int]] = field(default_factory=list)
+
+
+def expected_rows(client_ids: list[int]) -> Expected:
+    """What ClientDay, ClientActivity and DoseDay should hold for these clients, recomputed
+    from every entry and practice session they have (in batches of clients)."""
+    expected = Expected()
+    zones = dict(
+        Client.objects.filter(pk__in=client_ids).values_list("pk", "organisation__time_zone")
+    )
+    for start in range(0, len(client_ids), BATCH):
+        batch = client_ids[start : start + BATCH]
+        days: dict[tuple[int, dt.date], ClientDay] = {}
+        dose: dict[tuple[int, dt.date], list[int]] = defaultdict(lambda: [0, 0])
+
+        def day_of(client_id: int, day: dt.date, days=days) -> ClientDay:
+            key = (client_id, day)
+            if key not in days:
+                days[key] = ClientDay(client_id=client_id, day=day)
+            return days[key]
+
+        entries = InnerCriticEntry.objects.filter(client_id__in=batch).only(
+            "client_id",
+            "occurred_at",
+            "intensity",
+            "intensity_after",
+            "reframed_at",
+            "trigger_id",
+            "pattern",
+            "is_private",
+        )
+        for entry in entries.iterator(chunk_size=5000):
+            values = EntryValues.of(entry, ZoneInfo(zones[entry.client_id]))
+            add_entry(day_of(entry.client_id, values.day), values)
+            if values.reframed_on is not None:
+                dose[(entry.client_id, values.reframed_on)][1] += 1
+        practice = PracticeSession.objects.filter(client_id__in=batch).only(
+            "client_id", "practised_on", "practice_type", "minutes"
+        )
+        for session in practice.iterator(chunk_size=5000):
+            values = PracticeValues.of(session)
+            add_practice(day_of(session.client_id, values.day), values)
+            dose[(session.client_id, values.day)][0] += values.minutes
+        by_client: dict[int, list[ClientDay]] = defaultdict(list)
+        for (client_id, _), day in sorted(days.items()):
+            by_client[client_id].append(day)
+        expected.days += [day for _, day in sorted(days.items())]
+        expected.activity += [
+            activity
+            for client_id, client_days in by_client.items()
+            if (activity := activity_from_days(client_id, client_days)) is not None
+        ]
+        expected.dose += [(c, day, m, r) for (c, day), (m, r) in sorted(dose.items()) if m or r]
+    return expected
+
+
+def clients_rebuild(client_ids: Iterable[int]) -> None:
+    """Replace these clients' projections with ones recomputed from the raw rows: for bulk
+    writes (seeding, COPY) and a clinic's new time zone. Also rebuilds their dose."""
+    ids = sorted({int(pk) for pk in client_ids})
+    for start in range(0, len(ids), 2000):
+        batch = ids[start : start + 2000]
+        expected = expected_rows(batch)
+        ClientDay.objects.filter(client_id__in=batch).delete()
+        ClientActivity.objects.filter(client_id__in=batch).delete()
+        ClientDay.objects.bulk_create(expected.days, batch_size=2000)
+        ClientActivity.objects.bulk_create(expected.activity, batch_size=2000)
+        assessment_projections.dose_replace(batch, expected.dose)
