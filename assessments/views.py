@@ -200,13 +200,12 @@ def link_create(request, client_id: int):
         client=client, instrument=instrument, created_by=request.user
     )
     url = request.build_absolute_uri(reverse("assessment_link", kwargs={"token": token}))
-    response = render(
+    # Shown once; never cached (clinic.middleware.NoStoreMiddleware).
+    return render(
         request,
         "assessments/link_created.html",
         {"client": client, "instrument": instrument, "link": link, "url": url},
     )
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @staff_required

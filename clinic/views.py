@@ -332,8 +332,9 @@ def client_portal_invite(request, client_id: int):
 
 
 def _show_invitation(request, invitation, client=None):
-    """The link is shown once, on this response only; it is never stored, logged or cached."""
-    response = render(
+    """The link is shown once, on this response only; it is never stored, logged or cached
+    (clinic.middleware.NoStoreMiddleware)."""
+    return render(
         request,
         "clinic/invitation.html",
         {
@@ -342,8 +343,6 @@ def _show_invitation(request, invitation, client=None):
             "link": request.build_absolute_uri(invitation.path),
         },
     )
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @clinic_admin_required

@@ -74,6 +74,34 @@ def test_logout_is_a_post_and_ends_the_session(world):
     assert http.get(reverse("clinic:caseload")).status_code == 302
 
 
+def no_store(response) -> bool:
+    return "no-store" in response.get("Cache-Control", "")
+
+
+def test_every_page_of_a_logged_in_user_is_never_kept_by_a_cache(world):
+    http = HttpClient()
+    assert no_store(log_in(http, "alex", PASSWORD))
+    assert http.get(reverse("clinic:caseload"))["Cache-Control"] == "no-store"
+    outside = http.get(reverse("clinic:client_detail", args=[world.other_clinic_record.pk]))
+    assert outside.status_code == 404 and no_store(outside)  # error pages too
+    assert no_store(http.post(reverse("logout")))
+
+
+def test_a_views_stricter_cache_header_is_kept(world):
+    """The one-time link page says never_cache itself: no-store and more, kept as it is."""
+    from tests.access_rules.assessments import a_valid_link
+
+    response = HttpClient().get(reverse("assessment_link", kwargs=a_valid_link(world)))
+    directives = {part.strip() for part in response["Cache-Control"].split(",")}
+    assert {"no-store", "no-cache", "must-revalidate", "private"} <= directives
+
+
+def test_static_files_stay_cacheable_for_a_logged_in_user(world):
+    response = world.browser("clinician").get("/static/css/selfkind.css")
+    assert response.status_code == 200
+    assert "no-store" not in response.get("Cache-Control", "")
+
+
 def test_one_time_link_paths_are_redacted_from_logs():
     record = logging.LogRecord(
         "django.server",
