@@ -30,6 +30,7 @@ from clinic.models import (
     Role,
     Tag,
     User,
+    UserSession,
 )
 from clinic.signals import client_data_changed
 
@@ -133,6 +134,7 @@ def client_update(
 def client_discharge(
     *, actor: User, client: Client, expected_version: int, discharge_date: dt.date
 ) -> None:
+    """Close the record of care. Every session of the client's portal login ends."""
     if client.status == ClientStatus.DISCHARGED:
         raise ServiceError("This client is already discharged.")
     if discharge_date < client.intake_date:
@@ -144,6 +146,8 @@ def client_discharge(
             status=ClientStatus.DISCHARGED,
             discharge_date=discharge_date,
         )
+        if client.user_id is not None:
+            user_sessions_end(client.user_id)
         audit_record(actor, client, AuditAction.DISCHARGE, fields=["status", "discharge_date"])
 
 
@@ -180,6 +184,14 @@ def client_care_team_set(
             if user.pk not in existing
         )
         audit_record(actor, client, AuditAction.CARE_TEAM, fields=["care_team"])
+
+
+def user_sessions_end(user_id: int) -> int:
+    """Log one user out everywhere: delete their sessions (one indexed delete, see
+    clinic.sessions). A request already under way on one of them cannot save it back: Django
+    refuses to re-create a deleted session. Returns how many were ended."""
+    ended, _ = UserSession.objects.filter(user_id=user_id).delete()
+    return ended
 
 
 @dataclass(frozen=True)

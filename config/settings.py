@@ -133,6 +133,9 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 7  # invitation links stay valid for a week
 
+# Database sessions that record their user, so discharge can end a client's sessions with one
+# indexed delete (clinic.sessions).
+SESSION_ENGINE = "clinic.sessions"
 # A session ends after 30 minutes without a request: every request pushes the expiry on.
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True

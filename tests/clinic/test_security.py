@@ -2,11 +2,11 @@ import datetime as dt
 import logging
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.test import Client as HttpClient
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.models import UserSession
 from config.env import ImproperlyConfiguredEnv, env_bool, env_int, env_secret
 from config.logging import RedactSecretPathsFilter
 
@@ -49,9 +49,9 @@ def test_the_session_ends_after_30_minutes_idle(world, settings):
     log_in(http, "alex", PASSWORD)
     assert http.get(reverse("clinic:caseload")).status_code == 200
 
-    session = Session.objects.get()
+    session = UserSession.objects.get()
     assert session.expire_date <= timezone.now() + dt.timedelta(minutes=30, seconds=5)
-    Session.objects.update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+    UserSession.objects.update(expire_date=timezone.now() - dt.timedelta(seconds=1))
 
     response = http.get(reverse("clinic:caseload"))
     assert response.status_code == 302
