@@ -242,6 +242,12 @@ class Client(models.Model):
         """The client has a portal login and has set its password themselves."""
         return self.user_id is not None and self.user.has_usable_password()
 
+    @property
+    def portal_is_read_only(self) -> bool:
+        """After discharge the client's portal is read-only: they read and download their own
+        data but write nothing (enforced by clinic.access.portal_writable)."""
+        return self.status == ClientStatus.DISCHARGED
+
 
 class UserSession(AbstractBaseSession):
     """A login session (database-backed, as Django's own) that records whose it is, so one

@@ -134,7 +134,8 @@ def client_update(
 def client_discharge(
     *, actor: User, client: Client, expected_version: int, discharge_date: dt.date
 ) -> None:
-    """Close the record of care. Every session of the client's portal login ends."""
+    """Close the record of care. The client's portal becomes read-only (clinic.access) and
+    every session of their portal login ends: they log in again to a read-only portal."""
     if client.status == ClientStatus.DISCHARGED:
         raise ServiceError("This client is already discharged.")
     if discharge_date < client.intake_date:
@@ -152,7 +153,8 @@ def client_discharge(
 
 
 def client_reactivate(*, actor: User, client: Client, expected_version: int) -> None:
-    """Back to active care. The discharge date is cleared; the audit trail keeps the history."""
+    """Back to active care: the portal is writable again. The discharge date is cleared; the
+    audit trail keeps the history."""
     if client.status != ClientStatus.DISCHARGED:
         raise ServiceError("Only a discharged client can be reactivated.")
     with transaction.atomic():
