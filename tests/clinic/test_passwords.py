@@ -10,7 +10,7 @@ from clinic import services
 from clinic.demo import DEMO_PASSWORD
 from clinic.models import Role, User
 from clinic.passwords import UsernameNotInPasswordValidator
-from tests.clinic.test_invitations import NEW_PASSWORD, invitation_link
+from tests.clinic.test_invitations import NEW_PASSWORD, client_without_login, invitation_link
 
 PASSWORD = "correct horse battery staple"
 TOO_SHORT = "at least 12 characters"
@@ -81,13 +81,7 @@ def test_an_invitation_refuses_drewdrew1_for_drew_and_then_takes_a_good_passphra
 
 
 def test_a_client_accepting_a_portal_invitation_cannot_use_their_login_name(world):
-    record = world.other_clinic_record
-    record.organisation, record.primary_clinician, record.code = (
-        world.clinic,
-        world.clinician,
-        "RC-010",
-    )
-    record.save()
+    record = client_without_login(world, "RC-010")
     response = world.browser("clinician").post(
         reverse("clinic:client_portal_invite", args=[record.pk]), {"username": "hale"}
     )
