@@ -51,7 +51,9 @@ def link_for(user, pk: int) -> OneTimeLink:
 def open_link_for_token(token: str) -> OneTimeLink:
     """The open (unused, unexpired) one-time link for this token, else 404.
 
-    Expired, used, unknown and tampered tokens all answer the same 404.
+    Expired, used, unknown and tampered tokens all answer the same 404, and so does the link of
+    a discharged client (their portal is read-only; it opens again if they are reactivated
+    before it expires).
     """
     if not token or len(token) > 200:
         raise Http404("This link is not valid.")
@@ -61,6 +63,6 @@ def open_link_for_token(token: str) -> OneTimeLink:
         ).get(token_hash=hash_token(token))
     except OneTimeLink.DoesNotExist:
         raise Http404("This link is not valid.") from None
-    if not link.is_open(timezone.now()):
+    if not link.is_open(timezone.now()) or link.client.portal_is_read_only:
         raise Http404("This link is not valid.")
     return link

@@ -203,17 +203,24 @@ def correct(request, pk: int):
 def link_create(request, client_id: int):
     client = client_for(request.user, client_id, select_related=("organisation",))
     instrument = instrument_or_404(request.POST.get("instrument", ""))
+    if client.portal_is_read_only:
+        # The link would not open (assessments.access.open_link_for_token): say so instead.
+        messages.error(
+            request,
+            f"{client.code} is discharged, so a one-time link would not open. "
+            "Reactivate the client first.",
+        )
+        return redirect("assessments:client_assessments", client_id=client.pk)
     link, token = services.one_time_link_create(
         client=client, instrument=instrument, created_by=request.user
     )
     url = request.build_absolute_uri(reverse("assessment_link", kwargs={"token": token}))
-    response = render(
+    # Shown once; never cached (clinic.middleware.NoStoreMiddleware).
+    return render(
         request,
         "assessments/link_created.html",
         {"client": client, "instrument": instrument, "link": link, "url": url},
     )
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @staff_required
@@ -386,7 +393,8 @@ def portal_list(request):
 
 @client_user_required
 def portal_complete(request, instrument: str):
-    client = portal_client_for(request.user)
+    # The whole page is a form to write answers: refused once the portal is read-only.
+    client = portal_client_for(request.user, write=True)
     instrument = instrument_or_404(instrument)
     draft = (
         # Only the portal's own drafts: a draft started through a one-time link stays with it.

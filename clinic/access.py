@@ -6,7 +6,9 @@ scope answers 404, exactly as a record that does not exist: no hint that it is t
 Scope:
 - clinic admin: every client of their organisation;
 - clinician: clients whose primary clinician they are or whose care team includes them;
-- client user: only their own record (through `portal_client_for`);
+- client user: only their own record (through `portal_client_for`), read-only once the
+  record is discharged: every portal write passes `portal_writable`, which answers 403 with
+  an explanation (PortalReadOnly); reading and the client's own export stay available;
 - anyone else (anonymous, superuser without organisation): nothing.
 """
 
@@ -58,16 +60,38 @@ def client_for(
         raise Http404("No such client.") from None
 
 
-def portal_client_for(user: User) -> Client:
-    """A client user's own record, else 404. Clients see only their own data."""
+class PortalReadOnly(PermissionDenied):
+    """A write to the portal of a discharged client. Answered with a 403 page that says why
+    and where their own data can still be downloaded (clinic.views.permission_denied)."""
+
+    def __init__(self, client: Client):
+        self.discharge_date = client.discharge_date
+        super().__init__("This portal is read-only since the client's discharge.")
+
+
+def portal_writable(client: Client) -> Client:
+    """The one check every client-portal write passes: after discharge the portal is
+    read-only (PortalReadOnly, 403). Reactivation makes it writable again."""
+    if client.portal_is_read_only:
+        raise PortalReadOnly(client)
+    return client
+
+
+def portal_client_for(user: User, *, write: bool = False) -> Client:
+    """A client user's own record, else 404. Clients see only their own data.
+
+    `write=True` for a request that writes (a POST): refused with PortalReadOnly once the
+    record is discharged.
+    """
     if not user.is_authenticated or not getattr(user, "is_client_user", False):
         raise Http404("No client record for this login.")
     try:
-        return Client.objects.select_related("organisation").get(
+        client = Client.objects.select_related("organisation").get(
             user=user, organisation_id=user.organisation_id
         )
     except Client.DoesNotExist:
         raise Http404("No client record for this login.") from None
+    return portal_writable(client) if write else client
 
 
 def staff_required(view: Callable) -> Callable:

@@ -7,6 +7,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -240,6 +241,30 @@ class Client(models.Model):
     def has_established_login(self) -> bool:
         """The client has a portal login and has set its password themselves."""
         return self.user_id is not None and self.user.has_usable_password()
+
+    @property
+    def portal_is_read_only(self) -> bool:
+        """After discharge the client's portal is read-only: they read and download their own
+        data but write nothing (enforced by clinic.access.portal_writable)."""
+        return self.status == ClientStatus.DISCHARGED
+
+
+class UserSession(AbstractBaseSession):
+    """A login session (database-backed, as Django's own) that records whose it is, so one
+    user's sessions are ended with one indexed delete instead of decoding every session row.
+    Written by clinic.sessions.SessionStore whenever the session is saved."""
+
+    # A plain column, not a foreign key: a session may outlive its user for a moment.
+    user_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+
+    class Meta(AbstractBaseSession.Meta):
+        db_table = "clinic_user_session"
+
+    @classmethod
+    def get_session_store_class(cls):
+        from clinic.sessions import SessionStore
+
+        return SessionStore
 
 
 class CareTeamMember(models.Model):

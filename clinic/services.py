@@ -30,6 +30,7 @@ from clinic.models import (
     Role,
     Tag,
     User,
+    UserSession,
 )
 
 
@@ -129,6 +130,8 @@ def client_update(
 def client_discharge(
     *, actor: User, client: Client, expected_version: int, discharge_date: dt.date
 ) -> None:
+    """Close the record of care. The client's portal becomes read-only (clinic.access) and
+    every session of their portal login ends: they log in again to a read-only portal."""
     if client.status == ClientStatus.DISCHARGED:
         raise ServiceError("This client is already discharged.")
     if discharge_date < client.intake_date:
@@ -140,11 +143,14 @@ def client_discharge(
             status=ClientStatus.DISCHARGED,
             discharge_date=discharge_date,
         )
+        if client.user_id is not None:
+            user_sessions_end(client.user_id)
         audit_record(actor, client, AuditAction.DISCHARGE, fields=["status", "discharge_date"])
 
 
 def client_reactivate(*, actor: User, client: Client, expected_version: int) -> None:
-    """Back to active care. The discharge date is cleared; the audit trail keeps the history."""
+    """Back to active care: the portal is writable again. The discharge date is cleared; the
+    audit trail keeps the history."""
     if client.status != ClientStatus.DISCHARGED:
         raise ServiceError("Only a discharged client can be reactivated.")
     with transaction.atomic():
@@ -176,6 +182,14 @@ def client_care_team_set(
             if user.pk not in existing
         )
         audit_record(actor, client, AuditAction.CARE_TEAM, fields=["care_team"])
+
+
+def user_sessions_end(user_id: int) -> int:
+    """Log one user out everywhere: delete their sessions (one indexed delete, see
+    clinic.sessions). A request already under way on one of them cannot save it back: Django
+    refuses to re-create a deleted session. Returns how many were ended."""
+    ended, _ = UserSession.objects.filter(user_id=user_id).delete()
+    return ended
 
 
 @dataclass(frozen=True)

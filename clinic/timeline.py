@@ -71,12 +71,17 @@ class LinkRegistry:
 CLIENT_LINKS = LinkRegistry()
 # Client portal home: reversed without arguments.
 PORTAL_LINKS = LinkRegistry()
+# The client's own data to download (shown on the portal home, also once it is read-only):
+# reversed without arguments.
+PORTAL_DOWNLOADS = LinkRegistry()
 # Clinic settings page (clinic admins): reversed without arguments.
 SETTINGS_LINKS = LinkRegistry()
 
 register_client_link = CLIENT_LINKS.register
 register_portal_link = PORTAL_LINKS.register
+register_portal_download = PORTAL_DOWNLOADS.register
 register_settings_link = SETTINGS_LINKS.register
 client_links = CLIENT_LINKS.links
 portal_links = PORTAL_LINKS.links
+portal_downloads = PORTAL_DOWNLOADS.links
 settings_links = SETTINGS_LINKS.links

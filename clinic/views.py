@@ -8,10 +8,12 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.views import defaults
 from django.views.decorators.http import require_POST
 
 from clinic import selectors, services
 from clinic.access import (
+    PortalReadOnly,
     client_for,
     client_user_required,
     clients_for,
@@ -34,7 +36,13 @@ from clinic.forms import (
 )
 from clinic.models import AuditAction, Client, ClientStatus, Programme, Tag
 from clinic.selectors import CaseloadFilters
-from clinic.timeline import client_links, portal_links, settings_links, timeline_for
+from clinic.timeline import (
+    client_links,
+    portal_downloads,
+    portal_links,
+    settings_links,
+    timeline_for,
+)
 
 PAGE_SIZE = 25
 
@@ -59,6 +67,23 @@ class InviteAcceptView(auth_views.PasswordResetConfirmView):
 def floor(request):
     """An empty page behind login: the floor that benchmarks measure other pages against."""
     return HttpResponse(b"", content_type="text/plain")
+
+
+def permission_denied(request, exception):
+    """The 403 page (config.urls.handler403). A write to a discharged client's portal is told
+    why nothing was saved and where their own data can still be downloaded."""
+    if isinstance(exception, PortalReadOnly):
+        return render(
+            request,
+            "clinic/portal_read_only.html",
+            {"discharge_date": exception.discharge_date, "downloads": _download_links()},
+            status=403,
+        )
+    return defaults.permission_denied(request, exception)
+
+
+def _download_links() -> list[tuple[str, str]]:
+    return [(link.label, reverse(link.url_name)) for link in portal_downloads()]
 
 
 def home(request):
@@ -332,8 +357,9 @@ def client_portal_invite(request, client_id: int):
 
 
 def _show_invitation(request, invitation, client=None):
-    """The link is shown once, on this response only; it is never stored, logged or cached."""
-    response = render(
+    """The link is shown once, on this response only; it is never stored, logged or cached
+    (clinic.middleware.NoStoreMiddleware)."""
+    return render(
         request,
         "clinic/invitation.html",
         {
@@ -342,8 +368,6 @@ def _show_invitation(request, invitation, client=None):
             "link": request.build_absolute_uri(invitation.path),
         },
     )
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @clinic_admin_required
@@ -436,5 +460,6 @@ def portal_home(request):
         {
             "client": client,
             "links": [(link.label, reverse(link.url_name)) for link in portal_links()],
+            "downloads": _download_links(),
         },
     )

@@ -5,6 +5,9 @@ from django.urls import include, path
 from assessments import views as assessment_views
 from clinic import views as clinic_views
 
+# A write to a discharged client's portal gets its own explanation (clinic.access.PortalReadOnly).
+handler403 = "clinic.views.permission_denied"
+
 urlpatterns = [
     path("", clinic_views.home, name="home"),
     path("floor/", clinic_views.floor, name="floor"),

@@ -1,8 +1,10 @@
 """Walk every URL pattern of the URLconf and check each persona against its declared rule.
 
 A URL with no declared rule fails this test, so no page can be added without deciding who may
-see it. The Django admin's many patterns sit behind one gate (superusers only), checked
-through its index and one model page.
+see it. Every answer is also checked for what it must never be: a server error, or a page a
+browser or proxy may keep (every response to a logged-in persona, and every one-time link page
+under /t/, says `Cache-Control: no-store`). The Django admin's many patterns sit behind one
+gate (superusers only), checked through its index and one model page.
 """
 
 from __future__ import annotations
@@ -58,6 +60,12 @@ def test_the_admin_gate_admits_superusers_only(world):
     assert admin.site.has_permission(request)
 
 
+def cacheable_client_data(persona: str, url: str, response) -> bool:
+    """A response a browser or proxy might keep although it may carry client data."""
+    private = persona != "anonymous" or url.startswith("/t/")
+    return private and "no-store" not in response.get("Cache-Control", "")
+
+
 @pytest.mark.django_db
 def test_each_persona_gets_exactly_the_declared_response_on_every_url(world):
     names = url_names()
@@ -82,6 +90,13 @@ def test_each_persona_gets_exactly_the_declared_response_on_every_url(world):
             if not ok:
                 unexpected.append(
                     f"{name} as {persona}: {response.status_code}, expected {expected}"
+                )
+            if response.status_code >= 500:
+                unexpected.append(f"{name} as {persona}: server error {response.status_code}")
+            if cacheable_client_data(persona, url, response):
+                unexpected.append(
+                    f"{name} as {persona}: Cache-Control {response.get('Cache-Control')!r}, "
+                    "expected no-store"
                 )
     ACCESS_MATRIX_REPORT.update(cases=cases, urls=len(names), unexpected=len(unexpected))
     assert not unexpected, "\n".join(unexpected)

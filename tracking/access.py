@@ -1,7 +1,8 @@
 """The only way to reach tracking rows. Each joins through clinic.access, so a row outside the
 user's scope answers 404 (or is simply absent), exactly like a row that does not exist.
 
-- Client users reach their own rows (`own_*`), words included.
+- Client users reach their own rows (`own_*`), words included; a write to one of them passes
+  clinic.access.portal_writable (read-only after discharge).
 - Staff reach their caseload's rows (`staff_*`, scoped by clients_for inside the same SQL).
   Staff reads of inner-critic entries go through tracking.selectors.redacted_entries, which
   never loads the words of a private entry.
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
-from clinic.access import client_for, clients_for
+from clinic.access import client_for, clients_for, portal_writable
 from tracking.models import InnerCriticEntry, JournalEntry, PracticeSession
 
 if TYPE_CHECKING:
@@ -32,12 +33,19 @@ def own_entries(user: User) -> QuerySet[InnerCriticEntry]:
     return _own(InnerCriticEntry, user)
 
 
-def own_entry(user: User, entry_id: int) -> InnerCriticEntry:
-    """One of the client user's own entries, else 404."""
+def own_entry(user: User, entry_id: int, *, write: bool = False) -> InnerCriticEntry:
+    """One of the client user's own entries (with its client record), else 404.
+
+    `write=True` for a request that changes or deletes it: refused (PortalReadOnly, 403) once
+    the client is discharged.
+    """
     try:
-        return own_entries(user).select_related("trigger", "client__organisation").get(pk=entry_id)
+        entry = own_entries(user).select_related("trigger", "client__organisation").get(pk=entry_id)
     except (InnerCriticEntry.DoesNotExist, ValueError, TypeError):
         raise Http404("No such entry.") from None
+    if write:
+        portal_writable(entry.client)
+    return entry
 
 
 def own_practice(user: User) -> QuerySet[PracticeSession]:

@@ -9,6 +9,7 @@ class TrackingConfig(AppConfig):
         from clinic.demo import register_demo_seeder
         from clinic.timeline import (
             register_client_link,
+            register_portal_download,
             register_portal_link,
             register_settings_link,
             register_timeline_provider,
@@ -23,5 +24,9 @@ class TrackingConfig(AppConfig):
         register_portal_link("Practice log", "tracking:my_practice")
         register_portal_link("Weekly journal", "tracking:my_journal")
         register_portal_link("My progress", "tracking:my_charts")
+        register_portal_download("Inner-critic entries (CSV)", "tracking:my_export_csv")
+        register_portal_download(
+            "Everything: entries, practice and journal (JSON)", "tracking:my_export_json"
+        )
         register_settings_link("Trigger categories", "tracking:trigger_settings")
         register_demo_seeder(TrackingSeeder())

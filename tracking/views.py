@@ -1,7 +1,9 @@
 """Tracking pages. Thin: access -> form -> service/selector -> render or redirect.
 
-Client pages (/tracking/me/...) show the client's own rows with their words. Staff pages
-(/tracking/clients/<id>/...) read entries only through selectors.redacted_entries.
+Client pages (/tracking/me/...) show the client's own rows with their words; a POST there is a
+write and passes the portal's write check in access (read-only after discharge), and the pages
+hide their forms when the portal is read-only. Staff pages (/tracking/clients/<id>/...) read
+entries only through selectors.redacted_entries.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ def _apply_form_errors(form, error: ValidationError) -> None:
 
 @client_user_required
 def my_log(request):
-    client = portal_client_for(request.user)
+    client = portal_client_for(request.user, write=request.method == "POST")
     tz = client.organisation.tz
     form = EntryForm(request.POST or None, organisation_id=client.organisation_id)
     if request.method == "POST" and form.is_valid():
@@ -101,7 +103,7 @@ def my_log(request):
 
 @client_user_required
 def my_entry(request, entry_id: int):
-    entry = access.own_entry(request.user, entry_id)
+    entry = access.own_entry(request.user, entry_id, write=request.method == "POST")
     # own_entry already ties the entry to this user's clinic: no second look-up of the record.
     form = EntryForm(
         request.POST or None, instance=entry, organisation_id=request.user.organisation_id
@@ -119,13 +121,20 @@ def my_entry(request, entry_id: int):
     return render(
         request,
         "tracking/my_entry.html",
-        {"entry": entry, "form": form, "reframe_form": ReframeForm(instance=entry)},
+        {
+            "entry": entry,
+            "client": entry.client,
+            "form": form,
+            "reframe_form": ReframeForm(instance=entry),
+        },
     )
 
 
 @client_user_required
 @require_POST
 def my_entry_delete(request, entry_id: int):
+    # Allowed after discharge too: a client's words are theirs to take back, read-only portal
+    # or not (privacy over a complete record; the audit keeps that an entry was deleted).
     entry = access.own_entry(request.user, entry_id)
     services.entry_delete(actor=request.user, entry=entry)
     messages.success(request, "Entry deleted.")
@@ -135,7 +144,7 @@ def my_entry_delete(request, entry_id: int):
 @client_user_required
 @require_POST
 def my_reframe(request, entry_id: int):
-    entry = access.own_entry(request.user, entry_id)
+    entry = access.own_entry(request.user, entry_id, write=True)
     form = ReframeForm(request.POST, instance=entry)
     if form.is_valid():
         try:
@@ -151,6 +160,7 @@ def my_reframe(request, entry_id: int):
         "tracking/my_entry.html",
         {
             "entry": entry,
+            "client": entry.client,
             "form": EntryForm(instance=entry, organisation_id=request.user.organisation_id),
             "reframe_form": form,
             "reframe_open": True,
@@ -160,7 +170,7 @@ def my_reframe(request, entry_id: int):
 
 @client_user_required
 def my_practice(request):
-    client = portal_client_for(request.user)
+    client = portal_client_for(request.user, write=request.method == "POST")
     form = PracticeForm(request.POST or None, initial={"practised_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
@@ -174,13 +184,13 @@ def my_practice(request):
     return render(
         request,
         "tracking/my_practice.html",
-        {"form": form, "sessions": sessions, "limit": LIST_LIMIT},
+        {"client": client, "form": form, "sessions": sessions, "limit": LIST_LIMIT},
     )
 
 
 @client_user_required
 def my_journal(request):
-    client = portal_client_for(request.user)
+    client = portal_client_for(request.user, write=request.method == "POST")
     week = services.current_week(client)
     journal = access.own_journal(request.user)
     current = journal.filter(week_start=week).first()
@@ -198,11 +208,14 @@ def my_journal(request):
         else:
             messages.success(request, "This week's journal is saved. You can edit it until Sunday.")
             return redirect("tracking:my_journal")
-    past = list(journal.filter(week_start__lt=week)[:LIST_LIMIT])
+    # A read-only portal shows this week's journal with the earlier ones instead of a form.
+    shown = journal if client.portal_is_read_only else journal.filter(week_start__lt=week)
+    past = list(shown[:LIST_LIMIT])
     return render(
         request,
         "tracking/my_journal.html",
         {
+            "client": client,
             "form": form,
             "week": week,
             "week_end": week + dt.timedelta(days=6),

@@ -14,6 +14,18 @@ def invitation_link(response) -> str:
     return match.group(1)
 
 
+def client_without_login(world, code: str):
+    """A client of the clinician's with no portal login yet (Harbor's record, moved over)."""
+    record = world.other_clinic_record
+    record.organisation, record.primary_clinician, record.code = (
+        world.clinic,
+        world.clinician,
+        code,
+    )
+    record.save()
+    return record
+
+
 def accept(link: str) -> HttpClient:
     http = HttpClient()
     form_page = http.get(link, follow=True)
@@ -26,11 +38,7 @@ def accept(link: str) -> HttpClient:
 
 
 def test_a_clinician_invites_a_client_who_then_sees_only_their_own_portal(world):
-    record = world.other_clinic_record
-    record.primary_clinician = world.clinician
-    record.organisation = world.clinic
-    record.code = "RC-003"
-    record.save()
+    record = client_without_login(world, "RC-003")
     response = world.browser("clinician").post(
         reverse("clinic:client_portal_invite", args=[record.pk]), {"username": "hale"}
     )
@@ -117,13 +125,7 @@ def test_staff_cannot_make_a_link_into_a_login_the_client_already_uses(world):
 
 
 def test_a_link_not_yet_used_can_be_renewed_and_is_never_cached(world):
-    record = world.other_clinic_record
-    record.organisation, record.primary_clinician, record.code = (
-        world.clinic,
-        world.clinician,
-        "RC-009",
-    )
-    record.save()
+    record = client_without_login(world, "RC-009")
     http = world.browser("clinician")
     url = reverse("clinic:client_portal_invite", args=[record.pk])
     first = http.post(url, {"username": "hale"})

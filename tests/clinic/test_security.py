@@ -2,11 +2,11 @@ import datetime as dt
 import logging
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.test import Client as HttpClient
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.models import UserSession
 from config.env import ImproperlyConfiguredEnv, env_bool, env_int, env_secret
 from config.logging import RedactSecretPathsFilter
 
@@ -49,9 +49,9 @@ def test_the_session_ends_after_30_minutes_idle(world, settings):
     log_in(http, "alex", PASSWORD)
     assert http.get(reverse("clinic:caseload")).status_code == 200
 
-    session = Session.objects.get()
+    session = UserSession.objects.get()
     assert session.expire_date <= timezone.now() + dt.timedelta(minutes=30, seconds=5)
-    Session.objects.update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+    UserSession.objects.update(expire_date=timezone.now() - dt.timedelta(seconds=1))
 
     response = http.get(reverse("clinic:caseload"))
     assert response.status_code == 302
@@ -72,6 +72,34 @@ def test_logout_is_a_post_and_ends_the_session(world):
     http = world.browser("clinician")
     assert http.post(reverse("logout")).status_code == 302
     assert http.get(reverse("clinic:caseload")).status_code == 302
+
+
+def no_store(response) -> bool:
+    return "no-store" in response.get("Cache-Control", "")
+
+
+def test_every_page_of_a_logged_in_user_is_never_kept_by_a_cache(world):
+    http = HttpClient()
+    assert no_store(log_in(http, "alex", PASSWORD))
+    assert http.get(reverse("clinic:caseload"))["Cache-Control"] == "no-store"
+    outside = http.get(reverse("clinic:client_detail", args=[world.other_clinic_record.pk]))
+    assert outside.status_code == 404 and no_store(outside)  # error pages too
+    assert no_store(http.post(reverse("logout")))
+
+
+def test_a_views_stricter_cache_header_is_kept(world):
+    """The one-time link page says never_cache itself: no-store and more, kept as it is."""
+    from tests.access_rules.assessments import a_valid_link
+
+    response = HttpClient().get(reverse("assessment_link", kwargs=a_valid_link(world)))
+    directives = {part.strip() for part in response["Cache-Control"].split(",")}
+    assert {"no-store", "no-cache", "must-revalidate", "private"} <= directives
+
+
+def test_static_files_stay_cacheable_for_a_logged_in_user(world):
+    response = world.browser("clinician").get("/static/css/selfkind.css")
+    assert response.status_code == 200
+    assert "no-store" not in response.get("Cache-Control", "")
 
 
 def test_one_time_link_paths_are_redacted_from_logs():
