@@ -106,8 +106,18 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves several threads or workers at once without losing a write:
+    # write-ahead logging (readers never block the writer), a busy timeout (a second writer
+    # waits instead of failing with "database is locked"), and transactions that take the
+    # write lock when they begin (IMMEDIATE: no deadlock upgrading a read lock to a write).
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA foreign_keys=ON;"}
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": (
+            "PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+        ),
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("SQLITE_BUSY_TIMEOUT_SECONDS", 20),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication and sessions -----------------------------------------------------------
