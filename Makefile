@@ -32,6 +32,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 format: install
@@ -40,6 +41,7 @@ format: install
 
 check-deploy: install
 	SELFKIND_ENV=production DJANGO_ALLOWED_HOSTS=selfkind.example.org \
+	REDIS_URL=redis://127.0.0.1:6379/0 \
 	DJANGO_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(64))') \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 

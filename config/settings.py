@@ -120,6 +120,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache ----------------------------------------------------------------------------------
+# Only what must be shared between workers and may be lost (rate limits, throttles) lives in the
+# cache: no page, figure or verdict depends on it, for correctness or for speed. Production runs
+# several workers (and machines), so it requires a shared cache: Django's Redis backend.
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "selfkind",
+        }
+    }
+elif PRODUCTION:
+    raise ImproperlyConfiguredEnv(
+        "REDIS_URL must be set when SELFKIND_ENV=production (a cache shared by every worker, "
+        "e.g. redis://127.0.0.1:6379/0)"
+    )
+
 # --- Authentication and sessions -----------------------------------------------------------
 AUTH_USER_MODEL = "clinic.User"
 AUTHENTICATION_BACKENDS = [

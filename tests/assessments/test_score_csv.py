@@ -221,7 +221,7 @@ def test_the_command_runs_without_a_database_and_returns_real_exit_codes(tmp_pat
     env = {**os.environ, "DATABASE_URL": "postgres://nobody@127.0.0.1:1/unreachable"}
 
     def manage(*args):
-        return subprocess.run(  # noqa: S603 - our own manage.py, fixed arguments
+        return subprocess.run(
             [sys.executable, "manage.py", "score_csv", *args],
             cwd=ROOT,
             env=env,

@@ -1,5 +1,9 @@
 import datetime as dt
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.test import Client as HttpClient
@@ -129,3 +133,29 @@ def test_settings_helpers_fail_loudly_on_malformed_values(monkeypatch, tmp_path)
     secret_file.write_text("s3cret\n")
     monkeypatch.setenv("SK_SECRET_FILE", str(secret_file))
     assert env_secret("SK_SECRET") == "s3cret"
+
+
+def production_check(**env) -> subprocess.CompletedProcess:
+    """`manage.py check` under production settings with these variables (a fresh process)."""
+    base = {
+        "SELFKIND_ENV": "production",
+        "DJANGO_ALLOWED_HOSTS": "selfkind.example.org",
+        "DJANGO_SECRET_KEY": "x" * 10 + "".join(chr(97 + n % 26) for n in range(60)),
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+    }
+    environment = {**os.environ, **base, **env}
+    environment = {key: value for key, value in environment.items() if value is not None}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        env=environment,
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_production_refuses_to_start_without_a_shared_cache():
+    refused = production_check(REDIS_URL=None)
+    assert refused.returncode != 0
+    assert "REDIS_URL must be set when SELFKIND_ENV=production" in refused.stderr
+    assert production_check().returncode == 0
