@@ -34,6 +34,7 @@ class Command(BaseCommand):
             organisation = Organisation.objects.get(slug=options["clinic"])
         except Organisation.DoesNotExist:
             raise CommandError(f"no clinic with slug {options['clinic']!r}") from None
+
         def progress(rows):
             return tqdm(
                 rows,
