@@ -20,7 +20,10 @@ from clinic.models import Organisation
 
 
 class Command(BaseCommand):
-    help = "Import scored paper forms (client_code, instrument, administered_on, item_1..)."
+    help = (
+        "Import scored paper forms (client_code, instrument, administered_on, item_1..). "
+        "A file with a row whose cells do not match the header's columns imports nothing."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("clinic", help="The clinic's slug.")

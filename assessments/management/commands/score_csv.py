@@ -241,7 +241,7 @@ class Command(BaseCommand):
                         progress=progress,
                     )
         except CsvInputError as exc:
-            raise CommandError(f"{path}: {exc}", returncode=2) from exc
+            raise CommandError(str(exc), returncode=2) from exc
         if summary.blank_rows and options["verbosity"] >= 1:
             self.stderr.write(_skipped(summary))
         if options["verbosity"] >= 2:
