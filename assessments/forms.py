@@ -281,13 +281,10 @@ class ImportForm(forms.Form):
     )
 
     def clean_file(self):
+        """The file's bytes, in cleaned_data["data"]: what is in them (encoding, delimiter,
+        header, rows) is checked by the CSV reader, with the same messages as the command."""
         upload = self.cleaned_data["file"]
         if upload.size > MAX_IMPORT_BYTES:
             raise forms.ValidationError("File: it is larger than 10 MB; split it up.")
-        try:
-            self.cleaned_data["text"] = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise forms.ValidationError(
-                "File: it is not UTF-8 text (save it as CSV UTF-8)."
-            ) from None
+        self.cleaned_data["data"] = upload.read()
         return upload

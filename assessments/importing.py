@@ -1,27 +1,30 @@
 """Import of scored paper forms from a clinic's CSV (columns client_code, instrument,
-administered_on, item_1..). Every row is validated before anything is written; by default
-nothing is imported unless every row is valid; an administration is never half created."""
+administered_on, item_1..). The file is read by `clinic.csvinput`, the reader every CSV input
+uses: a file it refuses (encoding, delimiter, header, a row with a cell missing or extra) imports
+nothing, whatever the options; wholly empty rows are skipped and counted. Every other row is
+validated before anything is written; by default nothing is imported unless every row is valid;
+an administration is never half created."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
 
 from assessments import projections
+from assessments.csvcolumns import IMPORT_COLUMNS, item_number
 from assessments.instruments import UnknownInstrumentError, get_instrument
 from assessments.models import Administration, Mode, Score, Status
 from assessments.scoring import ScoringError, parse_answer, score_response
 from assessments.services import SUBJECT, score_fields
 from clinic.audit import audit_records
+from clinic.csvinput import CsvInputError, Row, open_csv
 from clinic.models import AuditAction, Client
 
-REQUIRED = ("client_code", "instrument", "administered_on")
 BATCH = 1000
 
 
@@ -36,11 +39,13 @@ class ValidRow:
 
 @dataclass
 class ImportReport:
-    rows: int = 0
+    rows: int = 0  # rows with content; wholly empty rows are only counted in blank_rows
+    blank_rows: int = 0
     valid: list[ValidRow] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
     imported: int = 0
-    file_error: str = ""
+    file_error: str = ""  # the file is refused as a whole (nothing can be imported) ...
+    file_problems: list[tuple[int, str]] = field(default_factory=list)  # ... for these rows
 
     @property
     def ok(self) -> bool:
@@ -48,91 +53,100 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         if self.file_error:
-            return [self.file_error]
+            return CsvInputError(self.file_error, self.file_problems).lines()
         return [f"row {line}: {message}" for line, message in self.problems]
 
 
-def read_rows(text: str) -> tuple[list[str], list[dict[str, str]]]:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    return list(reader.fieldnames or []), list(reader)
+def client_code_key(code: str) -> str:
+    """How a client code in a file is matched to a client's code: the one place to change
+    when client codes are normalised. Applied to both sides."""
+    return code.strip().casefold()
 
 
-def validate(organisation, text: str, *, progress: Callable[[Iterable], Iterable] = iter):
+def validate(
+    organisation, source: Path | bytes, *, progress: Callable[[Iterable], Iterable] = iter
+) -> ImportReport:
+    """Read and check every row of `source` (a path, or an upload's bytes)."""
     report = ImportReport()
     try:
-        header, rows = read_rows(text)
-    except csv.Error as exc:
-        report.file_error = f"not a readable CSV file: {exc}"
-        return report
-    missing = [column for column in REQUIRED if column not in header]
-    if missing:
-        report.file_error = f"missing column(s): {', '.join(missing)}"
+        with open_csv(source, IMPORT_COLUMNS) as csv_file:
+            rows = list(csv_file.rows())
+            report.blank_rows = csv_file.blank_rows
+            items_in_file = {
+                number: name
+                for name in csv_file.header.positions
+                if (number := item_number(name)) is not None
+            }
+    except CsvInputError as exc:
+        report.file_error, report.file_problems = exc.message, exc.rows
         return report
     clients = {
-        c.code.casefold(): c
+        client_code_key(c.code): c
         for c in Client.objects.filter(organisation=organisation).only(
             "pk", "code", "organisation_id"
         )
     }
     today = organisation.today()
     report.rows = len(rows)
-    for line, row in enumerate(progress(rows), start=2):  # line 1 is the header
-        problems = []
-        client = clients.get((row.get("client_code") or "").strip().casefold())
-        if client is None:
-            problems.append(f"no client with code {row.get('client_code')!r} in this clinic")
-        try:
-            instrument = get_instrument((row.get("instrument") or "").strip().lower())
-        except UnknownInstrumentError:
-            problems.append(f"unknown instrument {row.get('instrument')!r}")
-            instrument = None
-        try:
-            on = dt.date.fromisoformat((row.get("administered_on") or "").strip())
-            if on > today:
-                problems.append(f"administered_on {on} is in the future")
-        except ValueError:
-            problems.append(
-                f"administered_on {row.get('administered_on')!r} is not a date (YYYY-MM-DD)"
-            )
-            on = None
-        answers: dict[int, int | None] = {}
-        if instrument is not None:
-            absent = [
-                f"item_{n}"
-                for n in range(1, instrument.item_count + 1)
-                if f"item_{n}" not in header
-            ]
-            if absent:
-                problems.append(f"{instrument.code} needs column(s) {', '.join(absent)}")
-            for n in range(1, instrument.item_count + 1):
-                try:
-                    answers[n] = parse_answer(
-                        instrument, n, (row.get(f"item_{n}") or "").strip() or None
-                    )
-                except ScoringError as exc:
-                    problems.append(str(exc))
-            extra = [
-                key
-                for key, value in row.items()
-                if key
-                and key.startswith("item_")
-                and key[5:].isdigit()
-                and int(key[5:]) > instrument.item_count
-                and (value or "").strip()
-            ]
-            if extra:
-                problems.append(
-                    f"{instrument.code} has {instrument.item_count} items, "
-                    f"but {', '.join(extra)} hold answers"
-                )
-            if not problems and all(v is None for v in answers.values()):
-                problems.append("every item is blank")
-        if problems:
-            report.problems.extend((line, problem) for problem in problems)
+    for row in progress(rows):
+        checked = _check_row(row, clients, today, items_in_file)
+        if isinstance(checked, ValidRow):
+            report.valid.append(checked)
         else:
-            report.valid.append(ValidRow(line, client, instrument.code, on, answers))
+            report.problems.extend((row.number, problem) for problem in checked)
     _flag_duplicates(report)
     return report
+
+
+def _check_row(
+    row: Row, clients: dict[str, Client], today: dt.date, items_in_file: dict[int, str]
+) -> ValidRow | list[str]:
+    """The row as it will be imported, or its problems."""
+    problems = []
+    client = clients.get(client_code_key(row.get("client_code")))
+    if client is None:
+        problems.append(f"no client with code {row.get('client_code')!r} in this clinic")
+    try:
+        instrument = get_instrument(row.get("instrument").strip().lower())
+    except UnknownInstrumentError:
+        problems.append(f"unknown instrument {row.get('instrument')!r}")
+        instrument = None
+    try:
+        on = dt.date.fromisoformat(row.get("administered_on").strip())
+        if on > today:
+            problems.append(f"administered_on {on} is in the future")
+    except ValueError:
+        problems.append(
+            f"administered_on {row.get('administered_on')!r} is not a date (YYYY-MM-DD)"
+        )
+        on = None
+    answers: dict[int, int | None] = {}
+    if instrument is not None:
+        absent = [
+            f"item_{n}" for n in range(1, instrument.item_count + 1) if n not in items_in_file
+        ]
+        if absent:
+            problems.append(f"{instrument.code} needs column(s) {', '.join(absent)}")
+        for n in range(1, instrument.item_count + 1):
+            try:
+                answers[n] = parse_answer(instrument, n, row.get(f"item_{n}").strip() or None)
+            except ScoringError as exc:
+                problems.append(str(exc))
+        extra = [
+            name
+            for n, name in sorted(items_in_file.items())
+            if n > instrument.item_count and row.get(name).strip()
+        ]
+        if extra:
+            problems.append(
+                f"{instrument.code} has {instrument.item_count} items, "
+                f"but {', '.join(extra)} hold answers"
+            )
+        if not problems and all(v is None for v in answers.values()):
+            problems.append("every item is blank")
+    if problems:
+        return problems
+    return ValidRow(row.number, client, instrument.code, on, answers)
 
 
 def _signature(client_id, instrument_code, on, answers) -> tuple:

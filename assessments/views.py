@@ -362,7 +362,7 @@ def import_upload(request):
     report = None
     if request.method == "POST" and form.is_valid():
         organisation = request.user.organisation
-        report = validate(organisation, form.cleaned_data["text"])
+        report = validate(organisation, form.cleaned_data["data"])
         import_valid(report, actor=request.user, skip_invalid=form.cleaned_data["skip_invalid"])
     return render(
         request,

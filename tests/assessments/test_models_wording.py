@@ -47,3 +47,21 @@ def test_an_incomplete_file_is_refused_naming_the_missing_items(world, tmp_path)
     with pytest.raises(CommandError, match="lacks items 3, 4"):
         call_command("load_item_wording", "scs", str(path), "--clinic", world.clinic.slug)
     assert not ItemWording.objects.exists()
+
+
+def test_a_csv_wording_with_an_unquoted_comma_is_refused_not_cut_at_the_comma(world, tmp_path):
+    """Found with the one CSV reader: csv.DictReader stored "I am kind" for item 1 below and
+    dropped the rest of the wording silently."""
+    rows = [f'{n},"Clinic wording {n}, quoted"' for n in range(1, 27)]
+    rows[0] = "1,I am kind, mostly"
+    path = tmp_path / "w.csv"
+    path.write_text("\n".join(["item,wording", *rows]) + "\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="row 2: 3 cells, but the header has 2 columns"):
+        call_command("load_item_wording", "scs", str(path), "--clinic", world.clinic.slug)
+    assert not ItemWording.objects.exists()
+
+    rows[0] = '1,"I am kind, mostly"'
+    path.write_text("\n".join(["item,wording", *rows]) + "\n", encoding="utf-8")
+    call_command("load_item_wording", "scs", str(path), "--clinic", world.clinic.slug)
+    assert ItemWording.objects.get().wording["1"] == "I am kind, mostly"
+    assert ItemWording.objects.get().wording["2"] == "Clinic wording 2, quoted"

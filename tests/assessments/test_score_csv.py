@@ -196,9 +196,9 @@ def _empty_file(tmp_path):
 @pytest.mark.parametrize(
     ("make_file", "args", "message"),
     [
-        (_missing_columns, ("scs",), "missing item columns item_3, item_4,"),
-        (_repeated_item_column, ("scs",), "column item_3 appears more than once"),
-        (_empty_file, ("scs",), "has no header row"),
+        (_missing_columns, ("scs",), "row 1: missing columns item_3, item_4,"),
+        (_repeated_item_column, ("scs",), "the column item_3 appears twice"),
+        (_empty_file, ("scs",), "the file is empty"),
         (None, ("scs",), "cannot read"),
         (_missing_columns, ("phq9",), "unknown instrument 'phq9'"),
         (_missing_columns, ("scs", "--total-method", "median"), "unknown total method 'median'"),
@@ -241,31 +241,130 @@ def test_the_command_runs_without_a_database_and_returns_real_exit_codes(tmp_pat
     assert "cannot read" in unusable.stderr
 
 
-def test_a_row_with_a_missing_or_extra_field_is_invalid_in_its_own_row(tmp_path):
+def test_a_row_with_a_missing_or_extra_field_refuses_the_whole_file(tmp_path):
     """Found in audit: an extra field in the first row made pandas take the first column as
     the index, shifting every row and scoring the whole file wrongly with exit 0; a missing
-    field was silently scored as a blank item."""
+    field was silently scored as a blank item. Then such rows were reported invalid while the
+    others were scored; now, as in every CSV input, the file is refused with a row report."""
     answers = list("23433243343324333234323343")  # one digit per item
     header = ["id", *(f"item_{n}" for n in range(1, 27))]
-    path = write_csv(
-        tmp_path / "ragged.csv",
-        header,
-        [
-            ["e1", *answers, "3"],  # one field too many
-            ["e2", *answers],
-            ["e3", *answers[:-1]],  # one field missing
-            ["e4", *answers, *["9"] * 50],  # far too many
-            ["e5", *answers],
-        ],
-    )
+    rows = [
+        ["e1", *answers, "3"],  # one field too many
+        ["e2", *answers],
+        ["e3", *answers[:-1]],  # one field missing
+        ["e4", *answers, *["9"] * 50],  # far too many
+        ["e5", *answers],
+    ]
+    path = write_csv(tmp_path / "ragged.csv", header, rows)
+    target = tmp_path / "scored.csv"
+    target.write_text("an earlier result\n", encoding="utf-8")
+
+    out, err, status = run("scs", str(path))
+    assert (status, out) == (2, "")
+    assert "3 rows do not have one cell per column of the header (27 columns)" in err
+    assert "row 2: 28 cells, but the header has 27 columns (1 extra)" in err
+    assert "row 4: 26 cells, but the header has 27 columns (1 missing)" in err
+    assert "row 5: 77 cells, but the header has 27 columns (50 extra)" in err
+    assert "row 3:" not in err and "row 6:" not in err
+
+    assert run("scs", str(path), output=str(target))[2] == 2
+    assert target.read_text(encoding="utf-8") == "an earlier result\n"  # left as it was
+    assert not list(tmp_path.glob("*.partial"))
+
+    fixed = write_csv(tmp_path / "fixed.csv", header, [rows[1], rows[4]])
+    out, _err, status = run("scs", str(fixed))
+    scored = list(csv.DictReader(io.StringIO(out)))
+    assert status == 0
+    assert [row["self_kindness"] for row in scored] == ["3.0000", "3.0000"]  # 5, 12, 19, 23, 26
+
+
+SCS_25_AND_27 = (
+    # The issue's input: RC-005 has one value left out, RC-006 a stray value after item_9.
+    "client_code,instrument,administered_on," + ",".join(f"item_{n}" for n in range(1, 27)),
+    "RC-005,scs,2025-01-20," + ",".join(["5"] * 5 + ["1"] * 5 + ["5"] * 15),
+    "RC-006,scs,2025-01-20," + ",".join(["3"] * 9 + ["4"] + ["3"] * 17),
+)
+
+
+def test_the_issues_file_with_25_and_27_values_is_refused_not_scored(tmp_path):
+    path = tmp_path / "forms.csv"
+    path.write_text("\n".join(SCS_25_AND_27) + "\n", encoding="utf-8")
+    out, err, status = run("scs", str(path))
+    assert (status, out) == (2, "")
+    assert "row 2: 28 cells, but the header has 29 columns (1 missing)" in err
+    assert "row 3: 30 cells, but the header has 29 columns (1 extra)" in err
+
+
+def test_wholly_empty_rows_are_skipped_and_counted_not_scored_incomplete(tmp_path):
+    """Found in the issue: Excel's ",,,," lines came out as incomplete administrations."""
+    path = scs_file(tmp_path, [("c1", "North", "", {}), ("c2", "South", "", {})])
+    lines = path.read_text(encoding="utf-8").splitlines()
+    blank = "," * 28
+    path.write_text("\n".join([lines[0], lines[1], blank, "", lines[2], blank]) + "\n")
+
+    out, err, status = run("scs", str(path))
+    assert status == 0
+    assert [row.split(",")[0] for row in out.splitlines()[1:]] == ["c1", "c2"]
+    assert err == "skipped 3 empty rows (rows 3, 4, 6)\n"
+    assert run("scs", str(path), verbosity=0)[1] == ""
+    _out, err, _status = run("scs", str(path), verbosity=2)
+    assert err.splitlines()[-1] == "2 rows: 2 scored, 0 incomplete, 0 invalid"
+
+
+def test_a_quoted_line_break_in_a_pass_through_cell_stays_in_its_row(tmp_path):
+    path = scs_file(tmp_path, [("c1", "North", "first line\nsecond line", {}), ("c2", "", "", {})])
     out, _err, status = run("scs", str(path))
-    rows = list(csv.DictReader(io.StringIO(out)))
-    assert status == 1
-    assert [row["id"] for row in rows] == ["e1", "e2", "e3", "e4", "e5"]
-    assert [row["status"] for row in rows] == ["invalid", "scored", "invalid", "invalid", "scored"]
-    assert rows[0]["error"] == "row 2 has 28 fields; the header has 27"
-    assert rows[2]["error"] == "row 4 has 26 fields; the header has 27"
-    assert rows[0]["total"] == ""
-    # The two clean rows carry the same answers, so they score alike, unshifted.
-    assert rows[1]["total"] == rows[4]["total"] != ""
-    assert rows[1]["self_kindness"] == "3.0000"  # items 5, 12, 19, 23, 26: 3+3+3+3+3 / 5
+    scored = list(csv.DictReader(io.StringIO(out)))
+    assert status == 0
+    assert [row["note"] for row in scored] == ["first line\nsecond line", ""]
+    assert scored[0]["total"] == scored[1]["total"] == "3.9167"
+
+
+def test_a_byte_order_mark_is_read_as_excel_writes_it(tmp_path):
+    path = scs_file(tmp_path, [("c1", "North", "", {})])
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    out, _err, status = run("scs", str(path))
+    assert status == 0
+    assert out.startswith("client_id,site,note,") and "3.9167" in out
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (
+            lambda text: text.replace(",", ";"),
+            "this file looks separated by semicolons, not commas",
+        ),
+        (lambda text: text.replace(",", "\t"), "this file looks separated by tabs, not commas"),
+        (
+            lambda text: text.replace(",item_1,", ", item_1,", 1),
+            "row 1: column 2 (B) is ' item_1', not item_1: remove the space before the name",
+        ),
+        (
+            lambda text: text.replace(",item_26,", ",Item_26,", 1),
+            "row 1: column 28 (AB) is 'Item_26', not item_26: write it exactly as item_26",
+        ),
+        (
+            lambda text: text.replace(",note\n", ",item_3\n", 1),
+            "row 1: the column item_3 appears twice, in column 4 (D) and column 29 (AC)",
+        ),
+    ],
+)
+def test_a_header_or_delimiter_fault_is_named_not_reported_as_missing_items(
+    tmp_path, damage, message
+):
+    path = scs_file(tmp_path, [("c1", "North", "", {})])
+    path.write_text(damage(path.read_text(encoding="utf-8")), encoding="utf-8")
+    out, err, status = run("scs", str(path))
+    assert (status, out) == (2, "")
+    assert message in err
+    assert "missing" not in err
+
+
+def test_a_file_that_is_not_utf8_is_refused_naming_the_encoding_and_the_row(tmp_path):
+    path = scs_file(tmp_path, [("c1", "North", "", {}), ("c2", "Zoë's", "", {})])
+    path.write_bytes(path.read_text(encoding="utf-8").encode("cp1252"))
+    out, err, status = run("scs", str(path))
+    assert (status, out) == (2, "")
+    assert "the file is not UTF-8 text: row 3 holds the byte 0xEB" in err
+    assert 'save it from the spreadsheet as "CSV UTF-8 (Comma delimited) (*.csv)"' in err

@@ -1,12 +1,16 @@
 """manage.py import_assessments CLINIC FILE.csv [--skip-invalid]
 
 Validates every row first and reports every problem with its row number; imports nothing unless
-every row is valid (--skip-invalid imports the valid rows). Progress bar on stderr at a terminal.
+every row is valid (--skip-invalid imports the valid rows). A file the CSV reader refuses (not
+UTF-8, not comma-separated, a header problem, a row with a cell missing or extra) imports
+nothing, even with --skip-invalid. Wholly empty rows are skipped and counted. Progress bar on
+stderr at a terminal.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -16,7 +20,10 @@ from clinic.models import Organisation
 
 
 class Command(BaseCommand):
-    help = "Import scored paper forms (client_code, instrument, administered_on, item_1..)."
+    help = (
+        "Import scored paper forms (client_code, instrument, administered_on, item_1..). "
+        "A file with a row whose cells do not match the header's columns imports nothing."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("clinic", help="The clinic's slug.")
@@ -30,11 +37,6 @@ class Command(BaseCommand):
             organisation = Organisation.objects.get(slug=options["clinic"])
         except Organisation.DoesNotExist:
             raise CommandError(f"no clinic with slug {options['clinic']!r}") from None
-        try:
-            with open(options["file"], encoding="utf-8-sig", newline="") as handle:
-                text = handle.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CommandError(f"cannot read {options['file']}: {exc}") from None
 
         def progress(rows):
             return tqdm(
@@ -45,9 +47,9 @@ class Command(BaseCommand):
                 disable=not sys.stderr.isatty(),
             )
 
-        report = validate(organisation, text, progress=progress)
+        report = validate(organisation, Path(options["file"]), progress=progress)
         if report.file_error:
-            raise CommandError(report.file_error)
+            raise CommandError("\n".join([*report.lines(), "nothing imported"]))
         for line in report.lines():
             self.stderr.write(line)
         if report.problems and not options["skip_invalid"]:
@@ -60,4 +62,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"imported {imported} administrations into {organisation}"
             + (f"; skipped {skipped} invalid rows" if skipped else "")
+            + (f"; {report.blank_rows} empty rows skipped" if report.blank_rows else "")
         )

@@ -1,8 +1,10 @@
 """`manage.py score_csv`: score a CSV file of administrations, without the database.
 
-The file is read in chunks of rows (bounded memory), every cell as text, so pass-through columns
-come out exactly as they went in; the item columns are parsed and scored by
-`assessments.scoring.score_frame`, which gives the same numbers as `score_response`.
+The file is read by `clinic.csvinput` (the reader every CSV input uses) in batches of rows
+(bounded memory), every cell as text, so pass-through columns come out exactly as they went in;
+the item columns are scored by `assessments.scoring.score_frame`, which gives the same numbers
+as `score_response`. The output is written to a temporary file and only put in place (or copied
+to stdout) once the whole input has been read: a file the reader refuses leaves no output.
 """
 
 from __future__ import annotations
@@ -11,10 +13,9 @@ import csv
 import os
 import tempfile
 from argparse import RawDescriptionHelpFormatter
-from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ import pandas as pd
 from django.core.management.base import BaseCommand, CommandError, DjangoHelpFormatter
 from tqdm import tqdm
 
+from assessments.csvcolumns import score_columns
 from assessments.instruments import Instrument, UnknownInstrumentError, get_instrument
 from assessments.scoring import (
     STATUS_INCOMPLETE,
@@ -34,12 +36,18 @@ from assessments.scoring import (
     result_columns,
     score_frame,
 )
+from clinic.csvinput import CsvFile, CsvInputError, Header, open_csv
 
 HELP = """\
 Score a CSV file of administrations of one instrument (scs, scs-sf or fscrs). Needs no database.
 
-Input: a header row with columns item_1..item_N (N = the instrument's number of items); a blank
-cell is a blank item. Every other column is passed through unchanged and in order.
+Input: a CSV file (UTF-8, comma-separated) with a header row naming the columns item_1..item_N
+(N = the instrument's number of items), each exactly and once; a blank cell is a blank item.
+Every other column is passed through unchanged and in order. Rows whose cells are all empty are
+skipped (no output row) and counted on stderr. Every other row must have one cell per header
+column: if any row has a cell missing or extra, the file is refused as a whole (exit status 2,
+the rows listed on stderr, no output written), because its values cannot be matched to their
+columns. The same rules hold for every CSV file Selfkind reads (see README).
 
 Output (stdout unless --output): the pass-through columns, one column per subscale (named by its
 code), total, total_method, the composites (SCS: compassionate_responding,
@@ -56,26 +64,29 @@ status:
   invalid     a value is out of range or not a whole number; error names the item and value.
 
 Exit status: 0 when every row is scored or incomplete, 1 when any row is invalid, 2 when the
-file or the instrument is unusable (unreadable file, missing item columns, unknown instrument
-or total method).
+file or the instrument is unusable (unreadable file, not UTF-8, not comma-separated, a header
+problem, a row with the wrong number of cells, unknown instrument or total method).
 """
 
 CHUNK_ROWS = 50_000  # rows read, scored and written at a time: bounds the memory used
 DECIMALS = 4
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024  # smaller files finish before a bar would help
-
-
-class UnusableInputError(Exception):
-    """The file cannot be scored at all (exit status 2)."""
+_COPY_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
 class Layout:
     """Where the item and pass-through columns are in the input, by position."""
 
-    header: list[str]
+    header: tuple[str, ...]
     item_positions: list[int]  # item_1..item_N
     passthrough_positions: list[int]
+
+    @classmethod
+    def of(cls, header: Header, instrument: Instrument) -> Layout:
+        items = [header.positions[name] for name in item_columns(instrument)]
+        passthrough = sorted(set(range(len(header))) - set(items))
+        return cls(header.names, items, passthrough)
 
 
 @dataclass
@@ -84,6 +95,8 @@ class Summary:
     scored: int = 0
     incomplete: int = 0
     invalid: int = 0
+    blank_rows: int = 0
+    blank_row_numbers: list[int] = field(default_factory=list)
 
     def add(self, status: pd.Series) -> None:
         counts = status.value_counts()
@@ -93,186 +106,71 @@ class Summary:
         self.invalid += int(counts.get(STATUS_INVALID, 0))
 
 
-def read_layout(path: Path, instrument: Instrument) -> Layout:
-    """Check the header row: every item column present, once."""
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            header = next(csv.reader(handle), None)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise UnusableInputError(f"cannot read {path}: {exc}") from exc
-    if not header:
-        raise UnusableInputError(f"{path} has no header row")
-    wanted = item_columns(instrument)
-    positions: dict[str, int] = {}
-    for position, name in enumerate(header):
-        if name in positions and name in wanted:
-            raise UnusableInputError(f"{path}: column {name} appears more than once")
-        positions.setdefault(name, position)
-    absent = [name for name in wanted if name not in positions]
-    if absent:
-        raise UnusableInputError(
-            f"{path}: missing item columns {', '.join(absent)} "
-            f"({instrument.short_name} needs item_1..item_{instrument.item_count})"
-        )
-    item_positions = [positions[name] for name in wanted]
-    passthrough = sorted(set(range(len(header))) - set(item_positions))
-    return Layout(header, item_positions, passthrough)
-
-
 def score_csv_file(
     instrument: Instrument,
-    path: Path,
-    write: Callable[[str], Any],
+    source: CsvFile,
+    out: Any,
     *,
     total_method: str | None = None,
-    layout: Layout | None = None,
     chunk_rows: int = CHUNK_ROWS,
     progress: tqdm | None = None,
 ) -> Summary:
-    """Score `path` chunk by chunk, passing the output text to `write`; return the counts.
+    """Score the rows of `source` batch by batch, writing the scored CSV to `out` (a text file);
+    return the counts.
 
-    Raises UnusableInputError for a file that cannot be scored at all.
+    Raises CsvInputError for a file that cannot be scored, possibly after writing part of the
+    output: `out` must be a file that the caller discards then.
     """
-    layout = layout or read_layout(path, instrument)
+    layout = Layout.of(source.header, instrument)
     names = item_columns(instrument)
-    header = [layout.header[p] for p in layout.passthrough_positions]
-    header += result_columns(instrument)
+    writer = csv.writer(out, lineterminator="\n")
+    passthrough = [layout.header[position] for position in layout.passthrough_positions]
+    writer.writerow([*passthrough, *result_columns(instrument)])
     summary = Summary()
-    width = len(layout.header)
-    ragged, widest = _ragged_rows(path, width)
-    first_row = 0
-    for chunk, bytes_read in _read_chunks(path, widest, layout.item_positions, chunk_rows):
-        items = chunk.iloc[:, layout.item_positions].set_axis(names, axis=1)
+    for batch in source.batches(chunk_rows):
+        if source.faulty:
+            continue  # the file will be refused: score no more, only read on for the report
+        cells = np.array(batch.rows, dtype=object)
+        items = pd.DataFrame(
+            {
+                name: cells[:, position]
+                for name, position in zip(names, layout.item_positions, strict=True)
+            }
+        )
         scores = score_frame(instrument, items, total_method)
-        if ragged:
-            scores = _mark_ragged(scores, ragged, first_row, width)
-        first_row += len(chunk)
-        scored = pd.concat([chunk.iloc[:, layout.passthrough_positions], _as_text(scores)], axis=1)
-        write(_to_csv(scored, header if summary.rows == 0 else None))
+        columns = [cells[:, position] for position in layout.passthrough_positions]
+        columns += [_as_text(column) for _name, column in scores.items()]
+        writer.writerows(zip(*columns, strict=True))
         summary.add(scores["status"])
         if progress is not None:
-            progress.update(bytes_read - progress.n)
-    if summary.rows == 0:
-        write(_to_csv(pd.DataFrame(columns=range(len(header))), header))
+            progress.update(source.bytes_read - progress.n)
+    summary.blank_rows = source.blank_rows
+    summary.blank_row_numbers = source.blank_row_numbers
     return summary
 
 
-def _ragged_rows(path: Path, width: int) -> tuple[dict[int, int], int]:
-    """Data rows (0-based, blank lines skipped as pandas does) whose number of fields differs
-    from the header's, with that number; and the widest row.
+def _as_text(scores: pd.Series) -> np.ndarray:
+    """A column of `score_frame`'s result as text: scores with DECIMALS decimals, NaN as "".
 
-    A row with a missing or an extra field is not a row with a blank cell: it is reported
-    invalid in its own row, and it must not shift the columns of any other row. The csv
-    module's reader (C) counts fields quickly, quoted line breaks included.
+    Scores take few distinct values (small sums over small counts), so each distinct value is
+    formatted once: much faster than formatting every cell.
     """
-    ragged: dict[int, int] = {}
-    widest = width
-    row = 0
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = csv.reader(handle)
-            next(rows, None)  # the header
-            for fields in rows:
-                if not fields:
-                    continue
-                if len(fields) != width:
-                    ragged[row] = len(fields)
-                    widest = max(widest, len(fields))
-                row += 1
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise UnusableInputError(f"cannot read {path}: {exc}") from exc
-    return ragged, widest
-
-
-def _mark_ragged(
-    scores: pd.DataFrame, ragged: dict[int, int], first_row: int, width: int
-) -> pd.DataFrame:
-    """Rows of this chunk with the wrong number of fields become invalid, scores cleared."""
-    rows = [row - first_row for row in ragged if first_row <= row < first_row + len(scores)]
-    if not rows:
-        return scores
-    scores = scores.copy()
-    at = scores.index[rows]
-    keep = {"status", "error"}
-    scores.loc[at, [c for c in scores.columns if c not in keep]] = None
-    scores.loc[at, "status"] = STATUS_INVALID
-    scores.loc[at, "error"] = [
-        f"row {first_row + row + 2} has {ragged[first_row + row]} fields; the header has {width}"
-        for row in rows
-    ]
-    return scores
-
-
-def _read_chunks(
-    path: Path, width: int, item_positions: list[int], chunk_rows: int
-) -> Iterator[tuple[pd.DataFrame, int]]:
-    """Non-empty chunks of rows, every cell as text, with positional column names.
-
-    Pass-through columns are read with dtype=str and item columns as plain Python strings
-    (object), which parse faster; no cell becomes NaN (keep_default_na=False). Columns are
-    named by position because the original names may repeat and pandas would rename them.
-    Also yields how far into the file the reader is, for the progress bar.
-    """
-    dtypes = defaultdict(lambda: str, dict.fromkeys(item_positions, object))
-    try:
-        with path.open("rb") as handle:
-            # Positional names as wide as the widest row, and no index column: a row with
-            # extra fields can then never shift the others (see _ragged_rows).
-            reader = pd.read_csv(
-                handle,
-                header=None,
-                skiprows=1,
-                names=list(range(width)),
-                index_col=False,
-                dtype=dtypes,
-                keep_default_na=False,
-                encoding="utf-8-sig",
-                chunksize=chunk_rows,
-            )
-            with reader:
-                while (chunk := _next_chunk(reader, path)) is not None:
-                    if len(chunk):
-                        yield chunk, handle.tell()
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise UnusableInputError(f"cannot read {path}: {exc}") from exc
-
-
-def _next_chunk(reader: Iterator[pd.DataFrame], path: Path) -> pd.DataFrame | None:
-    try:
-        return next(reader)
-    except StopIteration:
-        return None
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise UnusableInputError(f"cannot read {path}: {exc}") from exc
-
-
-def _to_csv(frame: pd.DataFrame, header: list[str] | None) -> str:
-    """CSV text of `frame` (all text by now), with `header` as the first line if given."""
-    return frame.to_csv(
-        index=False, header=header if header is not None else False, lineterminator="\n"
-    )
-
-
-def _as_text(scores: pd.DataFrame) -> pd.DataFrame:
-    """`score_frame`'s result with every score as text (see `_fixed_decimals`)."""
-    return pd.DataFrame(
-        {
-            name: _fixed_decimals(column) if column.dtype.kind == "f" else column
-            for name, column in scores.items()
-        },
-        index=scores.index,
-    )
-
-
-def _fixed_decimals(scores: pd.Series) -> pd.Series:
-    """Scores as text with DECIMALS decimals, NaN as "": formatted once per distinct value.
-
-    Scores take few distinct values (small sums over small counts), so this is much faster
-    than pandas' per-cell float_format, and gives the same text.
-    """
+    if scores.dtype.kind != "f":
+        return scores.to_numpy()
     codes, uniques = pd.factorize(scores, use_na_sentinel=True)
     texts = np.array([f"{value:.{DECIMALS}f}" for value in uniques] + [""], dtype=object)
-    return pd.Series(texts[codes], index=scores.index, dtype=object)
+    return texts[codes]
+
+
+def _skipped(summary: Summary) -> str:
+    """'skipped 2 empty rows (rows 5, 9)': the rows the reader listed, and how many more."""
+    count, numbers = summary.blank_rows, summary.blank_row_numbers
+    listed = ", ".join(str(number) for number in numbers)
+    more = f" and {count - len(numbers)} more" if count > len(numbers) else ""
+    return (
+        f"skipped {count} empty {'row' if count == 1 else 'rows'} "
+        f"({'row' if count == 1 else 'rows'} {listed}{more})"
+    )
 
 
 def _umask() -> int:
@@ -331,20 +229,21 @@ class Command(BaseCommand):
             raise CommandError(str(exc), returncode=2) from exc
         path = Path(options["input"])
         try:
-            layout = read_layout(path, instrument)
-            self._warn_about_name_clashes(layout, instrument)
-            with self._output(options["output"]) as write, self._progress(path) as progress:
-                summary = score_csv_file(
-                    instrument,
-                    path,
-                    write,
-                    total_method=method,
-                    layout=layout,
-                    chunk_rows=self.chunk_rows,
-                    progress=progress,
-                )
-        except UnusableInputError as exc:
+            with open_csv(path, score_columns(instrument)) as source:
+                self._warn_about_name_clashes(Layout.of(source.header, instrument), instrument)
+                with self._output(options["output"]) as out, self._progress(path) as progress:
+                    summary = score_csv_file(
+                        instrument,
+                        source,
+                        out,
+                        total_method=method,
+                        chunk_rows=self.chunk_rows,
+                        progress=progress,
+                    )
+        except CsvInputError as exc:
             raise CommandError(str(exc), returncode=2) from exc
+        if summary.blank_rows and options["verbosity"] >= 1:
+            self.stderr.write(_skipped(summary))
         if options["verbosity"] >= 2:
             self.stderr.write(
                 f"{summary.rows} rows: {summary.scored} scored, "
@@ -373,20 +272,25 @@ class Command(BaseCommand):
                 )
 
     @contextmanager
-    def _output(self, target: str | None) -> Iterator[Callable[[str], Any]]:
-        """stdout, or a temporary file next to the target, renamed into place when done."""
+    def _output(self, target: str | None) -> Iterator[Any]:
+        """A text file to write the output to: a temporary file, renamed to the target or
+        copied to stdout once the block has finished without an exception (else removed)."""
         if target is None:
-            yield lambda text: self.stdout.write(text, ending="")
+            with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+                yield spool
+                spool.seek(0)
+                while block := spool.read(_COPY_BLOCK):
+                    self.stdout.write(block, ending="")
             return
         directory = Path(target).resolve().parent
         try:
             descriptor, temporary = tempfile.mkstemp(dir=directory, suffix=".partial")
         except OSError as exc:
-            raise UnusableInputError(f"cannot write {target}: {exc}") from exc
+            raise CommandError(f"cannot write {target}: {exc}", returncode=2) from exc
         try:
             os.chmod(temporary, 0o666 & ~_umask())  # as an ordinary new file, not mkstemp's 0600
             with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-                yield handle.write
+                yield handle
             os.replace(temporary, target)
         finally:
             if os.path.exists(temporary):
