@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from clinic.access import client_for, clients_for
 from clinic.models import (
@@ -52,10 +52,7 @@ class CaseloadFilters:
 def caseload_for(user: User, filters: CaseloadFilters) -> QuerySet[Client]:
     """The user's caseload (a clinic admin's is the whole clinic), filtered and sorted."""
     clients = clients_for(user)
-    if filters.q:
-        clients = clients.filter(
-            Q(code__icontains=filters.q) | Q(display_name__icontains=filters.q)
-        )
+    clients = clients.matching(filters.q)
     statuses = STATUS_FILTERS.get(filters.status, STATUS_FILTERS["open"])
     if statuses is not None:
         clients = clients.filter(status__in=statuses)
