@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from clinic.models import Client, Organisation
+from clinic.models import Client, Organisation, not_before_earliest
 
 ONE_TIME_LINK_DAYS = 7
 
@@ -77,6 +77,11 @@ class Administration(models.Model):
 
     class Meta:
         ordering = ["administered_on", "created_at", "pk"]
+        constraints = [
+            not_before_earliest(
+                "administered_on", "Date administered", name="administered_on_plausible"
+            )
+        ]
         indexes = [
             models.Index(
                 fields=["client", "instrument_code", "status", "administered_on"],
