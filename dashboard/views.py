@@ -315,8 +315,8 @@ def brief(request, client_id: int):
     services.summaries_refresh_stale([client.pk])
     settings = FlagSettings.for_organisation(client.organisation_id)
     today = client.organisation.today()
-    form = BriefForm(request.GET or None, today=today)
-    since = form.cleaned_data.get("since") if form.is_bound and form.is_valid() else None
+    form = BriefForm(request.GET, today=today)
+    since = form.dates()["since"]
     if since is not None:
         reason = f"since {since.day} {since:%b %Y} (chosen)"
     else:
