@@ -40,9 +40,7 @@ def test_an_intake_thousands_of_years_ahead_is_refused_and_nothing_is_saved(worl
 
 def test_an_intake_or_birth_before_1900_is_refused_naming_the_field(world):
     response = create(world, intake_date="0001-01-01", date_of_birth="1899-12-31")
-    assert field_errors(response, "intake_date") == [
-        "Intake date cannot be before 1 January 1900."
-    ]
+    assert field_errors(response, "intake_date") == ["Intake date cannot be before 1 January 1900."]
     assert field_errors(response, "date_of_birth") == [
         "Date of birth cannot be before 1 January 1900."
     ]
@@ -51,7 +49,9 @@ def test_an_intake_or_birth_before_1900_is_refused_naming_the_field(world):
 
 def test_an_intake_booked_within_the_year_is_accepted(world):
     today = world.clinic.today()
-    response = create(world, intake_date=today.replace(day=1).isoformat(), date_of_birth="1990-01-01")
+    response = create(
+        world, intake_date=today.replace(day=1).isoformat(), date_of_birth="1990-01-01"
+    )
     assert response.status_code == 302
 
 
@@ -80,7 +80,9 @@ def test_a_programme_dated_in_year_one_is_refused(world):
 def test_an_nfd_spelling_of_an_existing_nfc_code_is_the_same_code(world):
     assert create(world, code=NFC).status_code == 302
     response = create(world, code=NFD)
-    assert field_errors(response, "code") == [f"Another client of this clinic already has code {NFC}."]
+    assert field_errors(response, "code") == [
+        f"Another client of this clinic already has code {NFC}."
+    ]
     assert list(Client.objects.filter(code__in=[NFC, NFD]).values_list("code", flat=True)) == [NFC]
 
 

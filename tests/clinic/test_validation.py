@@ -142,7 +142,9 @@ def test_the_query_reader_keeps_good_dates_and_drops_each_bad_one_with_a_message
     assert "To cannot be in the future" in form.errors["end"][0]
     form, dates = read("start=yesterday&end=2026-13-45")
     assert dates == {"start": None, "end": None}
-    assert form.errors["start"] == ["From: enter a date as YYYY-MM-DD; the default is shown instead."]
+    assert form.errors["start"] == [
+        "From: enter a date as YYYY-MM-DD; the default is shown instead."
+    ]
 
 
 def test_the_query_reader_drops_a_range_whose_start_is_after_its_end():
