@@ -448,10 +448,7 @@ def _dose_frame(rows: Rows, weight: str | None) -> pd.DataFrame:
 
 
 def _day_numbers(days: pd.Series) -> np.ndarray:
-    """Dates (date objects, ISO strings or datetime64) as day numbers matching toordinal
-    (date objects of any year: a bad row stored before dates were checked may be in year 1)."""
-    if len(days) and all(isinstance(day, dt.date) for day in days):
-        return np.array([day.toordinal() for day in days], dtype="int64")
+    """Dates (date objects, ISO strings or datetime64) as day numbers matching toordinal."""
     as_days = pd.to_datetime(days).to_numpy().astype("datetime64[D]").astype("int64")
     return as_days + dt.date(1970, 1, 1).toordinal()
 
