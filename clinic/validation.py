@@ -277,6 +277,13 @@ def normalise_client_code(value: str) -> str:
     return unicodedata.normalize("NFC", code)
 
 
+def client_code_key(value: str) -> str:
+    """What two codes that are the same code have in common: normalise_client_code, then
+    case-folded. For matching a typed or imported code against stored ones (see
+    clinic.selectors.clients_by_code); ValidationError when it holds a refused character."""
+    return normalise_client_code(value).casefold()
+
+
 def normalise_username(value: str) -> str:
     """A login name as stored: NFKC (the form Django's login form turns a typed name into,
     so the name typed at login finds it), trimmed, no refused character."""

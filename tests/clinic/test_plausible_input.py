@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 
+import pytest
 from django.urls import reverse
 
 from clinic.models import Client, Programme, Tag, User
@@ -178,3 +179,19 @@ def test_tag_and_programme_names_that_look_alike_are_one_name(world):
     assert Programme.objects.get(organisation=world.clinic).name == NFC
     assert "already exists" in http.post(url, {"prog-name": NFC}).content.decode()
     assert Tag.objects.filter(organisation=world.clinic).count() == 1
+
+
+def test_a_lookup_by_code_finds_the_client_whatever_form_the_code_was_typed_in(world):
+    from django.core.exceptions import ValidationError
+
+    from clinic.selectors import clients_by_code
+    from clinic.validation import client_code_key
+
+    zoe = make_client(world.clinic, world.clinician, code=NFC)
+    make_client(world.other_clinic, world.other_clinic_clinician, code=NFC)
+    index = clients_by_code(world.clinic.pk)
+    for typed in (NFC, NFD, f" {NFD.lower()} "):
+        assert index[client_code_key(typed)] == zoe
+    assert index[client_code_key("rc-001")] == world.client_record
+    with pytest.raises(ValidationError, match="U\\+200B"):
+        client_code_key("ZOE\u200b-01")
