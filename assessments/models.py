@@ -119,8 +119,8 @@ class Score(models.Model):
     total_method = models.CharField(max_length=30, blank=True)
     band = models.CharField(max_length=30, blank=True)
     subscales = models.JSONField(default=dict)  # code -> SubscaleScore.as_dict()
-    composites = models.JSONField(default=dict)  # code -> score or None
-    missing_items = models.JSONField(default=list)
+    composites = models.JSONField(default=dict, blank=True)  # code -> score or None
+    missing_items = models.JSONField(default=list, blank=True)
     prorated = models.BooleanField(default=False)
     missing_rule = models.CharField(max_length=30, blank=True)
     scored_at = models.DateTimeField(default=timezone.now)

@@ -317,8 +317,12 @@ class AuditEvent(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="audit_events"
     )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    actor = models.ForeignKey(  # none: the system (a data migration, a one-time link)
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="audit_events")
     action = models.CharField(max_length=30)

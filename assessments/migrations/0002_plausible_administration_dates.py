@@ -44,6 +44,6 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("assessments", "0001_initial"), ("clinic", "0004_plausible_constraints")]
+    dependencies = [("assessments", "0001_initial"), ("clinic", "0003_plausible_dates_and_identifiers")]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

@@ -55,6 +55,6 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tracking", "0003_chart_version_indexes"), ("clinic", "0004_plausible_constraints")]
+    dependencies = [("tracking", "0003_chart_version_indexes"), ("clinic", "0003_plausible_dates_and_identifiers")]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0004_plausible_constraints'),
+        ('clinic', '0003_plausible_dates_and_identifiers'),
         ('tracking', '0004_plausible_dates_and_trigger_names'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
