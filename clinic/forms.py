@@ -14,6 +14,7 @@ from clinic.validation import (
     HAPPENED,
     INTAKE,
     PLANNED,
+    ChoicesByIdField,
     DateInput,
     PlausibleDateField,
     clinic_today,
@@ -30,7 +31,7 @@ class StaffChoiceField(forms.ModelChoiceField):
         return obj.label
 
 
-class StaffMultipleChoiceField(forms.ModelMultipleChoiceField):
+class StaffMultipleChoiceField(ChoicesByIdField):
     def label_from_instance(self, obj):
         return obj.label
 
@@ -66,7 +67,11 @@ class ClientForm(forms.ModelForm):
             "programmes": forms.CheckboxSelectMultiple,
             "notes": forms.Textarea(attrs={"rows": 4}),
         }
-        field_classes = {"primary_clinician": StaffChoiceField}
+        field_classes = {
+            "primary_clinician": StaffChoiceField,
+            "tags": ChoicesByIdField,
+            "programmes": ChoicesByIdField,
+        }
         labels = {"tags": "Presenting concerns"}
 
     def __init__(self, *args, organisation_id: int, **kwargs):

@@ -214,6 +214,29 @@ class DateQueryForm(forms.Form):
         return {name: self.cleaned_data.get(name) for name in self.fields}
 
 
+# --- Choices by id ---------------------------------------------------------------------------
+
+LARGEST_ID = 2**63 - 1
+"""The largest id a database row can have (a 64-bit signed integer)."""
+
+
+class ChoicesByIdField(forms.ModelMultipleChoiceField):
+    """Several rows chosen by id. An id that is not a whole number a database can hold is
+    refused as an invalid choice before any query (Django's own field would pass a number
+    beyond 64 bits to the database, which fails with a server error)."""
+
+    def _check_values(self, value):
+        for pk in value if isinstance(value, list | tuple) else []:
+            text = str(pk).strip()
+            if not (text.isascii() and text.isdigit() and int(text) <= LARGEST_ID):
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super()._check_values(value)
+
+
 # --- Identifiers ----------------------------------------------------------------------------
 
 REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})

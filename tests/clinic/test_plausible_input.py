@@ -195,3 +195,25 @@ def test_a_lookup_by_code_finds_the_client_whatever_form_the_code_was_typed_in(w
     assert index[client_code_key("rc-001")] == world.client_record
     with pytest.raises(ValidationError, match="U\\+200B"):
         client_code_key("ZOE\u200b-01")
+
+
+def test_a_choice_id_beyond_what_a_database_holds_is_an_invalid_choice_not_a_crash(world):
+    """Found by tests/test_fuzz_input.py: a tag id of 23 digits answered 500."""
+    client = world.client_record
+    huge = "9" * 23
+    http = world.browser("clinician")
+    response = http.post(
+        reverse("clinic:client_edit", args=[client.pk]),
+        form_data(client, tags=[huge], programmes=[huge], primary_clinician=huge),
+    )
+    assert response.status_code == 200
+    for name in ("tags", "programmes", "primary_clinician"):
+        assert field_errors(response, name), name
+    response = http.post(
+        reverse("clinic:client_care_team", args=[client.pk]),
+        {"primary": world.clinician.pk, "others": [huge], "version": client.version},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["others"]
+    client.refresh_from_db()
+    assert client.version == 1
