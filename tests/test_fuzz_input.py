@@ -11,7 +11,8 @@ its model's full_clean (field validators and constraints).
 
 Bounded: FUZZ_EXAMPLES examples per form (default 6, derandomized so CI is repeatable; set
 it higher, and FUZZ_RANDOM=1 for new examples each run, for a longer local run). Each
-date-like field also gets a fixed list of far and impossible dates.
+date-like field also gets a fixed list of far and impossible dates, and every other field a
+number beyond 64 bits.
 """
 
 from __future__ import annotations
@@ -207,23 +208,29 @@ FAR_DATES = ["0001-01-01", "1899-12-31", "9999-12-31", "10000-01-01", "2026-02-3
 DATE_NAMES = ("date", "_on", "_at", "since", "week", "start", "end")
 
 
-def sweep_dates(http, form: Form) -> None:
-    """Besides the random examples, every date-like field gets each far date for certain,
-    the other fields keeping their rendered values (so the date is what is tested)."""
-    dated = [name for name in form.fields if any(part in name for part in DATE_NAMES)]
+HUGE = "9" * 23  # more than a database integer holds
+
+
+def sweep(http, form: Form) -> None:
+    """Besides the random examples, for certain: each date-like field gets each far date and
+    every other field a number beyond 64 bits, the rest keeping their rendered values (so
+    that one field is what is tested)."""
     send = http.post if form.method == "post" else http.get
-    for name in dated:
-        for day in FAR_DATES:
-            typed = f"{day}T00:00" if name.endswith("_at") else day
-            payload = {**form.fields, name: typed}
-            assert send(form.action, payload).status_code < 500, (form.action, payload)
-    if {"start", "end"} <= set(dated):
-        payload = {**form.fields, "start": "2026-02-01", "end": "2026-01-01"}
+    payloads = []
+    for name in form.fields:
+        if any(part in name for part in DATE_NAMES):
+            suffix = "T00:00" if name.endswith("_at") else ""
+            payloads += [{**form.fields, name: f"{day}{suffix}"} for day in FAR_DATES]
+        else:
+            payloads.append({**form.fields, name: [HUGE]})
+    if {"start", "end"} <= set(form.fields):
+        payloads.append({**form.fields, "start": "2026-02-01", "end": "2026-01-01"})
+    for payload in payloads:
         assert send(form.action, payload).status_code < 500, (form.action, payload)
 
 
 def fuzz(http, form: Form) -> None:
-    sweep_dates(http, form)
+    sweep(http, form)
 
     @FUZZ
     @given(st.data())
