@@ -10,6 +10,7 @@ from django import forms
 from assessments.instruments import Instrument
 from assessments.models import STAFF_ENTRY_MODES, Mode
 from assessments.scoring import ScoringError, parse_answer, score_response
+from clinic.validation import HAPPENED, DateInput, PlausibleDateField
 
 
 class ItemGridMixin:
@@ -92,9 +93,10 @@ def _item_list(numbers) -> str:
 
 
 class PaperEntryForm(ItemGridMixin, forms.Form):
-    administered_on = forms.DateField(
+    administered_on = PlausibleDateField(
+        rule=HAPPENED,
         label="Date administered",
-        widget=forms.DateInput(attrs={"type": "date", "tabindex": 1}),
+        widget=DateInput(attrs={"tabindex": 1}),
     )
     mode = forms.ChoiceField(
         choices=[(m.value, m.label) for m in STAFF_ENTRY_MODES],
@@ -114,6 +116,7 @@ class PaperEntryForm(ItemGridMixin, forms.Form):
         self.today = today
         self.needs_confirmation = False
         self.fields["administered_on"].initial = today
+        self.fields["administered_on"].today = today
         self.add_item_fields(instrument)
 
     def clean_administered_on(self):

@@ -17,7 +17,7 @@ from django.db import models
 from django.utils import timezone
 
 from assessments.scoring import STATUS_SCORED
-from clinic.models import Client, Organisation
+from clinic.models import Client, Organisation, not_before_earliest
 
 ONE_TIME_LINK_DAYS = 7
 
@@ -88,6 +88,11 @@ class Administration(models.Model):
 
     class Meta:
         ordering = ["administered_on", "created_at", "pk"]
+        constraints = [
+            not_before_earliest(
+                "administered_on", "Date administered", name="administered_on_plausible"
+            )
+        ]
         indexes = [
             models.Index(
                 fields=["client", "instrument_code", "status", "administered_on"],
@@ -125,8 +130,8 @@ class Score(models.Model):
     total_method = models.CharField(max_length=30, blank=True)
     band = models.CharField(max_length=30, blank=True)
     subscales = models.JSONField(default=dict)  # code -> SubscaleScore.as_dict()
-    composites = models.JSONField(default=dict)  # code -> score or None
-    missing_items = models.JSONField(default=list)
+    composites = models.JSONField(default=dict, blank=True)  # code -> score or None
+    missing_items = models.JSONField(default=list, blank=True)
     prorated = models.BooleanField(default=False)
     missing_rule = models.CharField(max_length=30, blank=True)
     scored_at = models.DateTimeField(default=timezone.now)

@@ -28,6 +28,7 @@ from assessments.models import (
 from assessments.scoring import ScoreResult, score_response
 from clinic.audit import audit_record
 from clinic.models import AuditAction
+from clinic.validation import HAPPENED, check_plausible_date
 
 SUBJECT = "assessment"
 
@@ -93,6 +94,9 @@ def administration_create(
     wording_used: str = "",
 ) -> Administration:
     """A final, scored administration (counselor entry of a paper form, or an import)."""
+    check_plausible_date(
+        administered_on, HAPPENED, label="Date administered", today=client.organisation.today()
+    )
     administration = Administration.objects.create(
         organisation_id=client.organisation_id,
         client=client,

@@ -6,17 +6,24 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 
 from clinic.models import Client, ClientStatus, Programme, Role, Tag
 from clinic.selectors import SORTS, STATUS_FILTERS, staff_of
+from clinic.validation import (
+    BIRTH,
+    HAPPENED,
+    INTAKE,
+    PLANNED,
+    ChoicesByIdField,
+    DateInput,
+    PlausibleDateField,
+    clinic_today,
+    normalise_client_code,
+    normalise_name,
+    normalise_username,
+)
 
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
+__all__ = ["DateInput"]  # other apps' forms take the date picker from here
 
 
 class StaffChoiceField(forms.ModelChoiceField):
@@ -24,7 +31,7 @@ class StaffChoiceField(forms.ModelChoiceField):
         return obj.label
 
 
-class StaffMultipleChoiceField(forms.ModelMultipleChoiceField):
+class StaffMultipleChoiceField(ChoicesByIdField):
     def label_from_instance(self, obj):
         return obj.label
 
@@ -37,6 +44,8 @@ class VersionedForm(forms.Form):
 
 class ClientForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
+    date_of_birth = PlausibleDateField(rule=BIRTH, label="Date of birth", required=False)
+    intake_date = PlausibleDateField(rule=INTAKE, label="Intake date")
 
     class Meta:
         model = Client
@@ -54,13 +63,15 @@ class ClientForm(forms.ModelForm):
             "notes",
         ]
         widgets = {
-            "date_of_birth": DateInput(),
-            "intake_date": DateInput(),
             "tags": forms.CheckboxSelectMultiple,
             "programmes": forms.CheckboxSelectMultiple,
             "notes": forms.Textarea(attrs={"rows": 4}),
         }
-        field_classes = {"primary_clinician": StaffChoiceField}
+        field_classes = {
+            "primary_clinician": StaffChoiceField,
+            "tags": ChoicesByIdField,
+            "programmes": ChoicesByIdField,
+        }
         labels = {"tags": "Presenting concerns"}
 
     def __init__(self, *args, organisation_id: int, **kwargs):
@@ -106,10 +117,10 @@ class ClientForm(forms.ModelForm):
             self.helper.layout[2].pop(0)
 
     def clean_code(self) -> str:
-        code = self.cleaned_data["code"].strip().upper()
+        code = normalise_client_code(self.cleaned_data["code"])
         if not code:
             raise forms.ValidationError("Enter a client code.")
-        clash = Client.objects.filter(organisation_id=self.organisation_id, code=code)
+        clash = Client.objects.filter(organisation_id=self.organisation_id, code__iexact=code)
         if self.instance.pk:
             clash = clash.exclude(pk=self.instance.pk)
         if clash.exists():
@@ -121,12 +132,6 @@ class ClientForm(forms.ModelForm):
         if not name:
             raise forms.ValidationError("Enter a display name.")
         return name
-
-    def clean_date_of_birth(self):
-        born = self.cleaned_data.get("date_of_birth")
-        if born and born > timezone.localdate():
-            raise forms.ValidationError("The date of birth cannot be in the future.")
-        return born
 
     def clean(self):
         cleaned = super().clean()
@@ -157,12 +162,12 @@ class ClientForm(forms.ModelForm):
 
 
 class DischargeForm(VersionedForm):
-    discharge_date = forms.DateField(widget=DateInput())
+    discharge_date = PlausibleDateField(rule=HAPPENED, label="Discharge date")
 
     def __init__(self, *args, client: Client, **kwargs):
         super().__init__(*args, **kwargs)
         self.client = client
-        self.fields["discharge_date"].initial = timezone.localdate()
+        self.fields["discharge_date"].initial = clinic_today()
         self.fields["version"].initial = client.version
         self.helper = FormHelper()
         self.helper.form_tag = False
@@ -173,7 +178,7 @@ class DischargeForm(VersionedForm):
             raise forms.ValidationError(
                 f"The discharge date cannot be before the intake date ({self.client.intake_date})."
             )
-        if discharged_on > timezone.localdate():
+        if discharged_on > clinic_today():
             raise forms.ValidationError("The discharge date cannot be in the future.")
         return discharged_on
 
@@ -235,7 +240,7 @@ class PortalInviteForm(forms.Form):
     )
 
     def clean_username(self):
-        username = self.cleaned_data["username"].strip()
+        username = normalise_username(self.cleaned_data["username"])
         get_user_model().username_validator(username)
         if get_user_model().objects.filter(username__iexact=username).exists():
             raise forms.ValidationError("That login name is taken; choose another.")
@@ -257,7 +262,7 @@ class StaffInviteForm(forms.Form):
         self.helper.form_tag = False
 
     def clean_username(self):
-        username = self.cleaned_data["username"].strip()
+        username = normalise_username(self.cleaned_data["username"])
         get_user_model().username_validator(username)
         if get_user_model().objects.filter(username__iexact=username).exists():
             raise forms.ValidationError("That login name is taken; choose another.")
@@ -284,7 +289,7 @@ class TagForm(forms.Form):
         self.organisation_id = organisation_id
 
     def clean_name(self):
-        name = " ".join(self.cleaned_data["name"].split())
+        name = normalise_name(self.cleaned_data["name"], label="Name")
         if Tag.objects.available_to(self.organisation_id).filter(name__iexact=name).exists():
             raise forms.ValidationError(f"A concern called {name!r} already exists.")
         return name
@@ -292,8 +297,8 @@ class TagForm(forms.Form):
 
 class ProgrammeForm(forms.Form):
     name = forms.CharField(max_length=120)
-    starts_on = forms.DateField(required=False, widget=DateInput())
-    ends_on = forms.DateField(required=False, widget=DateInput())
+    starts_on = PlausibleDateField(rule=PLANNED, label="Starts on", required=False)
+    ends_on = PlausibleDateField(rule=PLANNED, label="Ends on", required=False)
 
     def __init__(self, *args, organisation_id: int, **kwargs):
         super().__init__(*args, **kwargs)
@@ -310,7 +315,7 @@ class ProgrammeForm(forms.Form):
         )
 
     def clean_name(self):
-        name = " ".join(self.cleaned_data["name"].split())
+        name = normalise_name(self.cleaned_data["name"], label="Name")
         programmes = Programme.objects.filter(organisation_id=self.organisation_id)
         if programmes.filter(name__iexact=name).exists():
             raise forms.ValidationError(f"A programme called {name!r} already exists.")

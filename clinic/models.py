@@ -13,6 +13,20 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from clinic.validation import EARLIEST, long_date, search_text, validate_identifier
+
+
+def not_before_earliest(field: str, label: str, *, nullable: bool = False, name: str):
+    """A CheckConstraint: `field` is not before EARLIEST (clinic.validation), or is NULL."""
+    condition = Q(**{f"{field}__gte": EARLIEST})
+    if nullable:
+        condition |= Q(**{f"{field}__isnull": True})
+    return models.CheckConstraint(
+        condition=condition,
+        name=name,
+        violation_error_message=f"{label} cannot be before {long_date(EARLIEST)}.",
+    )
+
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -103,7 +117,7 @@ class Tag(models.Model):
     organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="tags"
     )
-    name = models.CharField(max_length=60)
+    name = models.CharField(max_length=60, validators=[validate_identifier])
 
     objects = BuiltInOrOwnQuerySet.as_manager()
 
@@ -146,7 +160,7 @@ class Programme(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="programmes"
     )
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[validate_identifier])
     starts_on = models.DateField(null=True, blank=True)
     ends_on = models.DateField(null=True, blank=True)
 
@@ -155,7 +169,13 @@ class Programme(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "name"], name="programme_name_unique_in_organisation"
-            )
+            ),
+            not_before_earliest(
+                "starts_on", "Starts on", nullable=True, name="programme_starts_plausible"
+            ),
+            not_before_earliest(
+                "ends_on", "Ends on", nullable=True, name="programme_ends_plausible"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -174,6 +194,14 @@ class ClientQuerySet(models.QuerySet):
     def in_organisation(self, organisation_id: int) -> ClientQuerySet:
         return self.filter(organisation_id=organisation_id)
 
+    def matching(self, query: str) -> ClientQuerySet:
+        """Clients whose code or display name contains `query`, normalised as codes are
+        stored (clinic.validation.search_text), so a look-alike finds the same client."""
+        text = search_text(query)
+        if not text:
+            return self
+        return self.filter(Q(code__icontains=text) | Q(display_name__icontains=text))
+
     def on_care_team_of(self, user: User) -> ClientQuerySet:
         member = CareTeamMember.objects.filter(client=models.OuterRef("pk"), clinician=user)
         return self.filter(Q(primary_clinician=user) | Q(models.Exists(member)))
@@ -184,7 +212,9 @@ class Client(models.Model):
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="clients")
     code = models.CharField(
-        max_length=32, help_text="Pseudonymous identifier, unique within the clinic."
+        max_length=32,
+        help_text="Pseudonymous identifier, unique within the clinic.",
+        validators=[validate_identifier],
     )
     display_name = models.CharField(max_length=120)
     date_of_birth = models.DateField(null=True, blank=True)
@@ -227,6 +257,10 @@ class Client(models.Model):
                 condition=Q(discharge_date__isnull=True)
                 | Q(discharge_date__gte=models.F("intake_date")),
                 name="client_discharge_not_before_intake",
+            ),
+            not_before_earliest("intake_date", "Intake date", name="client_intake_plausible"),
+            not_before_earliest(
+                "date_of_birth", "Date of birth", nullable=True, name="client_birth_plausible"
             ),
         ]
         indexes = [
@@ -308,8 +342,12 @@ class AuditEvent(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="audit_events"
     )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    actor = models.ForeignKey(  # none: the system (a data migration, a one-time link)
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="audit_events")
     action = models.CharField(max_length=30)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from clinic.access import client_for, clients_for
 from clinic.models import (
@@ -17,6 +17,7 @@ from clinic.models import (
     Tag,
     User,
 )
+from clinic.validation import client_code_key
 
 SORTS = {
     "code": ("code",),
@@ -52,10 +53,7 @@ class CaseloadFilters:
 def caseload_for(user: User, filters: CaseloadFilters) -> QuerySet[Client]:
     """The user's caseload (a clinic admin's is the whole clinic), filtered and sorted."""
     clients = clients_for(user)
-    if filters.q:
-        clients = clients.filter(
-            Q(code__icontains=filters.q) | Q(display_name__icontains=filters.q)
-        )
+    clients = clients.matching(filters.q)
     statuses = STATUS_FILTERS.get(filters.status, STATUS_FILTERS["open"])
     if statuses is not None:
         clients = clients.filter(status__in=statuses)
@@ -70,6 +68,17 @@ def caseload_for(user: User, filters: CaseloadFilters) -> QuerySet[Client]:
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
         .order_by(*SORTS.get(filters.sort, SORTS["code"]))
     )
+
+
+def clients_by_code(organisation_id: int) -> dict[str, Client]:
+    """The clinic's clients keyed by clinic.validation.client_code_key(code), in one query: an
+    import (or any lookup by code) looks a typed code up with client_code_key(typed), so
+    ZOË-01 in NFD, in lower case or with spaces around it finds ZOË-01, and a code holding an
+    invisible or text-direction character is refused rather than matched bytewise."""
+    clients = Client.objects.filter(organisation_id=organisation_id).only(
+        "pk", "code", "organisation_id"
+    )
+    return {client_code_key(client.code): client for client in clients}
 
 
 def client_detail_for(user: User, client_id: int) -> Client:

@@ -32,6 +32,7 @@ from clinic.models import (
     User,
     UserSession,
 )
+from clinic.validation import normalise_client_code, normalise_name, normalise_username
 
 
 class ConcurrentEditError(Exception):
@@ -80,11 +81,10 @@ def client_create(
     tags: Iterable[Tag] = (),
     programmes: Iterable[Programme] = (),
 ) -> Client:
+    fields = {name: data[name] for name in CLIENT_FIELDS if name in data}
+    fields["code"] = normalise_client_code(fields["code"])
     with transaction.atomic():
-        client = Client.objects.create(
-            organisation_id=actor.organisation_id,
-            **{name: data[name] for name in CLIENT_FIELDS if name in data},
-        )
+        client = Client.objects.create(organisation_id=actor.organisation_id, **fields)
         client.tags.set(tags)
         client.programmes.set(programmes)
         audit_record(actor, client, AuditAction.CREATE, fields=[*data.keys(), "tags"])
@@ -107,6 +107,8 @@ def client_update(
     """
     with transaction.atomic():
         stored = Client.objects.get(pk=client.pk)
+        if "code" in data:
+            data = {**data, "code": normalise_client_code(data["code"])}
         changes = {
             name: value
             for name, value in data.items()
@@ -225,7 +227,7 @@ def client_portal_invite(*, actor: User, client: Client, username: str) -> Invit
     with transaction.atomic():
         if client.user_id is None:
             user = User.objects.create(
-                username=username,
+                username=normalise_username(username),
                 email=client.email,
                 organisation_id=client.organisation_id,
                 role=Role.CLIENT,
@@ -256,7 +258,7 @@ def staff_invite(
     if role not in (Role.CLINICIAN, Role.CLINIC_ADMIN):
         raise ServiceError("Staff are clinicians or clinic admins.")
     user = User(
-        username=username,
+        username=normalise_username(username),
         first_name=first_name,
         last_name=last_name,
         email=email,
@@ -279,12 +281,17 @@ def staff_update(*, actor: User, staff: User, role: str, is_active: bool) -> Non
 
 
 def tag_create(*, actor: User, name: str) -> Tag:
-    return Tag.objects.create(organisation_id=actor.organisation_id, name=name)
+    return Tag.objects.create(
+        organisation_id=actor.organisation_id, name=normalise_name(name, label="Name")
+    )
 
 
 def programme_create(
     *, actor: User, name: str, starts_on: dt.date | None, ends_on: dt.date | None
 ) -> Programme:
     return Programme.objects.create(
-        organisation_id=actor.organisation_id, name=name, starts_on=starts_on, ends_on=ends_on
+        organisation_id=actor.organisation_id,
+        name=normalise_name(name, label="Name"),
+        starts_on=starts_on,
+        ends_on=ends_on,
     )

@@ -108,7 +108,10 @@ def next_due(
     there is none); None when the schedule is paused."""
     if not every_weeks:
         return None
-    return (last_assessed_on or intake_date) + dt.timedelta(weeks=every_weeks)
+    try:
+        return (last_assessed_on or intake_date) + dt.timedelta(weeks=every_weeks)
+    except OverflowError:  # a bad date stored before dates were checked (year 9999)
+        return dt.date.max
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ from crispy_forms.layout import Submit
 from django import forms
 
 from assessments.models import AssessmentSchedule
-from clinic.forms import DateInput, StaffChoiceField
+from clinic.forms import StaffChoiceField
 from clinic.models import Programme
 from clinic.selectors import staff_of
+from clinic.validation import DateQueryForm, PlausibleDateField
 from dashboard import flags
 from dashboard.models import FlagKind, FlagSettings
 from dashboard.selectors import FLAG_FILTERS, SORT_LABELS, SORTS
@@ -110,11 +111,14 @@ class ScheduleForm(forms.ModelForm):
 MAX_BRIEF_DAYS = 3653
 
 
-class BriefForm(forms.Form):
-    since = forms.DateField(required=False, widget=DateInput(), label="Since")
+class BriefForm(DateQueryForm):
+    """The brief's period (?since=); see DateQueryForm."""
 
-    def __init__(self, *args, today: dt.date, **kwargs):
-        super().__init__(*args, **kwargs)
+    since = PlausibleDateField(required=False, label="Since")
+    fallback = "the default period is shown instead"
+
+    def __init__(self, query=None, *, today: dt.date, **kwargs):
+        super().__init__(query, today=today, **kwargs)
         self.today = today
 
     def clean_since(self):

@@ -190,11 +190,7 @@ def dashboard_clients(
     """The user's active clients (a clinic admin's: the whole clinic), with one 0/1 column per
     open flag plus `open_flags`, filtered and sorted."""
     rules = context.rules
-    clients = clients_for(user).filter(status=ClientStatus.ACTIVE)
-    if filters.q:
-        clients = clients.filter(
-            Q(code__icontains=filters.q) | Q(display_name__icontains=filters.q)
-        )
+    clients = clients_for(user).filter(status=ClientStatus.ACTIVE).matching(filters.q)
     if filters.clinician is not None:
         clients = clients.on_care_team_of(filters.clinician)
     if filters.programme is not None:

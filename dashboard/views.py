@@ -290,8 +290,8 @@ def brief(request, client_id: int):
     user = request.user
     client = client_for(user, client_id, select_related=["organisation", "primary_clinician"])
     today = client.organisation.today()
-    form = BriefForm(request.GET or None, today=today)
-    since = form.cleaned_data.get("since") if form.is_bound and form.is_valid() else None
+    form = BriefForm(request.GET, today=today)
+    since = form.dates()["since"]
     if since is not None:
         reason = f"since {since.day} {since:%b %Y} (chosen)"
     else:

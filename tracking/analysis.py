@@ -118,12 +118,30 @@ def _frame(rows: Rows, columns: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame({c: df[c] if c in df.columns else None for c in columns}, index=df.index)
 
 
+def _within_pandas(value: Any) -> Any:
+    """`value`, or None when pandas cannot hold it as a timestamp (before 1677 or after 2262)."""
+    try:
+        pd.Timestamp(value)
+    except (pd.errors.OutOfBoundsDatetime, OverflowError):
+        return None
+    return value
+
+
 def _days(values: pd.Series) -> pd.Series:
-    """Dates (date objects, strings or datetimes) as midnight datetime64 values, no zone."""
-    days = pd.to_datetime(values)
+    """Dates (date objects, strings or datetimes) as midnight datetime64 values, no zone.
+
+    A date pandas cannot hold (only a bad row stored before dates were checked has one)
+    becomes NaT, and the input frames leave its row out: a page never fails on it."""
+    try:
+        days = pd.to_datetime(values)
+    except (pd.errors.OutOfBoundsDatetime, OverflowError):
+        days = pd.to_datetime(values.map(_within_pandas))
     if getattr(days.dt, "tz", None) is not None:
         raise ValueError(f"{values.name} must hold dates, not timezone-aware datetimes")
-    return days.dt.normalize().astype("datetime64[ns]")
+    days = days.dt.normalize()
+    # pandas may hold far dates at a coarser resolution; nanoseconds cannot.
+    far = days.notna() & ((days < pd.Timestamp.min) | (days > pd.Timestamp.max))
+    return days.mask(far).astype("datetime64[ns]")
 
 
 def _category(values: pd.Series) -> pd.Series:
@@ -167,7 +185,7 @@ def buckets_frame(rows: Rows) -> pd.DataFrame:
         out[column] = pd.to_numeric(df[column]).fillna(0).astype(float)
     if ((out["hour"] < 0) | (out["hour"] > 23)).any():
         raise ValueError("hour must be 0-23")
-    return out
+    return out[out["local_date"].notna()]
 
 
 def practice_frame(rows: Rows) -> pd.DataFrame:
@@ -181,7 +199,7 @@ def practice_frame(rows: Rows) -> pd.DataFrame:
             "minutes": pd.to_numeric(df["minutes"]).fillna(0).astype(float),
         },
         index=df.index,
-    )
+    ).dropna(subset=["practised_on"])
 
 
 def scs_frame(rows: Rows) -> pd.DataFrame:
@@ -195,7 +213,7 @@ def scs_frame(rows: Rows) -> pd.DataFrame:
         },
         index=df.index,
     )
-    return out.dropna(subset=["subscale", "score"])
+    return out.dropna(subset=["administered_on", "subscale", "score"])
 
 
 # --- Dates and weeks ------------------------------------------------------------------------------

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
 from django.utils import timezone
 
-from clinic.forms import DateInput
+from clinic.validation import (
+    HAPPENED,
+    DateQueryForm,
+    PlausibleDateField,
+    PlausibleDateTimeField,
+    normalise_name,
+)
 from tracking.models import (
     TEXT_LIMIT,
     Emotion,
@@ -16,8 +20,6 @@ from tracking.models import (
     PracticeSession,
     TriggerCategory,
 )
-
-FUTURE_SLACK = dt.timedelta(days=1)
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -63,7 +65,8 @@ class EntryForm(forms.ModelForm):
 
     critic_text = _text("What the critic said", required=True, rows=3)
     intensity = _scale("Intensity")
-    occurred_at = forms.DateTimeField(
+    occurred_at = PlausibleDateTimeField(
+        rule=HAPPENED,
         label="When",
         widget=DateTimeLocalInput(),
         error_messages={"invalid": "When must be a date and time, e.g. 2026-03-14 09:30."},
@@ -107,12 +110,6 @@ class EntryForm(forms.ModelForm):
             raise forms.ValidationError("What the critic said is required.")
         return text
 
-    def clean_occurred_at(self) -> dt.datetime:
-        when = self.cleaned_data["occurred_at"]
-        if when > timezone.now() + FUTURE_SLACK:
-            raise forms.ValidationError("When cannot be more than a day in the future.")
-        return when
-
 
 class ReframeForm(forms.ModelForm):
     mindful_acknowledgement = _text("Mindful acknowledgement")
@@ -153,6 +150,7 @@ class PracticeForm(forms.ModelForm):
             "required": "Minutes is required.",
         },
     )
+    practised_on = PlausibleDateField(rule=HAPPENED, label="Date")
     distress_before = _scale("Distress before", required=False)
     distress_after = _scale("Distress after", required=False)
     note = _text("Note")
@@ -167,19 +165,12 @@ class PracticeForm(forms.ModelForm):
             "distress_after",
             "note",
         ]
-        widgets = {"practised_on": DateInput()}
-        labels = {"practised_on": "Date", "practice_type": "Practice"}
+        labels = {"practice_type": "Practice"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         choices = self.fields["practice_type"].choices
         self.fields["practice_type"].choices = [("", "Choose a practice"), *choices[1:]]
-
-    def clean_practised_on(self) -> dt.date:
-        day = self.cleaned_data["practised_on"]
-        if day > timezone.localdate() + FUTURE_SLACK:
-            raise forms.ValidationError("Date cannot be in the future.")
-        return day
 
 
 class JournalForm(forms.ModelForm):
@@ -199,15 +190,20 @@ class JournalForm(forms.ModelForm):
         return text
 
 
-class RangeForm(forms.Form):
-    start = forms.DateField(label="From", required=False, widget=DateInput())
-    end = forms.DateField(label="To", required=False, widget=DateInput())
+class RangeForm(DateQueryForm):
+    """The days a log or chart page shows (?start=&end=); see DateQueryForm."""
 
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("start") and cleaned.get("end") and cleaned["start"] > cleaned["end"]:
-            self.add_error("end", "To must not be before From.")
-        return cleaned
+    start = PlausibleDateField(label="From", required=False)
+    end = PlausibleDateField(label="To", required=False)
+    ordered = (("start", "end"),)
+    fallback = "the default range is shown instead"
+
+
+class WeekForm(DateQueryForm):
+    """The week the client's log shows (?week=, any day of it); see DateQueryForm."""
+
+    week = PlausibleDateField(label="Week", required=False)
+    fallback = "this week is shown instead"
 
 
 class TriggerCategoryForm(forms.Form):
@@ -220,7 +216,7 @@ class TriggerCategoryForm(forms.Form):
         self.organisation_id = organisation_id
 
     def clean_name(self) -> str:
-        name = " ".join(self.cleaned_data["name"].split())
+        name = normalise_name(self.cleaned_data["name"], label="New trigger category")
         available = TriggerCategory.objects.available_to(self.organisation_id)
         if available.filter(name__iexact=name).exists():
             raise forms.ValidationError(f"A trigger category called {name!r} already exists.")

@@ -14,7 +14,8 @@ from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
-from clinic.models import BuiltInOrOwnQuerySet, Client, Organisation
+from clinic.models import BuiltInOrOwnQuerySet, Client, Organisation, not_before_earliest
+from clinic.validation import EARLIEST_INSTANT, long_date, validate_identifier
 
 TEXT_LIMIT = 2000
 
@@ -29,7 +30,7 @@ class TriggerCategory(models.Model):
         on_delete=models.CASCADE,
         related_name="trigger_categories",
     )
-    name = models.CharField(max_length=60)
+    name = models.CharField(max_length=60, validators=[validate_identifier])
     position = models.PositiveSmallIntegerField(default=100)
 
     objects = BuiltInOrOwnQuerySet.as_manager()
@@ -156,6 +157,11 @@ class InnerCriticEntry(models.Model):
                 condition=Q(intensity_after__isnull=True) | Q(reframed_at__isnull=False),
                 name="critic_intensity_after_needs_reframe",
             ),
+            models.CheckConstraint(
+                condition=Q(occurred_at__gte=EARLIEST_INSTANT),
+                name="critic_occurred_at_plausible",
+                violation_error_message=f"When cannot be before {long_date(EARLIEST_INSTANT)}.",
+            ),
         ]
         indexes = [
             models.Index(fields=["client", "occurred_at"], name="critic_client_time"),
@@ -197,6 +203,7 @@ class PracticeSession(models.Model):
             _range("minutes", "practice_minutes_1_600", low=1, high=600),
             _range("distress_before", "practice_distress_before_0_10", nullable=True),
             _range("distress_after", "practice_distress_after_0_10", nullable=True),
+            not_before_earliest("practised_on", "Date", name="practice_date_plausible"),
         ]
         indexes = [
             models.Index(fields=["client", "practised_on"], name="practice_client_day"),

@@ -13,6 +13,12 @@ from django.utils import timezone
 
 from clinic.audit import audit_record
 from clinic.models import AuditAction, Client, User
+from clinic.validation import (
+    HAPPENED,
+    check_plausible_date,
+    check_plausible_instant,
+    normalise_name,
+)
 from tracking import projections
 from tracking.models import InnerCriticEntry, JournalEntry, PracticeSession, TriggerCategory
 from tracking.projections import EntryValues, PracticeValues
@@ -31,6 +37,7 @@ def entry_create(*, actor: User, client: Client, data: dict[str, Any]) -> InnerC
     entry = InnerCriticEntry(client=client, created_by=actor, created_at=now, updated_at=now)
     for name, value in data.items():
         setattr(entry, name, value)
+    check_plausible_instant(entry.occurred_at, HAPPENED, label="When", now=now)
     entry.full_clean()
     entry.save()
     projections.entry_counted(None, EntryValues.of(entry, client.organisation.tz))
@@ -63,6 +70,7 @@ def entry_update(*, actor: User, entry: InnerCriticEntry, data: dict[str, Any]) 
     for name, value in data.items():
         setattr(entry, name, value)
     entry.updated_at = timezone.now()
+    check_plausible_instant(entry.occurred_at, HAPPENED, label="When", now=entry.updated_at)
     entry.full_clean()
     entry.save(update_fields=[*data, "updated_at"])
     projections.entry_counted(before, EntryValues.of(entry, tz))
@@ -94,6 +102,9 @@ def entry_reframe(*, actor: User, entry: InnerCriticEntry, data: dict[str, Any])
 @transaction.atomic
 def practice_create(*, actor: User, client: Client, data: dict[str, Any]) -> PracticeSession:
     session = PracticeSession(client=client, created_by=actor, **data)
+    check_plausible_date(
+        session.practised_on, HAPPENED, label="Date", today=client.organisation.today()
+    )
     session.full_clean()
     session.save()
     projections.practice_counted(None, PracticeValues.of(session))
@@ -132,5 +143,7 @@ def journal_save(
 def trigger_category_create(*, actor, name: str) -> TriggerCategory:
     """A clinic's own trigger category (clinic admins; built-ins are shared and fixed)."""
     return TriggerCategory.objects.create(
-        organisation_id=actor.organisation_id, name=name, position=200
+        organisation_id=actor.organisation_id,
+        name=normalise_name(name, label="Trigger category"),
+        position=200,
     )

@@ -30,6 +30,7 @@ from clinic.access import (
 from clinic.audit import audit_record
 from clinic.exporting import spreadsheet_safe
 from clinic.models import AuditAction
+from clinic.validation import EARLIEST
 from tracking import access, selectors, services
 from tracking.forms import (
     EntryForm,
@@ -38,6 +39,7 @@ from tracking.forms import (
     RangeForm,
     ReframeForm,
     TriggerCategoryForm,
+    WeekForm,
 )
 from tracking.models import TriggerCategory
 
@@ -45,14 +47,6 @@ AUDIT_SUBJECT = services.AUDIT_SUBJECT
 LIST_LIMIT = 50
 DEFAULT_RANGE_WEEKS = 4
 DEFAULT_CHART_WEEKS = 26
-
-
-def _parse_week(value: str | None, fallback: dt.date) -> dt.date:
-    try:
-        day = dt.date.fromisoformat(value) if value else fallback
-    except ValueError:
-        day = fallback
-    return selectors.week_start(day)
 
 
 def _apply_form_errors(form, error: ValidationError) -> None:
@@ -80,7 +74,8 @@ def my_log(request):
             messages.success(request, "Saved. You can reframe it now, or come back later.")
             return redirect("tracking:my_entry", entry_id=entry.pk)
     this_week = selectors.local_week_start(tz)
-    monday = _parse_week(request.GET.get("week"), this_week)
+    week_form = WeekForm(request.GET, today=timezone.localtime(timezone.now(), tz).date())
+    monday = min(selectors.week_start(week_form.dates()["week"] or this_week), this_week)
     days, more = selectors.week_feed(
         selectors.own_entry_rows(access.own_entries(request.user)), tz, monday
     )
@@ -89,12 +84,13 @@ def my_log(request):
         "tracking/my_log.html",
         {
             "form": form,
+            "week_form": week_form,
             "client": client,
             "days": days,
             "more": more,
             "monday": monday,
             "sunday": monday + dt.timedelta(days=6),
-            "previous_week": monday - dt.timedelta(weeks=1),
+            "previous_week": monday - dt.timedelta(weeks=1) if monday > EARLIEST else None,
             "next_week": monday + dt.timedelta(weeks=1) if monday < this_week else None,
             "limit": selectors.FEED_LIMIT,
         },
@@ -226,10 +222,11 @@ def my_journal(request):
 
 def _chart_range(request, tz, weeks: int) -> tuple[RangeForm, dt.date, dt.date]:
     today = timezone.localtime(timezone.now(), tz).date()
-    form = RangeForm(request.GET or None)
-    cleaned = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    last = cleaned.get("end") or today
-    first = cleaned.get("start") or selectors.week_start(last) - dt.timedelta(weeks=weeks - 1)
+    form = RangeForm(request.GET, today=today)
+    dates = form.dates()
+    last = dates["end"] or today
+    first = dates["start"] or selectors.week_start(last) - dt.timedelta(weeks=weeks - 1)
+    last = max(first, last)  # a start after today, with no end: that day alone
     if not form.is_bound:
         # Show the range in use rather than empty date boxes.
         form = RangeForm(initial={"start": first, "end": last})

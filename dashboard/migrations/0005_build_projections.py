@@ -21,8 +21,10 @@ def build(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("dashboard", "0004_flag_state"),
-        ("tracking", "0004_day_rollups"),
-        ("assessments", "0003_schedules_from_dashboard"),
+        # After the repairs of implausible dates: the projections are built from repaired rows.
+        ("tracking", "0006_plausible_constraints"),
+        ("assessments", "0005_plausible_constraint"),
+        ("clinic", "0005_plausible_constraints"),
     ]
 
     operations = [migrations.RunPython(build, migrations.RunPython.noop)]

@@ -209,7 +209,7 @@ def test_query_counts_do_not_grow_with_the_number_of_administrations(world):
         reverse("assessments:portal_complete", kwargs={"instrument": "scs"}),
     ]
     before = [count_queries(portal, url) for url in portal_urls]
-    administration_of(world.client_record, scs_answers(4, 2), on=dt.date(2026, 12, 5))
+    administration_of(world.client_record, scs_answers(4, 2), on=dt.date(2026, 2, 15))
     assert [count_queries(portal, url) for url in portal_urls] == before
 
 

@@ -140,6 +140,12 @@ def test_a_brief_since_a_date_centuries_ago_is_refused_with_a_message(world):
     url = reverse("dashboard:brief", kwargs={"client_id": world.client_record.pk})
     response = world.browser("clinician").get(url, {"since": "0001-01-01"})
     assert response.status_code == 200
+    assert (
+        "Since: Since cannot be before 1 January 1900; the default period is shown instead."
+        in response.content.decode()
+    )
+    ten_years_ago = world.clinic.today().replace(year=world.clinic.today().year - 11)
+    response = world.browser("clinician").get(url, {"since": ten_years_ago.isoformat()})
     assert "Since: Since must be within the last 10 years." in response.content.decode()
 
 
