@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,6 +25,8 @@ from assessments.services import SUBJECT, score_fields
 from clinic.audit import audit_records
 from clinic.csvinput import CsvInputError, Row, open_csv
 from clinic.models import AuditAction, Client
+from clinic.selectors import clients_by_code
+from clinic.validation import client_code_key
 
 BATCH = 1000
 
@@ -57,12 +60,6 @@ class ImportReport:
         return [f"row {line}: {message}" for line, message in self.problems]
 
 
-def client_code_key(code: str) -> str:
-    """How a client code in a file is matched to a client's code: the one place to change
-    when client codes are normalised. Applied to both sides."""
-    return code.strip().casefold()
-
-
 def validate(
     organisation, source: Path | bytes, *, progress: Callable[[Iterable], Iterable] = iter
 ) -> ImportReport:
@@ -80,12 +77,7 @@ def validate(
     except CsvInputError as exc:
         report.file_error, report.file_problems = exc.message, exc.rows
         return report
-    clients = {
-        client_code_key(c.code): c
-        for c in Client.objects.filter(organisation=organisation).only(
-            "pk", "code", "organisation_id"
-        )
-    }
+    clients = clients_by_code(organisation.pk)
     today = organisation.today()
     report.rows = len(rows)
     for row in progress(rows):
@@ -103,9 +95,14 @@ def _check_row(
 ) -> ValidRow | list[str]:
     """The row as it will be imported, or its problems."""
     problems = []
-    client = clients.get(client_code_key(row.get("client_code")))
-    if client is None:
-        problems.append(f"no client with code {row.get('client_code')!r} in this clinic")
+    try:
+        client = clients.get(client_code_key(row.get("client_code")))
+    except ValidationError as error:
+        client = None
+        problems.append(f"client_code: {' '.join(error.messages)}")
+    else:
+        if client is None:
+            problems.append(f"no client with code {row.get('client_code')!r} in this clinic")
     try:
         instrument = get_instrument(row.get("instrument").strip().lower())
     except UnknownInstrumentError:

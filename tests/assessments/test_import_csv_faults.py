@@ -175,3 +175,22 @@ def test_a_byte_order_mark_and_a_quoted_line_break_are_read_as_a_spreadsheet_sho
     response = upload(world, b"\xef\xbb\xbf" + text.encode(), skip_invalid="on")
     assert b"Imported 1 of 2 rows." in response.content
     assert Administration.objects.get().client == world.client_record
+
+
+def test_an_imported_code_finds_its_client_whatever_its_unicode_form_and_refuses_hidden_marks(
+    world,
+):
+    import unicodedata
+
+    from assessments.importing import validate
+    from tests.factories import make_client
+
+    make_client(world.clinic, world.clinician, code=unicodedata.normalize("NFC", "ZOË-01"))
+    header = "client_code,instrument,administered_on," + ",".join(f"item_{n}" for n in range(1, 27))
+    values = ",".join("3" for _ in range(26))
+    nfd = unicodedata.normalize("NFD", "zoë-01")
+    text = f"{header}\n{nfd},scs,2026-01-20,{values}\nZOE\u200b-01,scs,2026-01-20,{values}\n"
+    report = validate(world.clinic, text.encode())
+    assert [row.client.code for row in report.valid] == ["ZOË-01"]
+    [(line, problem)] = report.problems
+    assert line == 3 and "ZERO WIDTH SPACE" in problem

@@ -1,4 +1,3 @@
-
 """One-time links: random token, stored only as a hash, single use, expires, opens only that one
 assessment for that one client, grants no login; a half-finished answer set can be resumed."""
 
