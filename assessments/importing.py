@@ -20,7 +20,7 @@ from assessments import projections
 from assessments.csvcolumns import IMPORT_COLUMNS, item_number
 from assessments.instruments import UnknownInstrumentError, get_instrument
 from assessments.models import Administration, Mode, Score, Status
-from assessments.scoring import ScoringError, parse_answer, score_response
+from assessments.scoring import STATUS_SCORED, ScoringError, parse_answer, score_response
 from assessments.services import SUBJECT, score_fields
 from clinic.audit import audit_records
 from clinic.csvinput import CsvInputError, Row, open_csv
@@ -47,6 +47,7 @@ class ImportReport:
     valid: list[ValidRow] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
     imported: int = 0
+    unscored: int = 0  # imported rows the missing-item rule cannot score: never count as scores
     file_error: str = ""  # the file is refused as a whole (nothing can be imported) ...
     file_problems: list[tuple[int, str]] = field(default_factory=list)  # ... for these rows
 
@@ -206,6 +207,7 @@ def import_valid(report: ImportReport, *, actor=None, skip_invalid: bool = False
                         score_fields(score_response(instrument, row.answers)),
                     )
                 )
+            report.unscored += sum(1 for _, fields in pairs if fields["status"] != STATUS_SCORED)
             created = Administration.objects.bulk_create([a for a, _ in pairs])
             Score.objects.bulk_create(
                 Score(administration=a, **fields)

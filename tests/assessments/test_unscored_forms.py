@@ -2,6 +2,7 @@
 score: not the latest, not the baseline, not for the schedule, not for a flag."""
 
 import datetime as dt
+import io
 
 from django.urls import reverse
 
@@ -138,3 +139,18 @@ def test_a_client_finishing_with_most_questions_unanswered_is_asked_first(world)
     administration = Administration.objects.get()
     assert administration.status == Status.FINAL
     assert administration.score.status == "incomplete"
+
+
+def test_an_import_says_how_many_rows_cannot_be_scored(world, tmp_path):
+    from django.core.management import call_command
+
+    header = "client_code,instrument,administered_on," + ",".join(f"item_{n}" for n in range(1, 27))
+    full = ",".join("3" for _ in range(26))
+    two = "3,4" + "," * 24
+    path = tmp_path / "forms.csv"
+    path.write_text(f"{header}\nRC-001,scs,2026-01-20,{full}\nRC-001,scs,2026-02-20,{two}\n")
+    out = io.StringIO()
+    call_command("import_assessments", world.clinic.slug, str(path), stdout=out)
+    assert "imported 2 administrations" in out.getvalue()
+    assert "1 cannot be scored (too many blank items)" in out.getvalue()
+    assert Administration.objects.scored().count() == 1

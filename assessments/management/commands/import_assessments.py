@@ -63,4 +63,10 @@ class Command(BaseCommand):
             f"imported {imported} administrations into {organisation}"
             + (f"; skipped {skipped} invalid rows" if skipped else "")
             + (f"; {report.blank_rows} empty rows skipped" if report.blank_rows else "")
+            + (
+                f"; {report.unscored} cannot be scored (too many blank items): kept as "
+                "entered, they do not count as scores"
+                if report.unscored
+                else ""
+            )
         )
