@@ -21,8 +21,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.utils import timezone
-
 from assessments import projections as assessment_projections
 from clinic.models import Client
 from tracking.analysis import rising_slopes
@@ -33,6 +31,18 @@ BATCH = 200
 
 
 # --- The values a row contributes ------------------------------------------------------------
+
+
+ENTRY_VALUE_FIELDS = (
+    "client_id",
+    "occurred_at",
+    "intensity",
+    "intensity_after",
+    "reframed_at",
+    "trigger_id",
+    "pattern",
+    "is_private",
+)
 
 
 @dataclass(frozen=True)
@@ -50,17 +60,23 @@ class EntryValues:
 
     @classmethod
     def of(cls, entry: InnerCriticEntry, tz: ZoneInfo) -> EntryValues:
-        local = timezone.localtime(entry.occurred_at, tz)
-        reframed = entry.reframed_at
+        return cls.from_row(tz, *(getattr(entry, name) for name in ENTRY_VALUE_FIELDS))
+
+    @classmethod
+    def from_row(
+        cls, tz, client_id, occurred_at, intensity, after, reframed_at, trigger_id, pattern, private
+    ) -> EntryValues:
+        """From the values of ENTRY_VALUE_FIELDS, in that order (a values_list row)."""
+        local = occurred_at.astimezone(tz)
         return cls(
-            client_id=entry.client_id,
+            client_id=client_id,
             day=local.date(),
             hour=local.hour,
-            intensity=entry.intensity,
-            intensity_after=entry.intensity_after,
-            reframed_on=timezone.localtime(reframed, tz).date() if reframed else None,
-            breakdown_key=breakdown_key(entry.trigger_id, entry.pattern),
-            private=entry.is_private,
+            intensity=intensity,
+            intensity_after=after,
+            reframed_on=reframed_at.astimezone(tz).date() if reframed_at else None,
+            breakdown_key=breakdown_key(trigger_id, pattern),
+            private=private,
         )
 
 
@@ -224,6 +240,7 @@ def expected_rows(client_ids: list[int]) -> Expected:
     zones = dict(
         Client.objects.filter(pk__in=client_ids).values_list("pk", "organisation__time_zone")
     )
+    tz_of = {pk: ZoneInfo(name) for pk, name in zones.items()}
     for start in range(0, len(client_ids), BATCH):
         batch = client_ids[start : start + BATCH]
         days: dict[tuple[int, dt.date], ClientDay] = {}
@@ -235,28 +252,21 @@ def expected_rows(client_ids: list[int]) -> Expected:
                 days[key] = ClientDay(client_id=client_id, day=day)
             return days[key]
 
-        entries = InnerCriticEntry.objects.filter(client_id__in=batch).only(
-            "client_id",
-            "occurred_at",
-            "intensity",
-            "intensity_after",
-            "reframed_at",
-            "trigger_id",
-            "pattern",
-            "is_private",
+        entries = InnerCriticEntry.objects.filter(client_id__in=batch).values_list(
+            *ENTRY_VALUE_FIELDS
         )
-        for entry in entries.iterator(chunk_size=5000):
-            values = EntryValues.of(entry, ZoneInfo(zones[entry.client_id]))
-            add_entry(day_of(entry.client_id, values.day), values)
+        for row in entries.iterator(chunk_size=5000):
+            values = EntryValues.from_row(tz_of[row[0]], *row)
+            add_entry(day_of(values.client_id, values.day), values)
             if values.reframed_on is not None:
-                dose[(entry.client_id, values.reframed_on)][1] += 1
-        practice = PracticeSession.objects.filter(client_id__in=batch).only(
+                dose[(values.client_id, values.reframed_on)][1] += 1
+        practice = PracticeSession.objects.filter(client_id__in=batch).values_list(
             "client_id", "practised_on", "practice_type", "minutes"
         )
-        for session in practice.iterator(chunk_size=5000):
-            values = PracticeValues.of(session)
-            add_practice(day_of(session.client_id, values.day), values)
-            dose[(session.client_id, values.day)][0] += values.minutes
+        for row in practice.iterator(chunk_size=5000):
+            values = PracticeValues(*row)
+            add_practice(day_of(values.client_id, values.day), values)
+            dose[(values.client_id, values.day)][0] += values.minutes
         by_client: dict[int, list[ClientDay]] = defaultdict(list)
         for (client_id, _), day in sorted(days.items()):
             by_client[client_id].append(day)
