@@ -40,6 +40,7 @@ from assessments.models import (
 )
 
 HISTORY_POINTS = 12
+INTERVAL_INSTRUMENTS = ("scs",)  # dose-response relates practice to change on the SCS
 BATCH = 500
 
 
@@ -139,6 +140,8 @@ def project(rows: list[ScoredRow], dose: dict[dt.date, tuple[int, int]]) -> Proj
         ][-HISTORY_POINTS:],
     )
     intervals = []
+    if latest.instrument_code not in INTERVAL_INSTRUMENTS:
+        return Projection(summary, intervals)
     sums = _CumulativeDose(dose)
     for earlier, later in pairwise(rows):
         if later.administered_on == earlier.administered_on:
@@ -164,8 +167,9 @@ def project(rows: list[ScoredRow], dose: dict[dt.date, tuple[int, int]]) -> Proj
                 end_id=later.id,
                 start_on=earlier.administered_on,
                 end_on=later.administered_on,
-                changes=changes,
+                days=(later.administered_on - earlier.administered_on).days,
                 change_total=changes.get(TOTAL),
+                **{f"change_{code}": changes.get(code) for code in ScoreInterval.SUBSCALES},
                 practice_minutes=minutes,
                 reframes=reframes,
             )

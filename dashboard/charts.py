@@ -315,7 +315,7 @@ def dose_response_chart(
 ) -> Chart:
     """Scatter of change against practice for intervals between questionnaires, with the line.
 
-    ``frame`` is :func:`dashboard.stats.dose_between`'s result; ``association`` is
+    ``frame`` is :func:`dashboard.selectors.dose_frame`'s result; ``association`` is
     :func:`dashboard.stats.association` of its ``x`` and ``y`` columns (n, Spearman's rho and
     the least-squares line). Pairs with a missing value are left out. At most
     :data:`MAX_SCATTER_POINTS` pairs are drawn: a fixed random sample (seed

@@ -16,11 +16,8 @@ administrations (one instrument, e.g. the SCS; any order), one mapping per quest
                          change is missing, not a number. A blank method matches a blank one.
     ``subscales``        mapping of subscale code to float or None
 
-practice (one row per session, or per client and day summed in SQL)
-    ``client_id``, ``day`` (date), ``minutes`` (int)
-
-reframes (one row per reframed inner-critic entry)
-    ``client_id``, ``day`` (date: the local day it was reframed)
+The dose between consecutive questionnaires is not computed here: assessments keeps it on
+write (assessments.projections, ScoreInterval), and :func:`association` relates its columns.
 
 Missing values are never dropped silently: :func:`paired_change` refuses them (the caller drops
 incomplete pairs and counts them), :func:`association` reports how many pairs it used, and
@@ -45,7 +42,6 @@ from tracking import analysis
 Rows = pd.DataFrame | Iterable[Mapping[str, Any]]
 
 TOTAL = "total"
-INTERVAL_COLUMNS = ("client_id", "start", "end", "days", "change_total")
 DOSE_COLUMNS = ("minutes", "reframes", "minutes_per_week")
 PRE_POST_COLUMNS = (
     "client_id",
@@ -339,134 +335,6 @@ def _floats(values: list[Any]) -> pd.Series:
 def _ordinals(days: pd.Series) -> np.ndarray:
     """Dates as day numbers (date.toordinal), for vectorised comparisons."""
     return np.fromiter((d.toordinal() for d in days), dtype="int64", count=len(days))
-
-
-# --- Dose-response intervals --------------------------------------------------------------------
-
-
-def consecutive_intervals(administrations: Rows) -> pd.DataFrame:
-    """One row per consecutive pair of the same client's administrations.
-
-    Each client's administrations are sorted by day (ties keep their input order); every
-    neighbouring pair (earlier, later) on *different* days gives a row (same-day pairs are
-    skipped):
-
-        start = earlier day, end = later day, days = end - start (in days, at least 1)
-        change_total  = later total - earlier total, NaN when either total is missing or the
-                        two were computed by different methods (never compared)
-        change_<code> = later - earlier subscale score, NaN when either is missing
-
-    One ``change_<code>`` column per subscale code seen. Columns: :data:`INTERVAL_COLUMNS`
-    then the change columns; an empty input gives an empty frame with those columns.
-    """
-    frame = administrations_frame(administrations)
-    codes = subscale_codes(frame)
-    later = frame.groupby("client_id", sort=False).shift(-1)
-    pair = later["order"].notna().to_numpy()
-    earlier, later = frame[pair].reset_index(drop=True), later[pair].reset_index(drop=True)
-    days = _ordinals(later["administered_on"]) - _ordinals(earlier["administered_on"])
-    same_method = (earlier["total_method"] == later["total_method"]).to_numpy()
-    change_total = (later["total"] - earlier["total"]).where(same_method)
-    out = pd.DataFrame(
-        {
-            "client_id": earlier["client_id"].astype("int64"),
-            "start": earlier["administered_on"].astype(object),
-            "end": later["administered_on"].astype(object),
-            "days": pd.Series(days, dtype="int64"),
-            "change_total": change_total.astype("float64"),
-            **{
-                f"change_{code}": (later[f"sub_{code}"] - earlier[f"sub_{code}"]).astype("float64")
-                for code in codes
-            },
-        }
-    )
-    return out[out["days"] > 0].reset_index(drop=True)
-
-
-def dose_between(intervals: pd.DataFrame, practice: Rows, reframes: Rows) -> pd.DataFrame:
-    """``intervals`` with the practice and reframes of each interval added.
-
-    For an interval of client c from ``start`` to ``end`` (``days`` apart):
-
-        minutes          = sum of c's practice minutes on days d with start < d <= end
-        reframes         = number of c's reframes on days d with start < d <= end (a reframe
-                           row counts 1, or its "n" when it carries one: reframes that day)
-        minutes_per_week = minutes / days * 7
-
-    The interval is half-open so that practice on the day of a questionnaire counts towards the
-    change *up to* that questionnaire, and no day counts twice for consecutive intervals.
-
-    Vectorised: rows are keyed by (client, day) as one integer, sorted once, and summed once
-    (cumulative sums); each interval is two binary searches (numpy ``searchsorted``):
-    sum(start < d <= end) = cumsum[position after (c, end)] - cumsum[position after (c, start)].
-    """
-    out = intervals.copy()
-    practice_frame = _dose_frame(practice, "minutes")
-    reframe_frame = _dose_frame(reframes, "n")
-    out["minutes"] = _sum_between(out, practice_frame).astype("int64")
-    out["reframes"] = _sum_between(out, reframe_frame).astype("int64")
-    days = out["days"].to_numpy(dtype="float64")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_week = np.where(days > 0, out["minutes"].to_numpy() / days * 7, np.nan)
-    out["minutes_per_week"] = per_week.astype("float64")
-    return out
-
-
-def _dose_frame(rows: Rows, weight: str | None) -> pd.DataFrame:
-    """client_id, day number and weight of dose rows: the `weight` column when the rows have it
-    (minutes; for reframes an optional count "n" of reframes that day), else 1 per row."""
-    df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame.from_records(list(rows))
-    if weight is not None and weight not in df.columns:
-        weight = None
-    if df.empty:
-        return pd.DataFrame(
-            {
-                "client_id": pd.Series(dtype="int64"),
-                "day": pd.Series(dtype="int64"),
-                "weight": pd.Series(dtype="int64"),
-            }
-        )
-    values = (
-        pd.to_numeric(df[weight]).fillna(0).astype("int64")
-        if weight
-        else pd.Series(1, index=df.index, dtype="int64")
-    )
-    return pd.DataFrame(
-        {
-            "client_id": df["client_id"].astype("int64").to_numpy(),
-            "day": _day_numbers(df["day"]),
-            "weight": values.to_numpy(),
-        }
-    )
-
-
-def _day_numbers(days: pd.Series) -> np.ndarray:
-    """Dates (date objects, ISO strings or datetime64) as day numbers matching toordinal."""
-    as_days = pd.to_datetime(days).to_numpy().astype("datetime64[D]").astype("int64")
-    return as_days + dt.date(1970, 1, 1).toordinal()
-
-
-def _sum_between(intervals: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
-    """Per interval: the sum of ``rows.weight`` for the same client with start < day <= end."""
-    if intervals.empty or rows.empty:
-        return np.zeros(len(intervals), dtype="int64")
-    clients = intervals["client_id"].to_numpy(dtype="int64")
-    starts, ends = _ordinals(intervals["start"]), _ordinals(intervals["end"])
-    # One integer key per (client, day): client code * span + (day - first day); the span
-    # leaves room so that no client's keys reach the next client's.
-    codes = pd.factorize(np.concatenate([clients, rows["client_id"].to_numpy()]))[0]
-    first = min(int(starts.min()), int(rows["day"].min()))
-    span = max(int(ends.max()), int(rows["day"].max())) - first + 1
-    interval_codes, row_codes = codes[: len(clients)], codes[len(clients) :]
-    row_keys = row_codes.astype("int64") * span + (rows["day"].to_numpy() - first)
-    order = np.argsort(row_keys, kind="stable")
-    keys = row_keys[order]
-    weights = rows["weight"].to_numpy(dtype="int64")[order]
-    cumulative = np.concatenate([np.zeros(1, dtype="int64"), np.cumsum(weights)])
-    base = interval_codes.astype("int64") * span - first
-    after_end = np.searchsorted(keys, base + ends, side="right")
-    after_start = np.searchsorted(keys, base + starts, side="right")
-    return cumulative[after_end] - cumulative[after_start]
 
 
 # --- Cohort pre/post ----------------------------------------------------------------------------
