@@ -53,6 +53,7 @@ RULES = {
             anonymous=302,
         ),
         method="POST",
+        open_before_second_factor=True,
     ),
     "password_change": Rule(
         expect(
