@@ -220,6 +220,12 @@ def notify_second_factor_reset(user: User, *, actor: User) -> None:
     # the caller's transaction.
 
 
+def notify_records_past_retention(organisation: Organisation, *, count: int) -> None:
+    """Tell the clinic's admins that `count` records await their confirmation for erasure (a
+    number and a link, never a client's code)."""
+    # TODO(outbox): write one outbox email to each active clinic admin of `organisation`.
+
+
 def password_changed(*, user: User, request) -> int:
     """After the user changed or set their password: every other session of theirs ends (the
     one they are using was kept by Django under a new key), and the security log says so."""
