@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -67,9 +69,15 @@ def sign_out_everywhere(request):
     return redirect("login")
 
 
+def _verify_first(request):
+    return redirect_to_login(request.get_full_path(), reverse("account:two_factor_verify"))
+
+
 def two_factor_enrol(request):
     """Set up an authenticator app (scan, then type a code) or a passkey."""
     user = request.user
+    if not two_factor.may_change_second_factors(request):
+        return _verify_first(request)
     key = two_factor.totp_setup_key(request.session)
     form = TotpEnrolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -127,6 +135,8 @@ def two_factor_verify(request):
 
 @require_POST
 def recovery_codes(request):
+    if not two_factor.may_change_second_factors(request):
+        return _verify_first(request)
     try:
         codes = two_factor.recovery_codes_make(user=request.user, request=request)
     except services.ServiceError as error:
@@ -137,6 +147,8 @@ def recovery_codes(request):
 
 @require_POST
 def two_factor_remove(request):
+    if not two_factor.may_change_second_factors(request):
+        return _verify_first(request)
     try:
         two_factor.second_factor_remove(user=request.user, request=request)
     except services.ServiceError as error:

@@ -81,7 +81,6 @@ OPEN_BEFORE_SECOND_FACTOR = frozenset(
         "logout",
         "account:two_factor_enrol",
         "account:two_factor_verify",
-        "account:recovery_codes",
     }
 )
 PASSKEY_NAMESPACE = "otp_webauthn"

@@ -138,20 +138,18 @@ def _row_dict(row: models.Model, labels: dict[int, str]) -> dict:
     return data
 
 
+def _csv_cell(value):
+    """Answers, subscales and lists go into one cell as JSON; text is made spreadsheet-safe."""
+    return spreadsheet_cell(json.dumps(value) if isinstance(value, dict | list) else value)
+
+
 def _csv(rows: list[dict]) -> str:
     out = io.StringIO()
     columns = list(dict.fromkeys(key for row in rows for key in row))
     writer = csv.writer(out)
     writer.writerow(columns)
     for row in rows:
-        writer.writerow(
-            spreadsheet_cell(
-                json.dumps(row.get(column))
-                if isinstance(row.get(column), dict | list)
-                else row.get(column)
-            )
-            for column in columns
-        )
+        writer.writerow(_csv_cell(row.get(column)) for column in columns)
     return out.getvalue()
 
 
@@ -182,7 +180,7 @@ give it to the client only.
 - data/: one JSON file and one CSV file per kind of row. `*_name` columns name the staff member
   behind an id. Questionnaire answers are keyed by item number.
 - derived/: summaries the application computes from the rows in data/ (score summaries,
-  day totals) for its pages. Nothing in them is not also in data/.
+  day totals) for its pages. Everything in them follows from data/.
 {extras}
 Files and rows:
 {files}

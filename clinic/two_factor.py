@@ -66,6 +66,16 @@ def second_factor_step(user: User) -> str:
     return ""
 
 
+def may_change_second_factors(request: HttpRequest) -> bool:
+    """Adding or replacing a second factor, or making recovery codes, needs a session that
+    passed the second step whenever the user has one: else a stolen password alone could add
+    the thief's own app (or print fresh codes) and walk past the second step."""
+    user = request.user
+    if request.session.get(SECOND_FACTOR_STEP) == VERIFY:
+        return False
+    return user.is_verified() or not user_has_device(user)
+
+
 def required_of(user: User) -> bool:
     """Whether the user's clinic requires a second factor of them (staff only, ever)."""
     return bool(user.is_clinic_staff and user.organisation.two_factor_required)

@@ -181,6 +181,8 @@ AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 # Staff of a clinic that requires it enrol after their password and reach nothing else until
 # they have (clinic.middleware.SecondFactorMiddleware); clients may opt in.
 OTP_TOTP_ISSUER = "Selfkind"
+# The Django admin (superusers) lists devices, e.g. to remove a client's lost phone; never keys.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Passkeys are a second factor after the password, never a way round it.
 OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 OTP_WEBAUTHN_RP_NAME = "Selfkind"

@@ -34,9 +34,7 @@ RULES = {
     # Without a second step owed, the verify page sends the user on.
     "account:two_factor_verify": Rule(SIGNED_IN_REDIRECT, open_before_second_factor=True),
     # Without a second factor there are no codes to make: back to the security page.
-    "account:recovery_codes": Rule(
-        SIGNED_IN_REDIRECT, method="POST", open_before_second_factor=True
-    ),
+    "account:recovery_codes": Rule(SIGNED_IN_REDIRECT, method="POST"),
     "account:two_factor_remove": Rule(SIGNED_IN_REDIRECT, method="POST"),
     # django-otp-webauthn's JSON endpoints: the begin steps answer options; the complete
     # steps without a begun ceremony answer 400 ("invalid state").

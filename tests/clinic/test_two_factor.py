@@ -148,6 +148,21 @@ def test_a_wrong_code_is_refused_logged_and_slows_the_next_try(world, frozen):
     assert all(right not in " ".join(row) and wrong not in " ".join(row) for row in logged)
 
 
+def test_a_stolen_password_alone_cannot_add_an_app_or_make_codes(world, frozen):
+    """Someone with the password but not the phone: every way to a new second factor sends
+    them to the second step first."""
+    device = give_app(world.clinician)
+    http = sign_in("alex")
+    assert http.get(ENROL)["Location"].startswith(VERIFY)
+    response = http.post(ENROL, {"code": "123456"})
+    assert response.status_code == 302 and response["Location"].startswith(VERIFY)
+    assert http.post(reverse("account:recovery_codes"))["Location"].startswith(VERIFY)
+    begin = http.post(reverse("otp_webauthn:credential-registration-begin"))
+    assert begin.status_code == 403
+    assert list(TOTPDevice.objects.filter(user=world.clinician)) == [device]
+    assert not StaticDevice.objects.filter(user=world.clinician).exists()
+
+
 def test_a_recovery_code_works_once(world, frozen):
     require_two_factor(world)
     http = sign_in("alex")
