@@ -29,19 +29,20 @@ class CompleteRegistration(webauthn.CompleteCredentialRegistrationView):
         return response
 
 
-class BeginAuthentication(webauthn.BeginCredentialAuthenticationView):
+class AfterPasswordOnly:
+    """A passkey verifies the user already signed in with their password; never anyone else."""
+
     def check_can_authenticate(self):
         if not self.request.user.is_authenticated:
             raise exceptions.PasswordlessLoginDisabled()
         super().check_can_authenticate()
 
 
-class CompleteAuthentication(webauthn.CompleteCredentialAuthenticationView):
-    def check_can_authenticate(self):
-        if not self.request.user.is_authenticated:
-            raise exceptions.PasswordlessLoginDisabled()
-        super().check_can_authenticate()
+class BeginAuthentication(AfterPasswordOnly, webauthn.BeginCredentialAuthenticationView):
+    pass
 
+
+class CompleteAuthentication(AfterPasswordOnly, webauthn.CompleteCredentialAuthenticationView):
     def check_device_usable(self, device):
         if device.user_id != self.request.user.pk:
             raise exceptions.CredentialNotFound()
@@ -58,26 +59,14 @@ class CompleteAuthentication(webauthn.CompleteCredentialAuthenticationView):
 
 app_name = "otp_webauthn"  # the names django-otp-webauthn's template tags reverse
 urlpatterns = [
-    path(
-        "registration/begin/",
-        BeginRegistration.as_view(),
-        name="credential-registration-begin",
-    ),
-    path(
-        "registration/complete/",
-        CompleteRegistration.as_view(),
-        name="credential-registration-complete",
-    ),
-    path(
-        "authentication/begin/",
-        BeginAuthentication.as_view(),
-        name="credential-authentication-begin",
-    ),
-    path(
-        "authentication/complete/",
-        CompleteAuthentication.as_view(),
-        name="credential-authentication-complete",
-    ),
+    path(route, view.as_view(), name=name)
+    for route, view, name in (
+        ("registration/begin/", BeginRegistration, "credential-registration-begin"),
+        ("registration/complete/", CompleteRegistration, "credential-registration-complete"),
+        ("authentication/begin/", BeginAuthentication, "credential-authentication-begin"),
+        ("authentication/complete/", CompleteAuthentication, "credential-authentication-complete"),
+    )
+] + [
     path(
         "jsi18n/",
         JavaScriptCatalog.as_view(packages=["django_otp_webauthn"]),
