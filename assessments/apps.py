@@ -9,6 +9,7 @@ class AssessmentsConfig(AppConfig):
         from assessments.demo import AssessmentSeeder
         from assessments.selectors import timeline_provider
         from clinic.demo import register_demo_seeder
+        from clinic.records import register_derived_models
         from clinic.timeline import (
             register_client_link,
             register_portal_link,
@@ -23,3 +24,6 @@ class AssessmentsConfig(AppConfig):
         register_settings_link("Import paper assessments", "assessments:import_upload")
         register_settings_link("Export scores (CSV)", "assessments:export_cohort_csv")
         register_demo_seeder(AssessmentSeeder())
+        register_derived_models(
+            "assessments.ScoreSummary", "assessments.DoseDay", "assessments.ScoreInterval"
+        )

@@ -3,7 +3,16 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from clinic.models import AuditEvent, Client, Organisation, Programme, Tag, User
+from clinic.models import (
+    AuditEvent,
+    Client,
+    Organisation,
+    Programme,
+    RecordErasure,
+    SecurityEvent,
+    Tag,
+    User,
+)
 
 
 def _superusers_only(request) -> bool:
@@ -47,10 +56,8 @@ class ProgrammeAdmin(admin.ModelAdmin):
     list_display = ["name", "organisation", "starts_on", "ends_on"]
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "organisation", "actor", "action", "subject", "client"]
-    list_filter = ["organisation", "action", "subject"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Append-only trails: nothing is added, changed or deleted through the admin."""
 
     def has_add_permission(self, request):
         return False
@@ -60,3 +67,21 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "organisation", "user", "kind", "method", "actor", "browser", "network"]
+    list_filter = ["organisation", "kind"]
+
+
+@admin.register(RecordErasure)
+class RecordErasureAdmin(ReadOnlyAdmin):
+    list_display = ["erased_at", "organisation", "former_id", "erased_by", "reason"]
+    list_filter = ["organisation"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "organisation", "actor", "action", "subject", "client"]
+    list_filter = ["organisation", "action", "subject"]

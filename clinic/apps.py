@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class ClinicConfig(AppConfig):
     name = "clinic"
     verbose_name = "Clinic"
+
+    def ready(self) -> None:
+        # The security log's handlers of the sign-in signals (Django's and axes').
+        from clinic import security  # noqa: F401

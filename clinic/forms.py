@@ -7,7 +7,16 @@ from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.contrib.auth import get_user_model
 
-from clinic.models import Client, ClientStatus, Programme, Role, Tag
+from clinic.models import (
+    RETENTION_MONTHS_MAX,
+    RETENTION_MONTHS_MIN,
+    Client,
+    ClientStatus,
+    Organisation,
+    Programme,
+    Role,
+    Tag,
+)
 from clinic.selectors import SORTS, STATUS_FILTERS, staff_of
 from clinic.validation import (
     BIRTH,
@@ -327,3 +336,84 @@ class ProgrammeForm(forms.Form):
         if starts and ends and ends < starts:
             self.add_error("ends_on", "The end date cannot be before the start date.")
         return cleaned
+
+
+# --- Accounts: second factors and the clinic's security settings ------------------------------
+
+
+def _digits(value: str) -> str:
+    return "".join(value.split())
+
+
+class TotpEnrolForm(forms.Form):
+    code = forms.CharField(
+        label="The six-digit code your app shows now",
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+    def clean_code(self) -> str:
+        code = _digits(self.cleaned_data["code"])
+        if not (code.isdigit() and len(code) == 6):
+            raise forms.ValidationError("Enter the six digits your authenticator app shows.")
+        return code
+
+
+class SecondFactorForm(forms.Form):
+    """A code from the authenticator app, or one recovery code."""
+
+    METHODS = [("totp", "Authenticator app"), ("recovery_code", "Recovery code")]
+
+    method = forms.ChoiceField(choices=METHODS, widget=forms.HiddenInput)
+    code = forms.CharField(
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "autofocus": True}
+        ),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        code = _digits(cleaned.get("code") or "").lower()
+        if cleaned.get("method") == "totp" and not (code.isdigit() and len(code) == 6):
+            self.add_error("code", "Enter the six digits your authenticator app shows.")
+        elif cleaned.get("method") == "recovery_code" and not (code.isalnum() and len(code) == 8):
+            self.add_error("code", "A recovery code has eight letters and digits.")
+        cleaned["code"] = code
+        return cleaned
+
+
+class SecuritySettingsForm(forms.ModelForm):
+    class Meta:
+        model = Organisation
+        fields = ["two_factor_required", "retention_months"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["retention_months"].widget.attrs.update(
+            {"min": RETENTION_MONTHS_MIN, "max": RETENTION_MONTHS_MAX}
+        )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class ErasureForm(forms.Form):
+    """Erasure is for good: the admin types the client's code to confirm."""
+
+    confirm_code = forms.CharField(max_length=32, label="Type the client's code to confirm")
+
+    def __init__(self, *args, client: Client, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.client = client
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_confirm_code(self) -> str:
+        typed = self.cleaned_data["confirm_code"].strip().upper()
+        if typed != self.client.code:
+            raise forms.ValidationError(
+                f"That is not this client's code ({self.client.code}); nothing was erased."
+            )
+        return typed

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -33,6 +34,9 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/London).")
 
 
+RETENTION_MONTHS_MIN, RETENTION_MONTHS_MAX = 1, 1200
+
+
 class Organisation(models.Model):
     """A clinic or practice. Every staff member and client belongs to exactly one."""
 
@@ -45,6 +49,23 @@ class Organisation(models.Model):
         help_text="Used for every day and week bucket shown to this clinic.",
     )
     created_at = models.DateTimeField(default=timezone.now)
+    two_factor_required = models.BooleanField(
+        "two-factor sign-in required for staff",
+        default=True,
+        help_text="Staff without a second factor enrol after their password and reach nothing "
+        "else until they have. Clients may always opt in; it is never required of them.",
+    )
+    retention_months = models.PositiveSmallIntegerField(
+        "keep a discharged client's record for (months after discharge)",
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(RETENTION_MONTHS_MIN),
+            MaxValueValidator(RETENTION_MONTHS_MAX),
+        ],
+        help_text="No default: how long health records must be kept varies by jurisdiction and "
+        "by the client's age. Until it is set, no record is ever proposed for erasure.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -363,3 +384,94 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_id} {self.action} {self.subject} of client {self.client_id}"
+
+
+class SecurityEventKind(models.TextChoices):
+    SIGN_IN = "sign_in", "Signed in (password)"
+    SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+    LOCKED_OUT = "locked_out", "Locked out"
+    SECOND_FACTOR = "second_factor", "Second factor verified"
+    SECOND_FACTOR_FAILED = "second_factor_failed", "Second factor refused"
+    ENROLLED = "enrolled", "Second factor added"
+    RECOVERY_CODES = "recovery_codes", "New recovery codes made"
+    SECOND_FACTOR_REMOVED = "second_factor_removed", "Second factor turned off"
+    SECOND_FACTOR_RESET = "second_factor_reset", "Second factor reset by an admin"
+    PASSWORD_CHANGED = "password_changed", "Password changed or set"
+    SIGNED_OUT_EVERYWHERE = "signed_out_everywhere", "Signed out everywhere"
+    SESSIONS_ENDED = "sessions_ended", "Sessions ended (deactivated or reset)"
+    SETTINGS_CHANGED = "settings_changed", "Clinic security settings changed"
+
+
+class SecurityEvent(models.Model):
+    """One sign-in or account event, for the clinic's security log (clinic.security).
+
+    Never a password, a code, a typed login name or a full user agent: the user when the login
+    name matched an account, the browser family, and the address cut to its network (/24 for
+    IPv4, /48 for IPv6). Append-only, kept with the audit trail.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="security_events",
+        help_text="Empty when no account matched (e.g. an unknown login name).",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="security_events",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who did it, when not the user themselves (e.g. an admin's reset).",
+    )
+    kind = models.CharField(max_length=30, choices=SecurityEventKind.choices)
+    method = models.CharField(max_length=30, blank=True)  # e.g. totp, passkey, recovery code
+    browser = models.CharField(max_length=40, blank=True)
+    network = models.CharField(max_length=50, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["organisation", "-at"]),
+            models.Index(fields=["user", "-at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.user_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class RecordErasure(models.Model):
+    """That a client's record was erased, when and by whom: never what it held.
+
+    The erased rows are gone, the client's audit events with them (they named the client); this
+    row keeps no foreign key to anything erased. `former_id` is the erased record's id, a bare
+    number that identifies no one without another copy of the data: after restoring a backup,
+    erase these ids again (docs/deployment.md). `rows` counts what was deleted per model.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="record_erasures"
+    )
+    former_id = models.BigIntegerField()
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    erased_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=30, default="retention")
+    rows = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-erased_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"record {self.former_id} erased {self.erased_at:%Y-%m-%d}"

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_otp import user_has_device
 
 from clinic.audit import audit_record
 from clinic.models import (
@@ -26,12 +27,15 @@ from clinic.models import (
     CareTeamMember,
     Client,
     ClientStatus,
+    Organisation,
     Programme,
     Role,
+    SecurityEventKind,
     Tag,
     User,
     UserSession,
 )
+from clinic.security import SECOND_FACTOR_STEP, security_event_record
 from clinic.validation import normalise_client_code, normalise_name, normalise_username
 
 
@@ -186,12 +190,59 @@ def client_care_team_set(
         audit_record(actor, client, AuditAction.CARE_TEAM, fields=["care_team"])
 
 
-def user_sessions_end(user_id: int) -> int:
-    """Log one user out everywhere: delete their sessions (one indexed delete, see
-    clinic.sessions). A request already under way on one of them cannot save it back: Django
-    refuses to re-create a deleted session. Returns how many were ended."""
-    ended, _ = UserSession.objects.filter(user_id=user_id).delete()
+def user_sessions_end(user_id: int, *, keep: str | None = None) -> int:
+    """Log one user out everywhere (but for the session `keep`, when given): delete their
+    sessions (one indexed delete, see clinic.sessions). A request already under way on one of
+    them cannot save it back: Django refuses to re-create a deleted session. Returns how many
+    were ended."""
+    sessions = UserSession.objects.filter(user_id=user_id)
+    if keep:
+        sessions = sessions.exclude(session_key=keep)
+    ended, _ = sessions.delete()
     return ended
+
+
+# --- Notices to a user about their own account ------------------------------------------------
+# No clinical content ever goes into these. Email is sent through the outbox (a row written in
+# the transaction that causes it, sent once by the task queue), which arrives with the delivery
+# work: until it is wired here these record nothing and send nothing.
+
+
+def notify_second_factor_enrolled(user: User, *, method: str) -> None:
+    """Tell the user a sign-in method was added to their account, so that one added by someone
+    else is noticed."""
+    # TODO(outbox): write an outbox email to user.email ("A sign-in method was added to your
+    # Selfkind account"; `method` names which kind) in the caller's transaction.
+
+
+def notify_second_factor_reset(user: User, *, actor: User) -> None:
+    """Tell a staff member that a clinic admin reset their second factor and that they will
+    set one up again at their next sign-in."""
+    # TODO(outbox): write an outbox email to user.email naming `actor.label` and the time, in
+    # the caller's transaction.
+
+
+def notify_records_past_retention(organisation: Organisation, *, count: int) -> None:
+    """Tell the clinic's admins that `count` records await their confirmation for erasure (a
+    number and a link, never a client's code)."""
+    # TODO(outbox): write one outbox email to each active clinic admin of `organisation`.
+
+
+def password_changed(*, user: User, request) -> int:
+    """After the user changed or set their password: every other session of theirs ends (the
+    one they are using was kept by Django under a new key), and the security log says so."""
+    session = getattr(request, "session", None)
+    with transaction.atomic():
+        ended = user_sessions_end(user.pk, keep=session.session_key if session else None)
+        security_event_record(SecurityEventKind.PASSWORD_CHANGED, user=user, request=request)
+    return ended
+
+
+def sign_out_everywhere(*, user: User, request) -> int:
+    """The user ends every session of theirs, the one they are using too."""
+    with transaction.atomic():
+        security_event_record(SecurityEventKind.SIGNED_OUT_EVERYWHERE, user=user, request=request)
+        return user_sessions_end(user.pk)
 
 
 @dataclass(frozen=True)
@@ -270,14 +321,59 @@ def staff_invite(
     return Invitation(user=user, path=_invitation_path(user))
 
 
-def staff_update(*, actor: User, staff: User, role: str, is_active: bool) -> None:
+def staff_update(*, actor: User, staff: User, role: str, is_active: bool, request=None) -> None:
+    """Change a colleague's role or whether they may sign in. Deactivating ends every session
+    of theirs at once (a stolen or shared session must not outlive the account)."""
     if staff.pk == actor.pk and (not is_active or role != actor.role):
         raise ServiceError("You cannot deactivate yourself or change your own role.")
     if role not in (Role.CLINICIAN, Role.CLINIC_ADMIN):
         raise ServiceError("Staff are clinicians or clinic admins.")
-    staff.role = role
-    staff.is_active = is_active
-    staff.save(update_fields=["role", "is_active"])
+    deactivating = staff.is_active and not is_active
+    with transaction.atomic():
+        staff.role = role
+        staff.is_active = is_active
+        staff.save(update_fields=["role", "is_active"])
+        if deactivating:
+            user_sessions_end(staff.pk)
+            security_event_record(
+                SecurityEventKind.SESSIONS_ENDED, user=staff, actor=actor, request=request
+            )
+
+
+def organisation_security_update(
+    *, actor: User, two_factor_required: bool, retention_months: int | None, request=None
+) -> list[str]:
+    """A clinic admin's choice of the two-factor requirement and the retention period. Turning
+    the requirement on ends the sessions of staff who have no second factor yet, so they enrol
+    at their next sign-in instead of working on for hours without one. Returns what changed."""
+    organisation = Organisation.objects.get(pk=actor.organisation_id)
+    changed = [
+        name
+        for name, value in (
+            ("two_factor_required", two_factor_required),
+            ("retention_months", retention_months),
+        )
+        if getattr(organisation, name) != value
+    ]
+    if not changed:
+        return []
+    with transaction.atomic():
+        Organisation.objects.filter(pk=organisation.pk).update(
+            two_factor_required=two_factor_required, retention_months=retention_months
+        )
+        if two_factor_required and not organisation.two_factor_required:
+            staff = User.objects.filter(
+                organisation_id=organisation.pk, role__in=[Role.CLINICIAN, Role.CLINIC_ADMIN]
+            ).exclude(pk=actor.pk)
+            for member in staff:
+                if not user_has_device(member):
+                    user_sessions_end(member.pk)
+            if request is not None and not user_has_device(actor):
+                request.session[SECOND_FACTOR_STEP] = "enrol"
+        security_event_record(
+            SecurityEventKind.SETTINGS_CHANGED, user=actor, actor=actor, request=request
+        )
+    return changed
 
 
 def tag_create(*, actor: User, name: str) -> Tag:

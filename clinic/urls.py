@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinic import views
+from clinic import account_views, record_views, views
 
 app_name = "clinic"
 urlpatterns = [
@@ -20,6 +20,16 @@ urlpatterns = [
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/invite/", views.staff_invite, name="staff_invite"),
     path("staff/<int:user_id>/", views.staff_edit, name="staff_edit"),
+    path(
+        "staff/<int:user_id>/reset-second-factor/",
+        account_views.staff_second_factor_reset,
+        name="staff_second_factor_reset",
+    ),
     path("settings/", views.clinic_settings, name="settings"),
+    path("settings/security/", account_views.security_settings, name="security_settings"),
+    path("security-log/", account_views.security_log, name="security_log"),
+    path("clients/<int:client_id>/export/", record_views.client_export, name="client_export"),
+    path("clients/<int:client_id>/erase/", record_views.client_erase, name="client_erase"),
+    path("records/retention/", record_views.retention, name="retention"),
     path("me/", views.portal_home, name="portal_home"),
 ]

@@ -51,6 +51,15 @@ class SelfkindLoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+class SelfkindPasswordChangeView(auth_views.PasswordChangeView):
+    """Changing the password keeps this session (under a new key) and ends every other one."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.password_changed(user=form.user, request=self.request)
+        return response
+
+
 class InviteAcceptView(auth_views.PasswordResetConfirmView):
     """One-time link from an invitation: set a password, then log in. Lives under /t/ so the
     token is redacted from logs; Django swaps the token out of the URL on the first request."""
@@ -60,8 +69,11 @@ class InviteAcceptView(auth_views.PasswordResetConfirmView):
     post_reset_login = False
 
     def form_valid(self, form):
+        response = super().form_valid(form)
+        # Setting a password through a one-time link ends every session of the login.
+        services.password_changed(user=form.user, request=None)
         messages.success(self.request, "Your password is set. Log in to continue.")
-        return super().form_valid(form)
+        return response
 
 
 def floor(request):
@@ -408,7 +420,9 @@ def staff_edit(request, user_id: int):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.staff_update(actor=request.user, staff=staff, **form.cleaned_data)
+            services.staff_update(
+                actor=request.user, staff=staff, request=request, **form.cleaned_data
+            )
         except services.ServiceError as error:
             form.add_error(None, str(error))
         else:

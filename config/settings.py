@@ -54,6 +54,10 @@ INSTALLED_APPS = [
     "bootstrap",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "clinic",
     "assessments",
     "tracking",
@@ -67,8 +71,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "clinic.middleware.NoStoreMiddleware",
+    "clinic.middleware.SessionLifetimeMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "clinic.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -169,18 +176,55 @@ SESSION_ENGINE = "clinic.sessions"
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# ...and, active or not, a set number of hours after signing in (clinic.middleware).
+SELFKIND_SESSION_MAX_HOURS = env_int("SELFKIND_SESSION_MAX_HOURS", 12)
+if not 1 <= SELFKIND_SESSION_MAX_HOURS <= 24:
+    raise ImproperlyConfiguredEnv("SELFKIND_SESSION_MAX_HOURS must be between 1 and 24")
 
-# Brute-force protection: lock a username from one IP address after repeated failures.
+# Brute-force protection (django-axes, with clinic.lockout.LockoutHandler): a username is locked
+# from one address after AXES_FAILURE_LIMIT failures, and an address is locked for every
+# username after SELFKIND_ADDRESS_FAILURE_LIMIT failures across usernames (password spraying).
+# Both for AXES_COOLOFF_TIME. The page shown never says whether the username exists.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+SELFKIND_ADDRESS_FAILURE_LIMIT = env_int("SELFKIND_ADDRESS_FAILURE_LIMIT", 15)
+if not 1 <= AXES_FAILURE_LIMIT <= SELFKIND_ADDRESS_FAILURE_LIMIT:
+    raise ImproperlyConfiguredEnv(
+        "SELFKIND_ADDRESS_FAILURE_LIMIT must be at least AXES_FAILURE_LIMIT (and both above 0)"
+    )
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "clinic.lockout.LockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Sign-ins are recorded in Selfkind's own security log (clinic.SecurityEvent: no full user
+# agent, a coarse address); axes keeps only its short-lived failure counters.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
 # Behind reverse proxies REMOTE_ADDR is the proxy's address: SELFKIND_PROXY_COUNT says how many
 # trusted proxies append to X-Forwarded-For, so lockouts key on the real client address.
 SELFKIND_PROXY_COUNT = env_int("SELFKIND_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
+
+# --- Two-factor sign-in (django-otp: authenticator apps, recovery codes; passkeys) ------------
+# Staff of a clinic that requires it enrol after their password and reach nothing else until
+# they have (clinic.middleware.SecondFactorMiddleware); clients may opt in.
+OTP_TOTP_ISSUER = "Selfkind"
+# The Django admin (superusers) lists devices, e.g. to remove a client's lost phone; never keys.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Passkeys are a second factor after the password, never a way round it.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_NAME = "Selfkind"
+# The relying party is the site's host name; passkeys need HTTPS (or http://localhost).
+OTP_WEBAUTHN_RP_ID = env_str(
+    "SELFKIND_WEBAUTHN_RP_ID", ALLOWED_HOSTS[0] if PRODUCTION else "localhost"
+)
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list(
+    "SELFKIND_WEBAUTHN_ORIGINS",
+    [f"https://{host}" for host in ALLOWED_HOSTS if not host.startswith(".")]
+    if PRODUCTION
+    else ["http://localhost:8000"],
+)
 
 # --- Internationalisation ------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

@@ -15,7 +15,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/change/",
-        auth_views.PasswordChangeView.as_view(),
+        clinic_views.SelfkindPasswordChangeView.as_view(),
         name="password_change",
     ),
     path(
@@ -31,6 +31,8 @@ urlpatterns = [
     ),
     path("t/a/<str:token>/", assessment_views.link_complete, name="assessment_link"),
     path("", include("clinic.urls")),
+    path("account/", include("clinic.account_urls")),
+    path("account/passkeys/", include("clinic.passkeys")),
     path("assessments/", include("assessments.urls")),
     path("tracking/", include("tracking.urls")),
     path("dashboard/", include("dashboard.urls")),

@@ -493,3 +493,35 @@ def dose_frame(clients: Iterable[int] | QuerySet[Client]) -> pd.DataFrame:
         frame[column] = frame[column].astype("int64")
     frame["minutes_per_week"] = frame["minutes"] / frame["days"].where(frame["days"] > 0) * 7
     return frame
+
+
+# --- For the clinic's record export and erasure (registered in DashboardConfig.ready) ----------
+
+
+def flags_today(client: Client) -> list[dict]:
+    """The flags raised for the client today, for the subject-access export."""
+    today = client.organisation.today()
+    row = client_row(client, clinic_context(client.organisation_id), today)
+    return [
+        {
+            "flag": flag.label,
+            "detail": flag.detail,
+            "acknowledged": flag.acknowledged,
+            "on": today.isoformat(),
+        }
+        for flag in row.flags
+    ]
+
+
+def open_deterioration(client: Client) -> str | None:
+    """Erasure waits while a reliable deterioration is flagged and not acknowledged: the one
+    dashboard flag about the client's wellbeing (stopped logging and overdue questionnaires
+    are what any discharged record shows). Safety flags, when they exist, register their own
+    check beside this one (clinic.records.register_erasure_check)."""
+    row = client_row(client, clinic_context(client.organisation_id), client.organisation.today())
+    if any(flag.kind == flags.DETERIORATION and not flag.acknowledged for flag in row.flags):
+        return (
+            "A reliable deterioration is flagged and not acknowledged: acknowledge it on the "
+            "client's flags page first."
+        )
+    return None

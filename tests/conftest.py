@@ -135,3 +135,8 @@ def pytest_terminal_summary(terminalreporter):
             f"over {ACCESS_MATRIX_REPORT.get('urls', 0)} URL patterns, "
             f"{ACCESS_MATRIX_REPORT.get('unexpected', 0)} unexpected responses"
         )
+        if "second_factor_cases" in ACCESS_MATRIX_REPORT:
+            terminalreporter.write_line(
+                f"access matrix, staff owing a second factor: "
+                f"{ACCESS_MATRIX_REPORT['second_factor_cases']} cases"
+            )

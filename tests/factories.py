@@ -11,11 +11,14 @@ _counter = itertools.count(1)
 
 
 def make_organisation(name: str = "Riverside Counseling", **extra) -> Organisation:
+    """A clinic. Two-factor sign-in for staff is off unless asked for: the personas sign in
+    with their password alone (force_login); tests of the requirement turn it on."""
     n = next(_counter)
     return Organisation.objects.create(
         name=name,
         slug=extra.pop("slug", f"org-{n}"),
         time_zone=extra.pop("time_zone", "Europe/London"),
+        two_factor_required=extra.pop("two_factor_required", False),
         **extra,
     )
 

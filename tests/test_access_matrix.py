@@ -13,7 +13,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.access_rules import RULES
-from tests.access_rules.base import LOGIN
+from tests.access_rules.base import LOGIN, STAFF_PERSONAS
 from tests.conftest import ACCESS_MATRIX_REPORT, PERSONAS
 
 
@@ -66,9 +66,11 @@ def cacheable_client_data(persona: str, url: str, response) -> bool:
     return private and "no-store" not in response.get("Cache-Control", "")
 
 
-@pytest.mark.django_db
-def test_each_persona_gets_exactly_the_declared_response_on_every_url(world):
-    names = url_names()
+ENROL = "enrol"  # redirect to the second-factor enrolment page
+
+
+def walk(world, expected_for) -> tuple[int, list[str]]:
+    """Every URL for every persona; `expected_for(rule, persona)` says what each should get."""
     cases = 0
     unexpected = []
     checked = [*sorted(RULES), "admin:clinic_client_changelist"]
@@ -79,17 +81,17 @@ def test_each_persona_gets_exactly_the_declared_response_on_every_url(world):
             http = world.browser(persona)
             send = http.post if rule.method == "POST" else http.get
             response = send(url, rule.data(world))
-            expected = rule.expect[persona]
+            expected = expected_for(rule, persona)
             cases += 1
-            if expected == LOGIN:
-                ok = response.status_code == 302 and response["Location"].startswith(
-                    reverse("login")
-                )
+            if expected in (LOGIN, ENROL):
+                target = reverse("login" if expected == LOGIN else "account:two_factor_enrol")
+                ok = response.status_code == 302 and response["Location"].startswith(target)
             else:
                 ok = response.status_code == expected
             if not ok:
                 unexpected.append(
-                    f"{name} as {persona}: {response.status_code}, expected {expected}"
+                    f"{name} as {persona}: {response.status_code} "
+                    f"{response.get('Location', '')}, expected {expected}"
                 )
             if response.status_code >= 500:
                 unexpected.append(f"{name} as {persona}: server error {response.status_code}")
@@ -98,5 +100,30 @@ def test_each_persona_gets_exactly_the_declared_response_on_every_url(world):
                     f"{name} as {persona}: Cache-Control {response.get('Cache-Control')!r}, "
                     "expected no-store"
                 )
-    ACCESS_MATRIX_REPORT.update(cases=cases, urls=len(names), unexpected=len(unexpected))
+    return cases, unexpected
+
+
+@pytest.mark.django_db
+def test_each_persona_gets_exactly_the_declared_response_on_every_url(world):
+    cases, unexpected = walk(world, lambda rule, persona: rule.expect[persona])
+    ACCESS_MATRIX_REPORT.update(cases=cases, urls=len(url_names()), unexpected=len(unexpected))
+    assert not unexpected, "\n".join(unexpected)
+
+
+@pytest.mark.django_db
+def test_staff_who_owe_a_second_factor_are_sent_to_enrol_from_every_url(world):
+    """Both clinics require two-factor sign-in and no staff persona has a second factor: after
+    the password, every URL but the steps themselves sends them to enrolment. Clients and
+    anonymous visitors get exactly what they get without the requirement."""
+    for clinic in (world.clinic, world.other_clinic):
+        clinic.two_factor_required = True
+        clinic.save(update_fields=["two_factor_required"])
+
+    def expected(rule, persona):
+        if persona in STAFF_PERSONAS and not rule.open_before_second_factor:
+            return ENROL
+        return rule.expect[persona]
+
+    cases, unexpected = walk(world, expected)
+    ACCESS_MATRIX_REPORT.update(second_factor_cases=cases)
     assert not unexpected, "\n".join(unexpected)

@@ -88,6 +88,19 @@ NOT_PORTAL_WRITES = {
     "tracking:my_export_json",
     "assessments:portal_list",
     "assessments:portal_results",
+    # The client's own sign-in security (second factors, sessions), not their record: kept
+    # after discharge, as changing their password is.
+    "account:security",
+    "account:sign_out_everywhere",
+    "account:two_factor_enrol",
+    "account:two_factor_verify",
+    "account:recovery_codes",
+    "account:two_factor_remove",
+    "otp_webauthn:credential-registration-begin",
+    "otp_webauthn:credential-registration-complete",
+    "otp_webauthn:credential-authentication-begin",
+    "otp_webauthn:credential-authentication-complete",
+    "otp_webauthn:js-i18n-catalog",
 }
 # Portal pages that stay readable after discharge (GET), with their URL arguments.
 PORTAL_READS = {

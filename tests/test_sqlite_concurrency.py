@@ -33,7 +33,8 @@ READERS = 2
 SETUP = f"""
 import datetime as dt
 from clinic.models import Client, Organisation, Role, User
-org = Organisation.objects.create(name="Lock Clinic", slug="lock", time_zone="Europe/London")
+org = Organisation.objects.create(name="Lock Clinic", slug="lock", time_zone="Europe/London",
+                                  two_factor_required=False)
 alex = User.objects.create_user("alex", password={PASSWORD!r}, organisation=org,
                                 role=Role.CLINICIAN)
 logins = [User.objects.create_user(f"client{{n}}", password={PASSWORD!r}, organisation=org,

@@ -7,6 +7,7 @@ class TrackingConfig(AppConfig):
 
     def ready(self) -> None:
         from clinic.demo import register_demo_seeder
+        from clinic.records import register_derived_models
         from clinic.timeline import (
             register_client_link,
             register_portal_download,
@@ -30,3 +31,4 @@ class TrackingConfig(AppConfig):
         )
         register_settings_link("Trigger categories", "tracking:trigger_settings")
         register_demo_seeder(TrackingSeeder())
+        register_derived_models("tracking.ClientDay", "tracking.ClientActivity")

@@ -15,6 +15,9 @@ class Rule:
     data: Callable[[Any], dict] = field(default=lambda world: {})
     # Some patterns (e.g. one-time links) are checked beyond this matrix in their own tests.
     note: str = ""
+    # Reachable by a signed-in user who still owes their second factor (the steps themselves,
+    # passkey ceremonies, logging out): everything else sends them to the step.
+    open_before_second_factor: bool = False
 
 
 def expect(
@@ -86,6 +89,11 @@ PUBLIC_PAGE = expect(
     other_client=200,
     anonymous=200,
 )
+
+
+# Any signed-in user's own page (e.g. their account): every persona but the anonymous one.
+SIGNED_IN_PAGE = {**PUBLIC_PAGE, "anonymous": LOGIN}
+STAFF_PERSONAS = ("clinician", "colleague", "other_clinic_clinician", "clinic_admin")
 
 
 def with_success(rule_expect: dict, status: int) -> dict:

@@ -23,6 +23,13 @@ PAGES = [
     ("clinic_admin", "clinic:staff_invite", False),
     ("clinic_admin", "clinic:settings", False),
     ("client", "clinic:portal_home", False),
+    ("client", "account:security", False),
+    ("clinician", "account:two_factor_enrol", False),
+    ("clinic_admin", "clinic:security_settings", False),
+    ("clinic_admin", "clinic:security_log", False),
+    ("clinic_admin", "clinic:retention", False),
+    ("clinic_admin", "clinic:client_export", True),
+    ("clinic_admin", "clinic:client_erase", True),
 ]
 
 
@@ -54,6 +61,20 @@ def test_page_query_count_does_not_grow_with_the_data(world, persona, name, abou
 def test_staff_edit_query_count_does_not_grow(world):
     http = world.browser("clinic_admin")
     url = reverse("clinic:staff_edit", args=[world.colleague.pk])
+    few = count_queries(http, url)
+    grow(world, 10)
+    assert count_queries(http, url) == few
+
+
+def test_the_second_step_query_count_does_not_grow(world):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from clinic.security import SECOND_FACTOR_STEP
+
+    TOTPDevice.objects.create(user=world.clinician, name="Authenticator app", confirmed=True)
+    http = world.browser("clinician")
+    assert http.session[SECOND_FACTOR_STEP] == "verify"
+    url = reverse("account:two_factor_verify")
     few = count_queries(http, url)
     grow(world, 10)
     assert count_queries(http, url) == few

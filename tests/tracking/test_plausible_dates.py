@@ -6,11 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 
-import pandas as pd
 import pytest
 from django.urls import reverse
 
-from dashboard import stats
 from tracking import analysis
 from tracking.models import InnerCriticEntry, PracticeSession, TriggerCategory
 
@@ -133,15 +131,6 @@ def test_the_pure_chart_code_leaves_out_dates_pandas_cannot_hold():
     ]
     weekly = analysis.practice_minutes_weekly(practice, dt.date(2026, 1, 5), dt.date(2026, 1, 11))
     assert weekly["total"].sum() == 10
-
-
-def test_dose_response_day_numbers_work_for_any_year():
-    days = pd.Series([dt.date(1, 1, 1), dt.date(9999, 12, 31), dt.date(2026, 1, 5)])
-    assert list(stats._day_numbers(days)) == [
-        1,
-        dt.date.max.toordinal(),
-        dt.date(2026, 1, 5).toordinal(),
-    ]
 
 
 def test_pages_survive_an_entry_and_a_practice_session_stored_with_far_dates(world):

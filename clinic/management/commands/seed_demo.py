@@ -121,9 +121,12 @@ class Command(BaseCommand):
         rng = random.Random(options["seed"])
         password = make_password(DEMO_PASSWORD)
         with transaction.atomic():
+            # Demo clinics do not require two-factor sign-in of staff (new clinics do).
             organisations = {
-                slug: Organisation.objects.get_or_create(
-                    slug=slug, defaults={"name": name, "time_zone": tz}
+                slug: Organisation.objects.update_or_create(
+                    slug=slug,
+                    defaults={"two_factor_required": False},
+                    create_defaults={"name": name, "time_zone": tz, "two_factor_required": False},
                 )[0]
                 for slug, (name, tz) in CLINICS.items()
             }
@@ -257,7 +260,12 @@ class Command(BaseCommand):
 
     def _bench_clinic(self, total: int, clinician_count: int, rng, password) -> Organisation:
         org, _ = Organisation.objects.get_or_create(
-            slug="bench", defaults={"name": "Benchmark Clinic", "time_zone": "Europe/London"}
+            slug="bench",
+            defaults={
+                "name": "Benchmark Clinic",
+                "time_zone": "Europe/London",
+                "two_factor_required": False,
+            },
         )
         existing = set(User.objects.filter(organisation=org).values_list("username", flat=True))
         User.objects.bulk_create(
