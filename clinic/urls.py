@@ -21,5 +21,6 @@ urlpatterns = [
     path("staff/invite/", views.staff_invite, name="staff_invite"),
     path("staff/<int:user_id>/", views.staff_edit, name="staff_edit"),
     path("settings/", views.clinic_settings, name="settings"),
+    path("settings/emails/", views.email_log, name="email_log"),
     path("me/", views.portal_home, name="portal_home"),
 ]

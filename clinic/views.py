@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 
-from clinic import selectors, services
+from clinic import outbox, selectors, services
 from clinic.access import (
     client_for,
     client_user_required,
@@ -32,7 +35,15 @@ from clinic.forms import (
     TagForm,
     VersionedForm,
 )
-from clinic.models import AuditAction, Client, ClientStatus, Programme, Tag
+from clinic.models import (
+    UNSUBSCRIBABLE_KINDS,
+    AuditAction,
+    Client,
+    ClientStatus,
+    OutboxEmail,
+    Programme,
+    Tag,
+)
 from clinic.selectors import CaseloadFilters
 from clinic.timeline import client_links, portal_links, settings_links, timeline_for
 
@@ -54,6 +65,44 @@ class InviteAcceptView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         messages.success(self.request, "Your password is set. Log in to continue.")
         return super().form_valid(form)
+
+
+# --- Email: one-click unsubscribe (no login) and the clinic's delivery log ---------------------
+
+
+@login_not_required
+@csrf_exempt  # RFC 8058: mail clients POST "List-Unsubscribe=One-Click" without a CSRF token
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, ref):
+    """GET asks (link scanners follow links, so a GET changes nothing); POST unsubscribes at
+    once. The unguessable ref in the path is the only credential; it lives under /t/."""
+    email = get_object_or_404(
+        OutboxEmail.objects.select_related("organisation"),
+        ref=ref,
+        kind__in=UNSUBSCRIBABLE_KINDS,
+    )
+    done = request.method == "POST"
+    if done:
+        outbox.email_opt_out(email=email)
+    response = render(
+        request,
+        "clinic/unsubscribe.html",
+        {"clinic": outbox.clinic_label(email.organisation), "done": done},
+    )
+    response["Referrer-Policy"] = "same-origin"
+    return response
+
+
+EMAIL_LOG_PAGE_SIZE = 50
+
+
+@clinic_admin_required
+def email_log(request):
+    page = Paginator(
+        selectors.emails_of(request.user.organisation_id), EMAIL_LOG_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    return render(request, "clinic/email_log.html", {"page": page})
 
 
 def floor(request):

@@ -27,6 +27,7 @@ urlpatterns = [
         name="invite_accept",
     ),
     path("t/a/<str:token>/", assessment_views.link_complete, name="assessment_link"),
+    path("t/unsubscribe/<uuid:ref>/", clinic_views.unsubscribe, name="unsubscribe"),
     path("", include("clinic.urls")),
     path("assessments/", include("assessments.urls")),
     path("tracking/", include("tracking.urls")),
