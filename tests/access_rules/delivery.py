@@ -18,6 +18,15 @@ def a_reminder_sent_to_the_client(world) -> dict:
 
 
 RULES = {
+    # Forgotten passwords: public, and the same for anyone logged in.
+    "password_reset": Rule(PUBLIC_PAGE),
+    "password_reset_done": Rule(PUBLIC_PAGE),
+    "password_reset_complete": Rule(PUBLIC_PAGE),
+    "password_reset_confirm": Rule(
+        # A forged link shows "this link cannot be used" to everyone; see test_password_reset.
+        PUBLIC_PAGE,
+        kwargs=lambda world: {"uidb64": "MQ", "token": "forged-token"},
+    ),
     # The link in a reminder needs no login: its unguessable ref is the credential.
     "unsubscribe": Rule(PUBLIC_PAGE, kwargs=a_reminder_sent_to_the_client),
     "clinic:email_log": Rule(CLINIC_ADMIN_PAGE),
