@@ -23,5 +23,6 @@ class TrackingConfig(AppConfig):
         register_portal_link("Practice log", "tracking:my_practice")
         register_portal_link("Weekly journal", "tracking:my_journal")
         register_portal_link("My progress", "tracking:my_charts")
+        register_portal_link("Reminders", "tracking:my_reminders")
         register_settings_link("Trigger categories", "tracking:trigger_settings")
         register_demo_seeder(TrackingSeeder())

@@ -2,7 +2,7 @@
 client's reminder settings."""
 
 from clinic.models import EmailKind, OutboxEmail
-from tests.access_rules.base import CLINIC_ADMIN_PAGE, PUBLIC_PAGE, Rule
+from tests.access_rules.base import CLIENT_PAGE, CLINIC_ADMIN_PAGE, PUBLIC_PAGE, Rule
 
 
 def a_reminder_sent_to_the_client(world) -> dict:
@@ -30,4 +30,5 @@ RULES = {
     # The link in a reminder needs no login: its unguessable ref is the credential.
     "unsubscribe": Rule(PUBLIC_PAGE, kwargs=a_reminder_sent_to_the_client),
     "clinic:email_log": Rule(CLINIC_ADMIN_PAGE),
+    "tracking:my_reminders": Rule(CLIENT_PAGE),
 }
