@@ -8,13 +8,16 @@ outbox can record what the server said. Nothing here touches the database.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import smtplib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends import smtp
+from django.core.mail.backends.base import BaseEmailBackend
 
 REPLY_LIMIT = 300
 
@@ -70,14 +73,27 @@ def _text(reply: bytes | str) -> str:
     return " ".join(reply.split())[:REPLY_LIMIT]
 
 
-def deliver(message: EmailMessage) -> Delivery:
-    """Send one message through the configured backend and say what the server answered.
-
-    A 5xx answer about the recipient or the message is final; a 4xx answer, a lost connection or
-    a problem on our side (login, sender address) is transient: the outbox tries again later.
-    """
+@contextlib.contextmanager
+def mail_connection() -> Iterator[BaseEmailBackend]:
+    """A connection of the configured backend, closed (SMTP: QUIT) when the block ends."""
     connection = get_connection(fail_silently=False)
     try:
+        yield connection
+    finally:
+        with contextlib.suppress(Exception):
+            connection.close()
+
+
+def deliver(message: EmailMessage, connection: BaseEmailBackend) -> Delivery:
+    """Send one message over `connection` (left open) and say what the server answered.
+
+    The connection stays open so that the caller can record an acceptance before the QUIT
+    exchange, keeping the moment between the server's acceptance and our record short.
+    A 5xx answer about the recipient or the message is final; a 4xx answer, a lost connection
+    or a problem on our side (login, sender address) is transient: the outbox tries again.
+    """
+    try:
+        connection.open()
         connection.send_messages([message])
     except smtplib.SMTPRecipientsRefused as error:
         code, reply = next(iter(error.recipients.values()))

@@ -32,7 +32,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.mail import deliver, message_id
+from clinic.mail import deliver, mail_connection, message_id
 from clinic.models import (
     UNSUBSCRIBABLE_KINDS,
     ClientStatus,
@@ -234,10 +234,12 @@ def outbox_send(email_id: int, *, now: dt.datetime | None = None) -> float | Non
     if reason:
         _finish(email, EmailStatus.CANCELLED, smtp_reply=reason)
         return None
-    delivery = deliver(outbox_message(email))
-    result = {"smtp_code": delivery.code, "smtp_reply": delivery.reply}
+    with mail_connection() as connection:
+        delivery = deliver(outbox_message(email), connection)
+        result = {"smtp_code": delivery.code, "smtp_reply": delivery.reply}
+        if delivery.accepted:  # recorded before the connection's QUIT exchange
+            _finish(email, EmailStatus.SENT, sent_at=timezone.now(), **result)
     if delivery.accepted:
-        _finish(email, EmailStatus.SENT, sent_at=timezone.now(), **result)
         logger.info("outbox email %s (%s) sent", email.pk, email.kind)
         return None
     if delivery.transient and email.attempts < MAX_ATTEMPTS:

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic import outbox
-from clinic.mail import deliver, message_id
+from clinic.mail import deliver, mail_connection, message_id
 from clinic.models import ClientStatus, EmailKind, EmailOptOut, EmailStatus, OutboxEmail
 from tests.mailserver import smtp_server, use_smtp
 
@@ -111,7 +111,8 @@ def test_death_between_the_servers_acceptance_and_the_record_resends_with_the_sa
     """The one case that is at least once, not exactly once (see clinic/outbox.py)."""
     email = queue(world)
     claimed = outbox.outbox_claim(email.pk, now=timezone.now())
-    assert deliver(outbox.outbox_message(claimed)).accepted  # ... and the consumer dies here
+    with mail_connection() as connection:
+        assert deliver(outbox.outbox_message(claimed), connection).accepted  # ... and it dies
     outbox.outbox_sweep(now=later)
     assert len(mail.outbox) == 2
     first, second = mail.outbox
