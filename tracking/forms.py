@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from crispy_forms.bootstrap import InlineCheckboxes
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Layout
 from django import forms
 from django.utils import timezone
 
@@ -256,6 +259,13 @@ class ReminderForm(forms.Form):
         },
     )
     paused = forms.BooleanField(label="Paused", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(InlineCheckboxes("weekdays"), "local_time", "paused")
 
     def clean_local_time(self) -> dt.time:
         return self.cleaned_data["local_time"].replace(second=0, microsecond=0)

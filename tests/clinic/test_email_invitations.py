@@ -3,29 +3,16 @@
 import re
 
 from django.core import mail
-from django.test import Client as HttpClient
 from django.urls import reverse
 
 from clinic.models import AuditEvent, EmailKind, EmailStatus, OutboxEmail, Role, User
-from tests.clinic.test_invitations import NEW_PASSWORD
+from tests.clinic.test_invitations import NEW_PASSWORD, accept
 
 
 def emailed_link(message) -> str:
     match = re.search(r"http://127\.0\.0\.1:8000(/t/invite/\S+/)", message.body)
     assert match, "an invitation link under /t/"
     return match.group(1)
-
-
-def accept(link: str) -> HttpClient:
-    http = HttpClient()
-    page = http.get(link, follow=True)
-    assert page.context["validlink"]
-    done = http.post(
-        page.redirect_chain[-1][0],
-        {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
-        follow=True,
-    )
-    return done
 
 
 def test_a_clinic_admin_invites_a_colleague_by_email_who_then_logs_in(
@@ -46,8 +33,8 @@ def test_a_clinic_admin_invites_a_colleague_by_email_who_then_logs_in(
     (message,) = mail.outbox
     assert message.to == ["jo@example.org"]
     assert message.subject == "A message from Riverside Counseling"
-    done = accept(emailed_link(message))
-    assert "Log in with your login name, jo." in done.content.decode()
+    http = accept(emailed_link(message))
+    assert "Log in with your login name, jo." in http.get(reverse("login")).content.decode()
     assert User.objects.get(username="jo").check_password(NEW_PASSWORD)
     assert OutboxEmail.objects.get().status == EmailStatus.SENT
 
@@ -75,17 +62,23 @@ def test_emailing_an_invitation_needs_an_address_and_keeps_what_was_typed(world)
     assert not OutboxEmail.objects.exists()
 
 
-def test_a_clinician_emails_a_portal_invitation_to_the_address_on_the_record(
-    world, django_capture_on_commit_callbacks
-):
+def a_client_without_a_login(world, email: str = ""):
+    """The clinician's client RC-003, not yet invited to the portal."""
     record = world.other_clinic_record
     record.organisation, record.primary_clinician, record.code = (
         world.clinic,
         world.clinician,
         "RC-003",
     )
-    record.email = "hale@example.org"
+    record.email = email
     record.save()
+    return record
+
+
+def test_a_clinician_emails_a_portal_invitation_to_the_address_on_the_record(
+    world, django_capture_on_commit_callbacks
+):
+    record = a_client_without_a_login(world, email="hale@example.org")
     http = world.browser("clinician")
     url = reverse("clinic:client_portal_invite", args=[record.pk])
     assert "Email the link to hale@example.org" in http.get(url).content.decode()
@@ -102,13 +95,7 @@ def test_a_clinician_emails_a_portal_invitation_to_the_address_on_the_record(
 
 
 def test_a_record_without_an_address_falls_back_to_the_link_shown_once(world):
-    record = world.other_clinic_record
-    record.organisation, record.primary_clinician, record.code = (
-        world.clinic,
-        world.clinician,
-        "RC-003",
-    )
-    record.save()
+    record = a_client_without_a_login(world)
     http = world.browser("clinician")
     url = reverse("clinic:client_portal_invite", args=[record.pk])
     page = http.get(url).content.decode()

@@ -60,18 +60,21 @@ def test_unsubscribing_from_one_clinic_leaves_another_clinics_reminders(world):
     assert reminder(world, key="r:9", organisation=elsewhere) is not None
 
 
-def test_an_unknown_link_or_one_to_an_invitation_answers_404(world):
-    invitation = outbox.email_enqueue(
-        key="i:1",
+def invitation(organisation, key="i:1", to="jo@example.org") -> OutboxEmail:
+    return outbox.email_enqueue(
+        key=key,
         kind=EmailKind.INVITATION,
-        to="jo@example.org",
+        to=to,
         template="invitation",
-        context={"link": "x", "valid_days": 7},
-        organisation=world.clinic,
+        context={"link": "http://127.0.0.1:8000/t/invite/x/", "valid_days": 7},
+        organisation=organisation,
     )
+
+
+def test_an_unknown_link_or_one_to_an_invitation_answers_404(world):
     http = HttpClient()
     assert http.get(reverse("unsubscribe", args=[uuid.uuid4()])).status_code == 404
-    assert http.post(reverse("unsubscribe", args=[invitation.ref])).status_code == 404
+    assert http.post(reverse("unsubscribe", args=[invitation(world.clinic).ref])).status_code == 404
 
 
 def test_the_unsubscribe_page_runs_a_fixed_number_of_queries(world, django_assert_num_queries):
@@ -85,14 +88,7 @@ def test_the_unsubscribe_page_runs_a_fixed_number_of_queries(world, django_asser
 
 @pytest.fixture
 def failed_invitation(world):
-    email = outbox.email_enqueue(
-        key="i:1",
-        kind=EmailKind.INVITATION,
-        to="jo@example.org",
-        template="invitation",
-        context={"link": "http://127.0.0.1:8000/t/invite/x/", "valid_days": 7},
-        organisation=world.clinic,
-    )
+    email = invitation(world.clinic)
     OutboxEmail.objects.filter(pk=email.pk).update(
         status=EmailStatus.FAILED, smtp_code=550, smtp_reply="5.1.1 No such mailbox", body=""
     )
@@ -100,14 +96,7 @@ def failed_invitation(world):
 
 
 def test_a_clinic_admin_sees_each_email_with_the_servers_answer(world, failed_invitation):
-    outbox.email_enqueue(
-        key="other-clinic",
-        kind=EmailKind.INVITATION,
-        to="elsewhere@example.org",
-        template="invitation",
-        context={"link": "x", "valid_days": 7},
-        organisation=world.other_clinic,
-    )
+    invitation(world.other_clinic, key="other-clinic", to="elsewhere@example.org")
     page = world.browser("clinic_admin").get(reverse("clinic:email_log")).content.decode()
     assert "jo@example.org" in page and "550 5.1.1 No such mailbox" in page
     assert "elsewhere@example.org" not in page

@@ -13,8 +13,7 @@ from django.urls import reverse
 from clinic import outbox
 from clinic.mail import message_id
 from clinic.models import EmailKind, EmailOptOut, EmailStatus, OutboxEmail, Role, User
-from tests.clinic.test_email_invitations import accept
-from tests.clinic.test_invitations import NEW_PASSWORD
+from tests.clinic.test_invitations import NEW_PASSWORD, accept
 from tests.delivery.harness import WORKERS, Consumer, shared_queue  # noqa: F401
 from tests.mailserver import smtp_server, wait_until
 from tracking.models import Reminder, ReminderPurpose
