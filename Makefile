@@ -42,8 +42,8 @@ format: install
 
 check-deploy: install
 	SELFKIND_ENV=production DJANGO_ALLOWED_HOSTS=selfkind.example.org \
-	REDIS_URL=redis://127.0.0.1:6379/0 EMAIL_HOST=smtp.example.org \
-	DEFAULT_FROM_EMAIL=selfkind@example.org \
+	REDIS_URL=redis://127.0.0.1:6379/0 \
+	EMAIL_HOST=smtp.example.org DEFAULT_FROM_EMAIL=selfkind@example.org \
 	DJANGO_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(64))') \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 

@@ -110,6 +110,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA foreign_keys=ON;"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache ----------------------------------------------------------------------------------
+# Only what must be shared between workers and may be lost (rate limits, throttles) lives in the
+# cache: no page, figure or verdict depends on it, for correctness or for speed. Production runs
+# several workers (and machines), so it requires a shared cache: Django's Redis backend.
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "selfkind",
+        }
+    }
+elif PRODUCTION:
+    raise ImproperlyConfiguredEnv(
+        "REDIS_URL must be set when SELFKIND_ENV=production (a cache shared by every worker, "
+        "e.g. redis://127.0.0.1:6379/0)"
+    )
+
 # --- Authentication and sessions -----------------------------------------------------------
 AUTH_USER_MODEL = "clinic.User"
 AUTHENTICATION_BACKENDS = [
@@ -211,25 +230,13 @@ if PRODUCTION:
 if env_bool("SELFKIND_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# --- Background tasks (Huey) and the shared cache ----------------------------------------------
+# --- Background tasks (Huey) -----------------------------------------------------------------
 # The embedded default keeps the task queue in a SQLite file under var/ and needs nothing else;
-# REDIS_URL moves the queue (and the cache, which rate limits must share between web servers)
-# to Redis, where any number of consumers on any number of machines take tasks. Production
-# requires it. `make run` starts one consumer beside the web server; see docs/deployment.md.
-REDIS_URL = env_str("REDIS_URL", "")
-if PRODUCTION and not REDIS_URL:
-    raise ImproperlyConfiguredEnv(
-        "REDIS_URL must be set in production: the task queue and the shared cache live there"
-    )
+# with REDIS_URL (required in production, see Cache) the queue lives in Redis, where any number
+# of consumers on any number of machines take tasks. `make run` starts one consumer beside the
+# web server; see docs/deployment.md.
 if REDIS_URL:
     HUEY = {"huey_class": "huey.RedisHuey", "url": REDIS_URL}
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "selfkind",
-        }
-    }
 else:
     HUEY = {
         "huey_class": "huey.SqliteHuey",
