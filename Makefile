@@ -1,5 +1,6 @@
 # Selfkind: two commands for a fresh machine.
-#   make run   set up, migrate, seed the demo data and serve at http://127.0.0.1:8000 (SQLite)
+#   make run   set up, migrate, seed the demo data and serve at http://127.0.0.1:8000 (SQLite),
+#              with the task consumer beside the web server
 #   make test  set up and run the whole test suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -21,10 +22,11 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo ""
-	@echo "Selfkind is running at http://127.0.0.1:8000 (Ctrl+C stops it)"
+	@echo "Selfkind is running at http://127.0.0.1:8000 with its task consumer (Ctrl+C stops both)"
 	@echo "Demo logins, password selfkind-demo: casey (clinic admin), alex and blair (clinicians),"
 	@echo "drew (clinician at another clinic), sam (client portal)"
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	@echo "Emails are not sent in development: each one is written to a file in var/mail/"
+	$(BIN)/python manage.py serve 127.0.0.1:8000
 
 test: install
 	$(BIN)/python -m pytest
@@ -42,6 +44,7 @@ format: install
 check-deploy: install
 	SELFKIND_ENV=production DJANGO_ALLOWED_HOSTS=selfkind.example.org \
 	REDIS_URL=redis://127.0.0.1:6379/0 \
+	EMAIL_HOST=smtp.example.org DEFAULT_FROM_EMAIL=selfkind@example.org \
 	DJANGO_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(64))') \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 

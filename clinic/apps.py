@@ -8,3 +8,6 @@ class ClinicConfig(AppConfig):
     def ready(self) -> None:
         # The security log's handlers of the sign-in signals (Django's and axes').
         from clinic import security  # noqa: F401
+        from clinic.timeline import register_settings_link
+
+        register_settings_link("Email delivery", "clinic:email_log")

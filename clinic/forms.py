@@ -247,6 +247,16 @@ class PortalInviteForm(forms.Form):
         max_length=150,
         help_text="The login name the client will use. Letters, digits and @ . + - _ only.",
     )
+    by_email = forms.BooleanField(required=False, initial=True)
+
+    def __init__(self, *args, client: Client, **kwargs):
+        super().__init__(*args, **kwargs)
+        if client.user_id is not None:  # renewing the link of an existing login
+            del self.fields["username"]
+        if client.email:
+            self.fields["by_email"].label = f"Email the link to {client.email}"
+        else:
+            del self.fields["by_email"]
 
     def clean_username(self):
         username = normalise_username(self.cleaned_data["username"])
@@ -264,6 +274,9 @@ class StaffInviteForm(forms.Form):
     role = forms.ChoiceField(
         choices=[(Role.CLINICIAN, Role.CLINICIAN.label), (Role.CLINIC_ADMIN, "Clinic admin")]
     )
+    by_email = forms.BooleanField(
+        required=False, initial=True, label="Email the invitation link to this address"
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -276,6 +289,12 @@ class StaffInviteForm(forms.Form):
         if get_user_model().objects.filter(username__iexact=username).exists():
             raise forms.ValidationError("That login name is taken; choose another.")
         return username
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("by_email") and not cleaned.get("email") and "email" not in self.errors:
+            self.add_error("email", "Enter the address to email the link to, or untick below.")
+        return cleaned
 
 
 class StaffUpdateForm(forms.Form):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 import zoneinfo
 
 from django.conf import settings
@@ -240,7 +241,9 @@ class Client(models.Model):
     display_name = models.CharField(max_length=120)
     date_of_birth = models.DateField(null=True, blank=True)
     pronouns = models.CharField(max_length=40, blank=True)
-    email = models.EmailField(blank=True, help_text="Used only for portal invitations.")
+    email = models.EmailField(
+        blank=True, help_text="Used for portal invitations and the reminders the client asks for."
+    )
     status = models.CharField(
         max_length=20, choices=ClientStatus.choices, default=ClientStatus.ACTIVE
     )
@@ -475,3 +478,92 @@ class RecordErasure(models.Model):
 
     def __str__(self) -> str:
         return f"record {self.former_id} erased {self.erased_at:%Y-%m-%d}"
+
+
+class EmailKind(models.TextChoices):
+    INVITATION = "invitation", "Invitation"
+    PASSWORD_RESET = "password_reset", "Password reset"
+    REMINDER = "reminder", "Reminder"
+    SECURITY = "security", "Account security notice"
+    RECORDS_DUE = "records_due", "Records past retention"
+
+
+# Kinds a recipient may unsubscribe from (List-Unsubscribe); the others answer an action.
+UNSUBSCRIBABLE_KINDS = (EmailKind.REMINDER,)
+
+
+class EmailStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Not sent"
+
+
+class OutboxEmail(models.Model):
+    """An email to send: written in the same transaction as the change that causes it, then
+    sent by a task (clinic.outbox). `key` makes both enqueueing and sending idempotent.
+
+    The body may carry a one-time link, so it is erased once the message is sent or given up;
+    what stays is who, what kind, when, and the SMTP server's answer (never the body).
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    key = models.CharField(max_length=200, unique=True)
+    # Public handle for links about this message (unsubscribe); unguessable, never a row id.
+    ref = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=20, choices=EmailKind.choices)
+    to = models.EmailField()
+    client = models.ForeignKey(
+        Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    subject = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    not_before = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    smtp_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    smtp_reply = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "not_before"], name="outbox_due_idx"),
+            models.Index(fields=["organisation", "-created_at"], name="outbox_clinic_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} email {self.pk} ({self.status})"
+
+
+class EmailOptOut(models.Model):
+    """An address that unsubscribed from a clinic's reminders. Respected from the moment it is
+    written: no reminder is queued to it, and one already queued is not sent."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    address = models.CharField(max_length=254, help_text="Lower-cased email address.")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "address"], name="opt_out_once_per_clinic"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"opt-out {self.pk} at clinic {self.organisation_id}"

@@ -12,6 +12,7 @@ from clinic.models import (
     CareTeamMember,
     Client,
     ClientStatus,
+    OutboxEmail,
     Programme,
     Role,
     Tag,
@@ -112,3 +113,12 @@ def staff_of(organisation_id: int, *, include_inactive: bool = False) -> QuerySe
 
 def audit_events_for(client: Client, limit: int = 200) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(client=client).select_related("actor")[:limit]
+
+
+def emails_of(organisation_id: int) -> QuerySet[OutboxEmail]:
+    """A clinic's emails, newest first, without their bodies (one-time links live there)."""
+    return (
+        OutboxEmail.objects.filter(organisation_id=organisation_id)
+        .defer("body")
+        .order_by("-created_at", "-id")
+    )

@@ -8,10 +8,13 @@ overwritten. Each write is one transaction and leaves an audit event naming the 
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.db.models import F
@@ -27,6 +30,7 @@ from clinic.models import (
     CareTeamMember,
     Client,
     ClientStatus,
+    EmailKind,
     Organisation,
     Programme,
     Role,
@@ -35,7 +39,9 @@ from clinic.models import (
     User,
     UserSession,
 )
+from clinic.outbox import absolute_url, email_enqueue
 from clinic.security import SECOND_FACTOR_STEP, security_event_record
+from clinic.tokens import reset_token_generator
 from clinic.validation import normalise_client_code, normalise_name, normalise_username
 
 
@@ -208,24 +214,61 @@ def user_sessions_end(user_id: int, *, keep: str | None = None) -> int:
 # work: until it is wired here these record nothing and send nothing.
 
 
+SECOND_FACTOR_WORDS = {"totp": "an authenticator app", "passkey": "a passkey"}
+
+
+def _security_notice(user: User, *, what: str) -> None:
+    """An email to the user about their own account (no client, nothing clinical), in the
+    caller's transaction; nothing when the login has no address."""
+    if not user.email:
+        return
+    email_enqueue(
+        key=f"security:{user.pk}:{uuid.uuid4().hex}",
+        kind=EmailKind.SECURITY,
+        to=user.email,
+        template="security_notice",
+        context={"what": what, "link": absolute_url(reverse("account:security"))},
+        organisation=user.organisation,
+        user=user,
+    )
+
+
 def notify_second_factor_enrolled(user: User, *, method: str) -> None:
     """Tell the user a sign-in method was added to their account, so that one added by someone
     else is noticed."""
-    # TODO(outbox): write an outbox email to user.email ("A sign-in method was added to your
-    # Selfkind account"; `method` names which kind) in the caller's transaction.
+    kind = SECOND_FACTOR_WORDS.get(method, "a second sign-in step")
+    _security_notice(user, what=f"{kind} was added as a second sign-in step")
 
 
 def notify_second_factor_reset(user: User, *, actor: User) -> None:
     """Tell a staff member that a clinic admin reset their second factor and that they will
     set one up again at their next sign-in."""
-    # TODO(outbox): write an outbox email to user.email naming `actor.label` and the time, in
-    # the caller's transaction.
+    _security_notice(
+        user,
+        what=(
+            f"{actor.label} (a clinic admin) reset your second sign-in step; you will set one "
+            "up again the next time you sign in"
+        ),
+    )
 
 
 def notify_records_past_retention(organisation: Organisation, *, count: int) -> None:
     """Tell the clinic's admins that `count` records await their confirmation for erasure (a
-    number and a link, never a client's code)."""
-    # TODO(outbox): write one outbox email to each active clinic admin of `organisation`.
+    number and a link, never a client's code): one email per admin and day."""
+    day = organisation.today().isoformat()
+    admins = User.objects.filter(
+        organisation=organisation, role=Role.CLINIC_ADMIN, is_active=True
+    ).exclude(email="")
+    for admin in admins:
+        email_enqueue(
+            key=f"records_due:{organisation.pk}:{admin.pk}:{day}",
+            kind=EmailKind.RECORDS_DUE,
+            to=admin.email,
+            template="records_due",
+            context={"count": count, "link": absolute_url(reverse("clinic:retention"))},
+            organisation=organisation,
+            user=admin,
+        )
 
 
 def password_changed(*, user: User, request) -> int:
@@ -266,15 +309,39 @@ PORTAL_ESTABLISHED = (
 )
 
 
-def client_portal_invite(*, actor: User, client: Client, username: str) -> Invitation:
+NO_ADDRESS = "There is no email address to send the invitation to."
+
+
+def _invitation_email(invitation: Invitation, *, to: str, organisation, client=None) -> None:
+    """Queue the invitation link for `to`, in the caller's transaction (it is sent on commit)."""
+    email_enqueue(
+        key=f"invitation:{invitation.user.pk}:{uuid.uuid4().hex}",
+        kind=EmailKind.INVITATION,
+        to=to,
+        template="invitation",
+        context={
+            "link": absolute_url(invitation.path),
+            "valid_days": settings.PASSWORD_RESET_TIMEOUT // (24 * 60 * 60),
+        },
+        organisation=organisation,
+        client=client,
+        user=invitation.user,
+    )
+
+
+def client_portal_invite(
+    *, actor: User, client: Client, username: str, by_email: bool = False
+) -> Invitation:
     """Create the client's portal login, or renew a link not yet used, and return a
-    set-password link.
+    set-password link; `by_email` also sends it to the client's address on record.
 
     Refused once the client has set a password: the link is shown to staff, and a staff-made
     link into an established login would let staff read the client's private entries.
     """
     if client.has_established_login:
         raise ServiceError(PORTAL_ESTABLISHED)
+    if by_email and not client.email:
+        raise ServiceError(NO_ADDRESS)
     with transaction.atomic():
         if client.user_id is None:
             user = User.objects.create(
@@ -293,8 +360,18 @@ def client_portal_invite(*, actor: User, client: Client, username: str) -> Invit
             if not user.is_active:
                 user.is_active = True
                 user.save(update_fields=["is_active"])
-        audit_record(actor, client, AuditAction.PORTAL_INVITE, fields=["user"])
-    return Invitation(user=user, path=_invitation_path(user))
+        invitation = Invitation(user=user, path=_invitation_path(user))
+        if by_email:
+            _invitation_email(
+                invitation, to=client.email, organisation=client.organisation, client=client
+            )
+        audit_record(
+            actor,
+            client,
+            AuditAction.PORTAL_INVITE,
+            fields=["user", "invitation_email"] if by_email else ["user"],
+        )
+    return invitation
 
 
 def staff_invite(
@@ -305,20 +382,65 @@ def staff_invite(
     last_name: str,
     email: str,
     role: str,
+    by_email: bool = False,
 ) -> Invitation:
     if role not in (Role.CLINICIAN, Role.CLINIC_ADMIN):
         raise ServiceError("Staff are clinicians or clinic admins.")
-    user = User(
-        username=normalise_username(username),
-        first_name=first_name,
-        last_name=last_name,
-        email=email,
-        role=role,
-        organisation_id=actor.organisation_id,
-    )
-    user.set_unusable_password()
-    user.save()
-    return Invitation(user=user, path=_invitation_path(user))
+    if by_email and not email:
+        raise ServiceError(NO_ADDRESS)
+    with transaction.atomic():
+        user = User(
+            username=normalise_username(username),
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            role=role,
+            organisation_id=actor.organisation_id,
+        )
+        user.set_unusable_password()
+        user.save()
+        invitation = Invitation(user=user, path=_invitation_path(user))
+        if by_email:
+            _invitation_email(invitation, to=email, organisation=actor.organisation)
+    return invitation
+
+
+def _same_address(typed: str, stored: str) -> bool:
+    """Django's rule: compare case-folded NFKC forms, so that look-alike characters a database
+    collation treats as equal never send a link to another address."""
+
+    def fold(value: str) -> str:
+        return unicodedata.normalize("NFKC", value).casefold()
+
+    return fold(typed) == fold(stored)
+
+
+def password_reset_email(*, address: str) -> int:
+    """Queue a password-reset link for every active login with this address and a password of
+    its own, sent to the address stored on the login. Returns how many; the requester is never
+    told (the same answer whether or not the address exists)."""
+    users = [
+        user
+        for user in User.objects.filter(email__iexact=address, is_active=True).select_related(
+            "organisation"
+        )
+        if user.has_usable_password() and _same_address(address, user.email)
+    ]
+    with transaction.atomic():
+        for user in users:
+            uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+            token = reset_token_generator.make_token(user)
+            link = reverse("password_reset_confirm", kwargs={"uidb64": uidb64, "token": token})
+            email_enqueue(
+                key=f"password_reset:{user.pk}:{uuid.uuid4().hex}",
+                kind=EmailKind.PASSWORD_RESET,
+                to=user.email,
+                template="password_reset",
+                context={"link": absolute_url(link)},
+                organisation=user.organisation,
+                user=user,
+            )
+    return len(users)
 
 
 def staff_update(*, actor: User, staff: User, role: str, is_active: bool, request=None) -> None:

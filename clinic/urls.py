@@ -31,5 +31,6 @@ urlpatterns = [
     path("clients/<int:client_id>/export/", record_views.client_export, name="client_export"),
     path("clients/<int:client_id>/erase/", record_views.client_erase, name="client_erase"),
     path("records/retention/", record_views.retention, name="retention"),
+    path("settings/emails/", views.email_log, name="email_log"),
     path("me/", views.portal_home, name="portal_home"),
 ]

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views import defaults
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 
-from clinic import selectors, services
+from clinic import outbox, selectors, services
 from clinic.access import (
     PortalReadOnly,
     client_for,
@@ -34,7 +37,16 @@ from clinic.forms import (
     TagForm,
     VersionedForm,
 )
-from clinic.models import AuditAction, Client, ClientStatus, Programme, Tag
+from clinic.models import (
+    UNSUBSCRIBABLE_KINDS,
+    AuditAction,
+    Client,
+    ClientStatus,
+    OutboxEmail,
+    Programme,
+    Tag,
+)
+from clinic.ratelimit import rate_limit_allows
 from clinic.selectors import CaseloadFilters
 from clinic.timeline import (
     client_links,
@@ -43,6 +55,8 @@ from clinic.timeline import (
     settings_links,
     timeline_for,
 )
+from clinic.tokens import reset_token_generator
+from config.client_ip import client_ip
 
 PAGE_SIZE = 25
 
@@ -72,8 +86,97 @@ class InviteAcceptView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         # Setting a password through a one-time link ends every session of the login.
         services.password_changed(user=form.user, request=None)
-        messages.success(self.request, "Your password is set. Log in to continue.")
+        messages.success(
+            self.request,
+            f"Your password is set. Log in with your login name, {form.user.username}.",
+        )
         return response
+
+
+# --- Forgotten passwords: a link sent only to the address on the login -----------------------
+
+RESET_LIMIT_PER_ADDRESS = 3  # links per address per hour; more are silently not sent
+RESET_LIMIT_PER_IP = 10  # requests per client address per hour; more are refused
+RESET_WINDOW_SECONDS = 60 * 60
+
+
+class PasswordResetRequestView(auth_views.PasswordResetView):
+    """Ask for a reset link. The answer is the same whether or not the address has a login;
+    the link goes through the outbox to the address stored on the login."""
+
+    template_name = "registration/password_reset_form.html"
+    success_url = reverse_lazy("password_reset_done")
+
+    def form_valid(self, form):
+        ip = client_ip(self.request) or "unknown"
+        if not rate_limit_allows(
+            "reset-ip", ip, limit=RESET_LIMIT_PER_IP, window_seconds=RESET_WINDOW_SECONDS
+        ):
+            form.add_error(None, "Too many reset requests from your network. Try again in an hour.")
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        address = form.cleaned_data["email"]
+        if rate_limit_allows(
+            "reset-address",
+            address.strip().lower(),
+            limit=RESET_LIMIT_PER_ADDRESS,
+            window_seconds=RESET_WINDOW_SECONDS,
+        ):
+            services.password_reset_email(address=address)
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class PasswordResetLinkView(auth_views.PasswordResetConfirmView):
+    """The emailed link: choose a new password. Lives under /t/ so the token is redacted from
+    logs; Django swaps the token out of the URL on the first request."""
+
+    template_name = "registration/password_reset_confirm.html"
+    success_url = reverse_lazy("password_reset_complete")
+    token_generator = reset_token_generator
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # A reset ends every session of the login (one opened with the old password too) and
+        # is kept in the security log.
+        services.password_changed(user=form.user, request=None)
+        return response
+
+
+# --- Email: one-click unsubscribe (no login) and the clinic's delivery log ---------------------
+
+
+@login_not_required
+@csrf_exempt  # RFC 8058: mail clients POST "List-Unsubscribe=One-Click" without a CSRF token
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, ref):
+    """GET asks (link scanners follow links, so a GET changes nothing); POST unsubscribes at
+    once. The unguessable ref in the path is the only credential; it lives under /t/."""
+    email = get_object_or_404(
+        OutboxEmail.objects.select_related("organisation"),
+        ref=ref,
+        kind__in=UNSUBSCRIBABLE_KINDS,
+    )
+    done = request.method == "POST"
+    if done:
+        outbox.email_opt_out(email=email)
+    response = render(
+        request,
+        "clinic/unsubscribe.html",
+        {"clinic": outbox.clinic_label(email.organisation), "done": done},
+    )
+    response["Referrer-Policy"] = "same-origin"
+    return response
+
+
+EMAIL_LOG_PAGE_SIZE = 50
+
+
+@clinic_admin_required
+def email_log(request):
+    page = Paginator(
+        selectors.emails_of(request.user.organisation_id), EMAIL_LOG_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    return render(request, "clinic/email_log.html", {"page": page})
 
 
 def floor(request):
@@ -346,14 +449,20 @@ def client_care_team(request, client_id: int):
 @staff_required
 def client_portal_invite(request, client_id: int):
     client = client_for(request.user, client_id)
-    form = PortalInviteForm(request.POST or None) if client.user_id is None else None
+    # A renewal posts no fields at all: bind on any POST.
+    form = PortalInviteForm(request.POST if request.method == "POST" else None, client=client)
     established = client.has_established_login
-    if request.method == "POST" and not established and (form is None or form.is_valid()):
+    if request.method == "POST" and not established and form.is_valid():
+        by_email = form.cleaned_data.get("by_email", False)
         invitation = services.client_portal_invite(
             actor=request.user,
             client=client,
-            username=form.cleaned_data["username"] if form else client.user.username,
+            username=form.cleaned_data.get("username") or client.user.username,
+            by_email=by_email,
         )
+        if by_email:
+            messages.success(request, f"The invitation link is on its way to {client.email}.")
+            return redirect("clinic:client_detail", client_id=client.pk)
         return _show_invitation(request, invitation, client=client)
     return render(
         request,
@@ -406,6 +515,11 @@ def staff_invite(request):
     form = StaffInviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         invitation = services.staff_invite(actor=request.user, **form.cleaned_data)
+        if form.cleaned_data["by_email"]:
+            messages.success(
+                request, f"The invitation link is on its way to {form.cleaned_data['email']}."
+            )
+            return redirect("clinic:staff_list")
         return _show_invitation(request, invitation)
     return render(request, "clinic/staff_form.html", {"form": form, "inviting": True})
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "django_otp_webauthn",
+    "huey.contrib.djhuey",
     "clinic",
     "assessments",
     "tracking",
@@ -293,6 +294,64 @@ if PRODUCTION:
 if env_bool("SELFKIND_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# --- Background tasks (Huey) -----------------------------------------------------------------
+# The embedded default keeps the task queue in a SQLite file under var/ and needs nothing else;
+# with REDIS_URL (required in production, see Cache) the queue lives in Redis, where any number
+# of consumers on any number of machines take tasks. `make run` starts one consumer beside the
+# web server; see docs/deployment.md.
+if REDIS_URL:
+    HUEY = {"huey_class": "huey.RedisHuey", "url": REDIS_URL}
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "filename": env_str("HUEY_SQLITE_FILE", str(BASE_DIR / "var" / "huey.sqlite3")),
+    }
+HUEY.update(
+    name="selfkind",
+    immediate=False,  # tests switch to immediate mode in tests/conftest.py
+    results=False,  # nothing reads task results: the outbox row is the record
+    utc=True,
+    consumer={"workers": env_int("HUEY_WORKERS", 2), "worker_type": "thread"},
+)
+
+# --- Email: every message is an outbox row sent by a task (clinic.outbox) ---------------------
+# Development without EMAIL_HOST writes each message to a file under var/mail/.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "clinic.mail.SMTPBackend"  # Django's, recording the server's reply
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not EMAIL_USE_SSL)
+    if EMAIL_USE_SSL and EMAIL_USE_TLS:
+        raise ImproperlyConfiguredEnv("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true")
+    EMAIL_PORT = env_int("EMAIL_PORT", 465 if EMAIL_USE_SSL else 587)
+    EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD", "")
+    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+elif PRODUCTION:
+    raise ImproperlyConfiguredEnv("EMAIL_HOST must be set in production (the SMTP server)")
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = BASE_DIR / "var" / "mail"
+DEFAULT_FROM_EMAIL = env_str(
+    "DEFAULT_FROM_EMAIL", "" if PRODUCTION else "Selfkind <selfkind@localhost>"
+)
+if not DEFAULT_FROM_EMAIL:
+    raise ImproperlyConfiguredEnv("DEFAULT_FROM_EMAIL must be set in production")
+# Links in emails are absolute: the address clients and staff reach the site at.
+SELFKIND_BASE_URL = env_str(
+    "SELFKIND_BASE_URL",
+    f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION else "http://127.0.0.1:8000",
+).rstrip("/")
+if not SELFKIND_BASE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfiguredEnv("SELFKIND_BASE_URL must start with https:// or http://")
+# A consumer that claims an email holds it this long; if it dies, another sends it afterwards.
+# Keep it well above the longest SMTP exchange (EMAIL_TIMEOUT applies to each step of one).
+SELFKIND_OUTBOX_LEASE_SECONDS = env_int("SELFKIND_OUTBOX_LEASE_SECONDS", 600)
+if SELFKIND_OUTBOX_LEASE_SECONDS < 1:
+    raise ImproperlyConfiguredEnv("SELFKIND_OUTBOX_LEASE_SECONDS must be at least 1")
+# Password-reset links are valid for an hour (invitation links: PASSWORD_RESET_TIMEOUT).
+SELFKIND_RESET_LINK_SECONDS = 60 * 60
+
 # --- Logging: no free text, tokens or passwords ----------------------------------------------
 # Request logs carry only paths; paths under /t/ (one-time links) are redacted by a filter.
 LOGGING = {
@@ -312,5 +371,6 @@ LOGGING = {
         # Security events (CSRF failures, bad hosts) still reach the django.security loggers.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

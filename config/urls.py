@@ -30,6 +30,31 @@ urlpatterns = [
         name="invite_accept",
     ),
     path("t/a/<str:token>/", assessment_views.link_complete, name="assessment_link"),
+    path(
+        "t/reset/<uidb64>/<token>/",
+        clinic_views.PasswordResetLinkView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("t/unsubscribe/<uuid:ref>/", clinic_views.unsubscribe, name="unsubscribe"),
+    path(
+        "password/reset/",
+        clinic_views.PasswordResetRequestView.as_view(),
+        name="password_reset",
+    ),
+    path(
+        "password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(
+            template_name="registration/password_reset_done.html"
+        ),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/complete/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="registration/password_reset_complete.html"
+        ),
+        name="password_reset_complete",
+    ),
     path("", include("clinic.urls")),
     path("account/", include("clinic.account_urls")),
     path("account/passkeys/", include("clinic.passkeys")),

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import pytest
@@ -28,6 +29,30 @@ PERSONAS = (
     "other_client",
     "anonymous",
 )
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """An SQLite test database lives in a file (not in memory), so that a real task consumer
+    started by a test (tests/delivery) sees it. PostgreSQL needs nothing: it is a server."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(
+            settings.BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3"
+        )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def tasks_run_immediately():
+    """Background tasks run at once, in the test's own process; tests/delivery starts a real
+    consumer where that is the point."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.immediate = True
+    yield
+    HUEY.immediate = True
 
 
 @pytest.fixture(autouse=True)

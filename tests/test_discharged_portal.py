@@ -20,7 +20,7 @@ from tests.access_rules.base import LOGIN
 from tests.access_rules.tracking import the_clients_entry
 from tests.clinic.test_caseload import count_queries
 from tests.factories import write_entry
-from tracking.models import InnerCriticEntry, JournalEntry, PracticeSession
+from tracking.models import InnerCriticEntry, JournalEntry, PracticeSession, Reminder
 
 PASSWORD = "correct horse battery staple"
 DISCHARGED_ON = dt.date(2026, 3, 2)
@@ -65,6 +65,14 @@ PORTAL_WRITES = {
         },
     ),
     "tracking:my_journal": (no_kwargs, lambda world: {"difficulty": "A hard week at work."}),
+    "tracking:my_reminders": (
+        no_kwargs,
+        lambda world: {
+            "practice-weekdays": ["0", "2"],
+            "practice-local_time": "08:00",
+            "log-local_time": "20:00",
+        },
+    ),
     "assessments:portal_complete": (
         scs_kwargs,
         lambda world: {**{f"item_{n}": str(v) for n, v in SCS_ANSWERS.items()}, "finish": "1"},
@@ -75,6 +83,11 @@ NOT_PORTAL_WRITES = {
     "home",
     "floor",
     "tracking:my_entry_delete",  # allowed after discharge (test below)
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "unsubscribe",  # anonymous, by a link in an email
     "login",
     "logout",
     "password_change",
@@ -151,6 +164,9 @@ def portal_state(world) -> dict:
         "journal": list(JournalEntry.objects.filter(client=client).values("difficulty")),
         "administrations": list(
             Administration.objects.filter(client=client).values("pk", "status", "answers")
+        ),
+        "reminders": list(
+            Reminder.objects.filter(client=client).values("purpose", "weekdays", "local_time")
         ),
     }
 

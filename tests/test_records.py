@@ -22,14 +22,16 @@ from clinic.models import (
     CareTeamMember,
     Client,
     ClientStatus,
+    EmailKind,
     RecordErasure,
     SecurityEvent,
     User,
 )
+from clinic.outbox import email_enqueue
 from clinic.records import client_relations, client_rows, months_before, records_past_retention
 from dashboard.services import flag_acknowledge
 from tests.dashboard.helpers import configure_sd, give_scs, log_entry, practise
-from tracking.services import current_week, journal_save
+from tracking.services import current_week, journal_save, reminders_save
 
 PRIVATE_WORDS = "words only the client may read"
 
@@ -53,6 +55,19 @@ def fill_record(world, client: Client, *, private: str = PRIVATE_WORDS) -> dict:
     one_time_link_create(client=client, instrument=get_instrument("scs"), created_by=clinician)
     assessment_schedule_set(actor=clinician, client=client, every_weeks=2)
     CareTeamMember.objects.create(client=client, clinician=world.colleague)
+    reminders_save(
+        client=client,
+        choices={"practice": {"weekdays": [0, 3], "local_time": dt.time(8), "paused": False}},
+    )
+    email_enqueue(
+        key=f"reminder:test:{client.pk}",
+        kind=EmailKind.REMINDER,
+        to=f"{client.code.lower()}@example.org",
+        template="reminder",
+        context={"link": "https://selfkind.example.org/tracking/me/"},
+        organisation=client.organisation,
+        client=client,
+    )
     return {"baseline": baseline, "worse": worse, "today": today}
 
 
@@ -221,6 +236,22 @@ def test_the_daily_listing_names_codes_only(world, capsys):
     out = capsys.readouterr().out
     assert "RC-001" in out and "Sam" not in out
     assert "no retention period chosen" in out  # the other clinic
+
+
+def test_the_daily_task_tells_each_admin_a_number_and_a_link_once_a_day(world):
+    from clinic.models import EmailKind, OutboxEmail
+    from clinic.tasks import records_past_retention_daily
+
+    world.clinic_admin.email = "casey@example.org"
+    world.clinic_admin.save()
+    discharge(world.client_record, 13)
+    world.clinic.retention_months = 12
+    world.clinic.save()
+    records_past_retention_daily.call_local()
+    records_past_retention_daily.call_local()  # the same day: no second email
+    [notice] = OutboxEmail.objects.filter(kind=EmailKind.RECORDS_DUE)
+    assert notice.to == "casey@example.org"
+    assert "RC-001" not in notice.subject + notice.body
 
 
 def test_the_retention_page_runs_a_fixed_number_of_queries(world, django_assert_num_queries):

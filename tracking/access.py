@@ -16,7 +16,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404
 
 from clinic.access import client_for, clients_for, portal_writable
-from tracking.models import InnerCriticEntry, JournalEntry, PracticeSession
+from tracking.models import InnerCriticEntry, JournalEntry, PracticeSession, Reminder
 
 if TYPE_CHECKING:
     from clinic.models import Client, User
@@ -54,6 +54,10 @@ def own_practice(user: User) -> QuerySet[PracticeSession]:
 
 def own_journal(user: User) -> QuerySet[JournalEntry]:
     return _own(JournalEntry, user)
+
+
+def own_reminders(user: User) -> QuerySet[Reminder]:
+    return _own(Reminder, user)
 
 
 def staff_client(user: User, client_id: int) -> Client:

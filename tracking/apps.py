@@ -29,6 +29,7 @@ class TrackingConfig(AppConfig):
         register_portal_download(
             "Everything: entries, practice and journal (JSON)", "tracking:my_export_json"
         )
+        register_portal_link("Reminders", "tracking:my_reminders")
         register_settings_link("Trigger categories", "tracking:trigger_settings")
         register_demo_seeder(TrackingSeeder())
         register_derived_models("tracking.ClientDay", "tracking.ClientActivity")

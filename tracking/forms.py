@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from crispy_forms.bootstrap import InlineCheckboxes
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Layout
 from django import forms
 from django.utils import timezone
 
@@ -20,6 +25,7 @@ from tracking.models import (
     PracticeSession,
     TriggerCategory,
 )
+from tracking.reminders import WEEKDAYS
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -221,3 +227,43 @@ class TriggerCategoryForm(forms.Form):
         if available.filter(name__iexact=name).exists():
             raise forms.ValidationError(f"A trigger category called {name!r} already exists.")
         return name
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
+
+
+class ReminderForm(forms.Form):
+    """One reminder: days of the week and a time of day in the clinic's time zone."""
+
+    weekdays = forms.TypedMultipleChoiceField(
+        label="Days",
+        choices=list(enumerate(WEEKDAYS)),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Days must be days of the week, Monday to Sunday."},
+    )
+    local_time = forms.TimeField(
+        label="Time",
+        widget=TimeInput(),
+        input_formats=["%H:%M", "%H:%M:%S"],
+        error_messages={
+            "required": "Time is required, e.g. 08:00.",
+            "invalid": "Time must be a time of day such as 08:00.",
+        },
+    )
+    paused = forms.BooleanField(label="Paused", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(InlineCheckboxes("weekdays"), "local_time", "paused")
+
+    def clean_local_time(self) -> dt.time:
+        return self.cleaned_data["local_time"].replace(second=0, microsecond=0)

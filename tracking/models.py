@@ -239,6 +239,39 @@ class JournalEntry(models.Model):
         return f"Journal of client {self.client_id} for {self.week_start}"
 
 
+class ReminderPurpose(models.TextChoices):
+    PRACTICE = "practice", "Practice"
+    LOG = "log", "Inner-critic log"
+
+
+class Reminder(models.Model):
+    """An email reminder the client chose in their portal: on these days of the week, at this
+    time of day in the clinic's time zone (so 08:00 stays 08:00 across clock changes).
+
+    Sent only while not paused, to a client in active care with an email address who has not
+    unsubscribed (tracking.services.reminders_enqueue_due, clinic.outbox)."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="reminders")
+    purpose = models.CharField(max_length=20, choices=ReminderPurpose.choices)
+    weekdays = models.JSONField(default=list, blank=True, help_text="0 = Monday ... 6 = Sunday.")
+    local_time = models.TimeField()
+    paused = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["client", "purpose"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "purpose"], name="reminder_once_per_purpose")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} reminder of client {self.client_id}"
+
+    @property
+    def is_on(self) -> bool:
+        return bool(self.weekdays) and not self.paused
+
+
 # --- Projections: derived from the rows above, kept by tracking.projections --------------------
 #
 # Never entered by anyone. Every service that writes entries or practice calls

@@ -9,10 +9,20 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from clinic.audit import audit_record
-from clinic.models import AuditAction, Client, User
+from clinic.models import (
+    AuditAction,
+    Client,
+    ClientStatus,
+    EmailKind,
+    EmailOptOut,
+    OutboxEmail,
+    User,
+)
+from clinic.outbox import absolute_url, email_enqueue, email_opt_in
 from clinic.validation import (
     HAPPENED,
     check_plausible_date,
@@ -20,8 +30,16 @@ from clinic.validation import (
     normalise_name,
 )
 from tracking import projections
-from tracking.models import InnerCriticEntry, JournalEntry, PracticeSession, TriggerCategory
+from tracking.models import (
+    InnerCriticEntry,
+    JournalEntry,
+    PracticeSession,
+    Reminder,
+    ReminderPurpose,
+    TriggerCategory,
+)
 from tracking.projections import EntryValues, PracticeValues
+from tracking.reminders import occurrence_key, occurrences
 from tracking.selectors import local_week_start
 
 AUDIT_SUBJECT = "inner_critic_log"
@@ -147,3 +165,95 @@ def trigger_category_create(*, actor, name: str) -> TriggerCategory:
         name=normalise_name(name, label="Trigger category"),
         position=200,
     )
+
+
+# --- Reminders the client chose in the portal ---------------------------------------------------
+
+# Where each reminder's link leads (the client's own portal pages).
+REMINDER_PAGES = {
+    ReminderPurpose.PRACTICE: "tracking:my_practice",
+    ReminderPurpose.LOG: "tracking:my_log",
+}
+# A reminder missed by more than this (no consumer running then) is not sent late.
+REMINDER_LOOKBACK = dt.timedelta(hours=1)
+_KEY_BATCH = 500
+
+
+@transaction.atomic
+def reminders_save(*, client: Client, choices: dict[str, dict[str, Any]]) -> bool:
+    """Store the client's reminders, one per purpose: {purpose: {weekdays, local_time, paused}}.
+
+    Turning a reminder on is also the client asking for reminders again after unsubscribing:
+    that opt-out is withdrawn. Returns True when it was.
+    """
+    now = timezone.now()
+    for purpose, data in choices.items():
+        Reminder.objects.update_or_create(
+            client=client,
+            purpose=purpose,
+            defaults={
+                "weekdays": sorted(data["weekdays"]),
+                "local_time": data["local_time"],
+                "paused": data["paused"],
+                "updated_at": now,
+            },
+        )
+    wants_reminders = any(data["weekdays"] and not data["paused"] for data in choices.values())
+    if wants_reminders and client.email:
+        return email_opt_in(organisation=client.organisation, address=client.email)
+    return False
+
+
+def reminders_enqueue_due(*, now: dt.datetime | None = None) -> int:
+    """Queue every reminder that fell due in the last hour and is not queued yet; returns how
+    many were queued. Run every few minutes: each occurrence has its own outbox key (client,
+    purpose, local date and time), so overlapping runs queue it once.
+
+    Never for a client not in active care, without an email address, or who unsubscribed.
+    """
+    now = now or timezone.now()
+    start = now - REMINDER_LOOKBACK
+    reminders = (
+        Reminder.objects.filter(paused=False, client__status=ClientStatus.ACTIVE)
+        .exclude(client__email="")
+        .select_related("client__organisation")
+    )
+    due = [
+        (reminder, occurrence_key(reminder.client_id, reminder.purpose, day, reminder.local_time))
+        for reminder in reminders
+        if reminder.weekdays
+        for day, _ in occurrences(
+            reminder.weekdays, reminder.local_time, reminder.client.organisation.tz, start, now
+        )
+    ]
+    if not due:
+        return 0
+    keys = [key for _, key in due]
+    queued_before = set()
+    for i in range(0, len(keys), _KEY_BATCH):
+        queued_before.update(
+            OutboxEmail.objects.filter(key__in=keys[i : i + _KEY_BATCH]).values_list(
+                "key", flat=True
+            )
+        )
+    opted_out = set(
+        EmailOptOut.objects.filter(
+            organisation_id__in={reminder.client.organisation_id for reminder, _ in due}
+        ).values_list("organisation_id", "address")
+    )
+    queued = 0
+    for reminder, key in due:
+        client = reminder.client
+        if key in queued_before or (client.organisation_id, client.email.lower()) in opted_out:
+            continue
+        email = email_enqueue(
+            key=key,
+            kind=EmailKind.REMINDER,
+            to=client.email,
+            template="reminder",
+            context={"link": absolute_url(reverse(REMINDER_PAGES[reminder.purpose]))},
+            organisation=client.organisation,
+            client=client,
+        )
+        queued += email is not None
+    return queued

@@ -11,6 +11,7 @@ urlpatterns = [
     path("me/entries/<int:entry_id>/delete/", views.my_entry_delete, name="my_entry_delete"),
     path("me/practice/", views.my_practice, name="my_practice"),
     path("me/journal/", views.my_journal, name="my_journal"),
+    path("me/reminders/", views.my_reminders, name="my_reminders"),
     path("me/charts/", views.my_charts, name="my_charts"),
     path("me/export.csv", views.my_export_csv, name="my_export_csv"),
     path("me/export.json", views.my_export_json, name="my_export_json"),

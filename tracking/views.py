@@ -30,6 +30,7 @@ from clinic.access import (
 from clinic.audit import audit_record
 from clinic.exporting import spreadsheet_safe
 from clinic.models import AuditAction
+from clinic.outbox import email_opted_out
 from clinic.validation import EARLIEST
 from tracking import access, selectors, services
 from tracking.forms import (
@@ -38,10 +39,11 @@ from tracking.forms import (
     PracticeForm,
     RangeForm,
     ReframeForm,
+    ReminderForm,
     TriggerCategoryForm,
     WeekForm,
 )
-from tracking.models import TriggerCategory
+from tracking.models import ReminderPurpose, TriggerCategory
 
 AUDIT_SUBJECT = services.AUDIT_SUBJECT
 LIST_LIMIT = 50
@@ -445,4 +447,46 @@ def trigger_settings(request):
     categories = TriggerCategory.objects.available_to(org_id)
     return render(
         request, "tracking/trigger_settings.html", {"form": form, "categories": categories}
+    )
+
+
+@client_user_required
+def my_reminders(request):
+    """The client's own email reminders: days, a time in the clinic's time zone, a pause.
+    Read-only after discharge (no reminder is sent then either)."""
+    client = portal_client_for(request.user, write=request.method == "POST")
+    saved = {reminder.purpose: reminder for reminder in access.own_reminders(request.user)}
+    forms = {
+        purpose: ReminderForm(
+            request.POST or None,
+            prefix=purpose,
+            initial={
+                "weekdays": saved[purpose].weekdays if purpose in saved else [],
+                "local_time": saved[purpose].local_time if purpose in saved else dt.time(8, 0),
+                "paused": saved[purpose].paused if purpose in saved else False,
+            },
+        )
+        for purpose in ReminderPurpose.values
+    }
+    if request.method == "POST" and all(form.is_valid() for form in forms.values()):
+        resubscribed = services.reminders_save(
+            client=client, choices={purpose: form.cleaned_data for purpose, form in forms.items()}
+        )
+        messages.success(
+            request,
+            "Reminders saved."
+            + (" You are subscribed to reminders again." if resubscribed else ""),
+        )
+        return redirect("tracking:my_reminders")
+    return render(
+        request,
+        "tracking/my_reminders.html",
+        {
+            "client": client,
+            "forms": [(ReminderPurpose(purpose), form) for purpose, form in forms.items()],
+            "time_zone": client.organisation.time_zone,
+            "unsubscribed": bool(client.email)
+            and email_opted_out(client.organisation, client.email),
+        },
+        status=400 if request.method == "POST" else 200,
     )

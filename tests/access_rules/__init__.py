@@ -8,11 +8,11 @@ client"), so outsiders are checked against a record that really exists.
 
 from __future__ import annotations
 
-from tests.access_rules import accounts, assessments, clinic, dashboard, tracking
+from tests.access_rules import accounts, assessments, clinic, dashboard, delivery, tracking
 from tests.access_rules.base import Rule
 
 RULES: dict[str, Rule] = {}
-for module in (clinic, accounts, assessments, tracking, dashboard):
+for module in (clinic, accounts, assessments, tracking, dashboard, delivery):
     overlap = RULES.keys() & module.RULES.keys()
     assert not overlap, f"URL names declared twice: {overlap}"
     RULES.update(module.RULES)

@@ -142,6 +142,8 @@ def production_check(**env) -> subprocess.CompletedProcess:
         "DJANGO_ALLOWED_HOSTS": "selfkind.example.org",
         "DJANGO_SECRET_KEY": "x" * 10 + "".join(chr(97 + n % 26) for n in range(60)),
         "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "EMAIL_HOST": "smtp.example.org",
+        "DEFAULT_FROM_EMAIL": "selfkind@example.org",
     }
     environment = {**os.environ, **base, **env}
     environment = {key: value for key, value in environment.items() if value is not None}

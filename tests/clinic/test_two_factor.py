@@ -212,6 +212,22 @@ def test_a_clinic_admin_resets_a_colleagues_second_factor(world, frozen):
     assert sign_in("blair").get(DASHBOARD)["Location"].startswith(ENROL)
 
 
+def test_the_owner_is_told_by_email_when_a_second_factor_is_added_or_reset(world, frozen):
+    from clinic.models import EmailKind, OutboxEmail
+
+    world.colleague.email = "blair@example.org"
+    world.colleague.save()
+    require_two_factor(world)
+    enrol_app(sign_in("blair"))
+    verified_browser(world.clinic_admin).post(
+        reverse("clinic:staff_second_factor_reset", args=[world.colleague.pk])
+    )
+    notices = OutboxEmail.objects.filter(kind=EmailKind.SECURITY, to="blair@example.org")
+    assert notices.count() == 2  # the app added, then the admin's reset
+    for notice in notices:
+        assert notice.subject == "A message from Riverside Counseling"
+
+
 def test_only_a_clinic_admin_of_the_same_clinic_resets_a_second_factor(world):
     give_app(world.colleague)
     url = reverse("clinic:staff_second_factor_reset", args=[world.colleague.pk])

@@ -254,7 +254,9 @@ class Command(BaseCommand):
         sam_record = clients[0]
         if sam_record.user_id is None:
             sam = self._user("sam", "Sam", "", organisations["riverside"], Role.CLIENT, password)
-            Client.objects.filter(pk=sam_record.pk).update(user=sam, display_name="Sam R.")
+            Client.objects.filter(pk=sam_record.pk).update(
+                user=sam, display_name="Sam R.", email=sam.email
+            )
             sam_record.refresh_from_db()
         return clients
 
