@@ -242,7 +242,7 @@ def flag_settings(request):
     instance = FlagSettings.for_organisation(user.organisation_id)
     every_weeks = AssessmentSettings.for_organisation(user.organisation_id).every_weeks
     # The thresholds in force, read before a bound form copies the input onto `instance`.
-    explanations = flags.Rules.from_settings(instance, every_weeks).explanations()
+    in_force = legend(flags.Rules.from_settings(instance, every_weeks))
     form = FlagSettingsForm(
         request.POST or None, instance=instance, initial={"assessment_every_weeks": every_weeks}
     )
@@ -255,7 +255,7 @@ def flag_settings(request):
         messages.success(request, "Thresholds saved; every flag now uses them.")
         return redirect("dashboard:flag_settings")
     return render(
-        request, "dashboard/flag_settings.html", {"form": form, "explanations": explanations}
+        request, "dashboard/flag_settings.html", {"form": form, "legend": in_force}
     )
 
 
