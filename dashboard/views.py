@@ -18,7 +18,7 @@ from clinic.audit import audit_record, audit_records
 from clinic.exporting import spreadsheet_cell
 from clinic.models import AuditAction
 from dashboard import brief as brief_reads
-from dashboard import cohorts, flags, selectors, services
+from dashboard import cohorts, flags, selectors, services, stats
 from dashboard.forms import (
     BriefForm,
     DashboardFilterForm,
@@ -30,6 +30,8 @@ from dashboard.models import FlagAcknowledgement, FlagSettings
 
 PAGE_SIZE = 25
 EXPORT_CHUNK = 500
+# What a page of statistics says about small samples (dashboard.stats).
+SMALL_SAMPLES = {"thresholds": stats.THRESHOLDS_TEXT, "too_few": stats.TOO_FEW}
 
 
 def _filters(request) -> tuple[DashboardFilterForm, selectors.DashboardFilters]:
@@ -254,9 +256,7 @@ def flag_settings(request):
         )
         messages.success(request, "Thresholds saved; every flag now uses them.")
         return redirect("dashboard:flag_settings")
-    return render(
-        request, "dashboard/flag_settings.html", {"form": form, "legend": in_force}
-    )
+    return render(request, "dashboard/flag_settings.html", {"form": form, "legend": in_force})
 
 
 @staff_required
@@ -330,7 +330,7 @@ def cohort(request, programme_id: int):
     return render(
         request,
         "dashboard/cohort.html",
-        {"cohort": cohorts.cohort_for(user, programme), "programme": programme},
+        {"cohort": cohorts.cohort_for(user, programme), "programme": programme, **SMALL_SAMPLES},
     )
 
 
@@ -397,5 +397,6 @@ def dose_response(request):
             "programme": programme,
             "programmes": list(cohorts.programmes_for(user)),
             "whole_clinic": user.is_clinic_admin and programme is None,
+            **SMALL_SAMPLES,
         },
     )
