@@ -375,14 +375,16 @@ def timeline_provider(client, user) -> list[TimelineItem]:
 
 
 def scs_subscale_trend(client) -> list[dict]:
-    """SCS subscale scores over time for one client, for tracking's progress chart.
+    """SCS scores over time for one client, for tracking's progress charts.
 
     The caller has already checked access to `client`. Rows are {administered_on, subscale,
-    score} for the six SCS subscales of final administrations (raw means: a high
-    self_judgment score means more self-judgment, as on the facts page). SCS-SF subscales are
-    left out: the authors advise against interpreting them alone. One query, at most the 60
-    latest administrations.
+    score} for the total (code "total", by the instrument's default method only: totals by
+    two methods are never mixed in one chart) and the six SCS subscales of final
+    administrations (raw means: a high self_judgment score means more self-judgment, as on the
+    facts page). SCS-SF subscales are left out: the authors advise against interpreting them
+    alone. One query, at most the 60 latest administrations.
     """
+    method = get_instrument("scs").default_total_method
     administrations = (
         Administration.objects.final()
         .filter(client=client, instrument_code="scs")
@@ -394,6 +396,14 @@ def scs_subscale_trend(client) -> list[dict]:
         score = getattr(administration, "score", None)
         if score is None:
             continue
+        if score.total is not None and score.total_method == method:
+            rows.append(
+                {
+                    "administered_on": administration.administered_on,
+                    "subscale": "total",
+                    "score": score.total,
+                }
+            )
         for code in score.subscales:
             value = score.subscale_score(code)
             if value is not None:

@@ -14,6 +14,7 @@ import pandas as pd
 from django.db.models import Count, Q
 from django.http import Http404
 
+from assessments import labels
 from assessments.instruments import TOTAL, get_instrument
 from assessments.reliable_change import reliable_change_for
 from assessments.selectors import sd_choices
@@ -48,8 +49,13 @@ def programme_for(user: User, programme_id: int) -> Programme:
 
 
 def scale_labels() -> dict[str, str]:
+    """The SCS total and subscales by name (assessments.labels: the one source of names)."""
     instrument = get_instrument(SCS)
-    return {TOTAL: "Total", **{s.code: s.name for s in instrument.subscales}}
+    return {code: labels.scale_label(instrument, code) for code in (TOTAL, *instrument_codes())}
+
+
+def instrument_codes() -> list[str]:
+    return [s.code for s in get_instrument(SCS).subscales]
 
 
 def verdict_function(organisation_id: int):

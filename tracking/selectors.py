@@ -319,7 +319,8 @@ def timeline_items(client, user) -> list[TimelineItem]:
 
 
 def chart_figures(data: ChartData, *, time_zone: str = ""):
-    """The six charts (tracking.charts.Chart: figure, caption, table, empty state)."""
+    """The charts (tracking.charts.Chart: figure, caption, table, empty state); the SCS
+    subscales on demand."""
     from tracking import charts
 
     return [
@@ -329,6 +330,7 @@ def chart_figures(data: ChartData, *, time_zone: str = ""):
         charts.heatmap_chart(data.heatmap, time_zone),
         charts.practice_chart(data.practice),
         charts.scs_chart(data.scs),
+        charts.scs_subscales_chart(data.scs),
     ]
 
 
