@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from assessments.instruments import Instrument, get_instrument
+from assessments.labels import scale_label, total_method_label
 from assessments.models import (
     Administration,
     BaselineMoments,
@@ -320,11 +321,29 @@ def preview_key(instrument: Instrument) -> dict:
 
 
 def client_administrations(client) -> list[Administration]:
-    return list(
+    """The client's latest 200 administrations, each with `scale_scores`: for an instrument
+    without a total (the FSCRS), its subscale scores by name, [] otherwise."""
+    administrations = list(
         Administration.objects.filter(client=client)
         .select_related("score")
         .order_by("-administered_on", "-pk")[:200]
     )
+    for administration in administrations:
+        administration.scale_scores = scale_scores(administration)
+    return administrations
+
+
+def scale_scores(administration: Administration) -> list[tuple[str, float | None]]:
+    """(name, score) per subscale of a final administration whose instrument has no total
+    (e.g. the FSCRS's three sums), so a list can show a number where it would show a total."""
+    instrument = get_instrument(administration.instrument_code)
+    score = getattr(administration, "score", None)
+    if instrument.has_total or score is None or not administration.is_final:
+        return []
+    return [
+        (scale_label(instrument, s.code), score.subscale_score(s.code))
+        for s in instrument.subscales
+    ]
 
 
 def client_links(client) -> list:
@@ -351,7 +370,7 @@ def timeline_provider(client, user) -> list[TimelineItem]:
         instrument = get_instrument(adm.instrument_code)
         score = getattr(adm, "score", None)
         if score is not None and score.total is not None:
-            summary = f"Total {score.total:.2f} ({score.total_method})"
+            summary = f"Total {score.total:.2f} ({total_method_label(score.total_method)})"
             if score.band:
                 summary += f", {score.band}"
         elif score is not None and instrument.has_total:
@@ -369,6 +388,7 @@ def timeline_provider(client, user) -> list[TimelineItem]:
                 title=f"{instrument.short_name} ({adm.get_mode_display()})",
                 url=reverse("assessments:results", kwargs={"pk": adm.pk}),
                 summary=summary,
+                timed=False,  # a questionnaire has a date, not a time
             )
         )
     return items

@@ -12,6 +12,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 
 from assessments.models import AssessmentSchedule, AssessmentSettings
+from assessments.reliable_change import MIN_BASELINE_CLIENTS
 from assessments.services import assessment_schedule_set
 from clinic.access import client_for, clients_for, clinic_admin_required, staff_required
 from clinic.audit import audit_record, audit_records
@@ -93,6 +94,8 @@ def home(request):
             "today": today,
             "query": query.urlencode(),
             "recent_days": selectors.RECENT_DAYS,
+            "total_sd": context.sds.get("total"),
+            "min_baselines": MIN_BASELINE_CLIENTS,
         },
     )
 

@@ -291,9 +291,13 @@ def timeline_items(client, user) -> list[TimelineItem]:
             if isinstance(row["week"], dt.datetime)
             else dt.datetime.combine(row["week"], dt.time.min, tzinfo=tz),
             kind="Inner-critic log",
-            title=f"{row['entries']} inner-critic entr{'y' if row['entries'] == 1 else 'ies'}",
+            title=(
+                f"{row['entries']} inner-critic entr{'y' if row['entries'] == 1 else 'ies'} "
+                f"in the week of {_week_label(row['week'], tz)}"
+            ),
             url=url,
             summary=f"Mean intensity {row['mean']:.1f}/10; {row['reframed']} reframed",
+            timed=False,
         )
         for row in weeks
     ]
@@ -310,9 +314,16 @@ def timeline_items(client, user) -> list[TimelineItem]:
                 title=f"{practice['sessions']} practice sessions in the last 4 weeks",
                 url=url,
                 summary=f"{practice['minutes']} minutes in all",
+                timed=False,
             )
         )
     return items
+
+
+def _week_label(week, tz: ZoneInfo) -> str:
+    """A week's Monday as "23 Nov" (TruncWeek gives a local midnight, or a date)."""
+    day = timezone.localtime(week, tz).date() if isinstance(week, dt.datetime) else week
+    return f"{day.day} {day:%b}"
 
 
 # --- Figures: tracking.charts builds them from the summaries --------------------------------
