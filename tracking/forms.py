@@ -200,10 +200,11 @@ class RangeForm(DateQueryForm):
 
 
 class WeekForm(DateQueryForm):
-    """The week the client's log shows (?week=, any day of it); see DateQueryForm."""
+    """The week the client's log shows (?week=, any day of it; without it, the last 7 days);
+    see DateQueryForm."""
 
     week = PlausibleDateField(label="Week", required=False)
-    fallback = "this week is shown instead"
+    fallback = "the last 7 days are shown instead"
 
 
 class TriggerCategoryForm(forms.Form):
