@@ -48,7 +48,7 @@ def test_the_csv_is_for_a_person_local_times_readable_headers_and_a_bom_for_exce
     summer = dt.datetime(2026, 7, 3, 8, 30, tzinfo=dt.UTC)  # 09:30 in London (BST, +01:00)
     InnerCriticEntry.objects.create(
         client=world.client_record,
-        critic_text="Tu n’es jamais à la hauteur, Zoë.",
+        critic_text="Tu n\u2019es jamais à la hauteur, Zoë.",
         intensity=7,
         occurred_at=summer,
         pattern="self_judgment",
@@ -67,7 +67,7 @@ def test_the_csv_is_for_a_person_local_times_readable_headers_and_a_bom_for_exce
     ]
     assert not any("_" in name for name in header)  # no machine column names
     assert row["When (Europe/London time)"] == "2026-07-03 09:30+01:00"
-    assert row["What the critic said"] == "Tu n’es jamais à la hauteur, Zoë."
+    assert row["What the critic said"] == "Tu n\u2019es jamais à la hauteur, Zoë."
     assert row["Pattern"] == "Self-judgment" and row["Emotions"] == "Shame; Guilt"
     assert row["Words kept private"] == "no"
     assert ZoneInfo("Europe/London")  # the clinic's zone, named in the header
