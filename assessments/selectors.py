@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, FilteredRelation, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
@@ -15,11 +15,13 @@ from assessments.instruments import Instrument, get_instrument
 from assessments.labels import scale_label, total_method_label
 from assessments.models import (
     Administration,
+    AssessmentSettings,
     BaselineMoments,
     ItemWording,
     OneTimeLink,
     ReliableChangeSetting,
     Score,
+    Status,
 )
 from assessments.reliable_change import (
     ReliableChange,
@@ -30,6 +32,7 @@ from assessments.reliable_change import (
 )
 from assessments.scoring import STATUS_SCORED
 from clinic.dbfunctions import AddDays
+from clinic.models import Client
 from clinic.timeline import TimelineItem
 
 # Reliable change comes from the pure layer (assessments/reliable_change.py); this module only
@@ -101,6 +104,51 @@ def next_due_expression(default_weeks: int, latest_on: str):
         default=Value(default_weeks),
     )
     return AddDays(Coalesce(F(latest_on), F("intake_date")), weeks * 7)
+
+
+@dataclass(frozen=True)
+class DueQuestionnaire:
+    """A questionnaire the client can open from the portal's tab bar, in one tap."""
+
+    label: str
+    url: str
+
+
+def portal_questionnaire_due(client) -> DueQuestionnaire | None:
+    """What the client's portal tab bar offers: an unfinished portal questionnaire to finish,
+    else the SCS when it is due (a baseline as long as there is none, then every N weeks after
+    the latest scored one, by the client's own schedule or the clinic's), else nothing. Nothing
+    once the portal is read-only. Three small queries, no cache."""
+    if client.portal_is_read_only:
+        return None
+    draft = (
+        Administration.objects.filter(
+            client=client, status=Status.DRAFT, one_time_link__isnull=True
+        )
+        .order_by("-pk")
+        .values_list("instrument_code", flat=True)
+        .first()
+    )
+    if draft is not None:
+        url = reverse("assessments:portal_complete", kwargs={"instrument": draft})
+        return DueQuestionnaire("Finish your questionnaire", url)
+    every_weeks = AssessmentSettings.for_organisation(client.organisation_id).every_weeks
+    next_due, latest_on = (
+        Client.objects.filter(pk=client.pk)
+        .annotate(
+            scs=FilteredRelation(
+                "score_summaries", condition=Q(score_summaries__instrument_code="scs")
+            ),
+            next_due=next_due_expression(every_weeks, "scs__latest_on"),
+        )
+        .values_list("next_due", "scs__latest_on")
+        .get()
+    )
+    # A paused schedule (no next date) asks for nothing; without any SCS the baseline is due.
+    if next_due is not None and (latest_on is None or next_due <= client.organisation.today()):
+        url = reverse("assessments:portal_complete", kwargs={"instrument": "scs"})
+        return DueQuestionnaire("Questionnaire due", url)
+    return None
 
 
 # --- results ---------------------------------------------------------------------------------
