@@ -299,6 +299,12 @@ def subscale_figure_caption(instrument: Instrument) -> str:
     )
 
 
+# The results chart's bars: at least 3:1 on white, and the baseline hatched, so that the two
+# differ by more than colour (the tracking and dashboard charts use the same blue).
+THIS_BAR = {"color": "#0072B2"}
+BASELINE_BAR = {"color": "#6C8EAD", "pattern": {"shape": "/", "fgcolor": "#212529", "size": 6}}
+
+
 def subscale_figure(instrument, rows, administration, baseline) -> dict:
     names = [row.name for row in rows]
     data = [
@@ -307,6 +313,7 @@ def subscale_figure(instrument, rows, administration, baseline) -> dict:
             "name": f"This administration ({administration.administered_on:%d %b %Y})",
             "x": names,
             "y": [row.score for row in rows],
+            "marker": THIS_BAR,
         }
     ]
     if baseline is not None:
@@ -314,9 +321,10 @@ def subscale_figure(instrument, rows, administration, baseline) -> dict:
             0,
             {
                 "type": "bar",
-                "name": f"Baseline ({baseline.administered_on:%d %b %Y})",
+                "name": f"Baseline ({baseline.administered_on:%d %b %Y}, hatched)",
                 "x": names,
                 "y": [row.baseline for row in rows],
+                "marker": BASELINE_BAR,
             },
         )
     return {
