@@ -105,11 +105,21 @@ def every_figure() -> list[tuple[str, dict]]:
     return [(chart.key, chart.figure) for chart in figures] + [("results", results)]
 
 
+def on_white(colour: str, opacity: float) -> str:
+    """A colour drawn with this opacity on the white page, as the eye sees it."""
+    value = colour.lstrip("#")
+    channels = [int(value[i : i + 2], 16) for i in (0, 2, 4)]
+    return "#" + "".join(f"{round(c * opacity + 255 * (1 - opacity)):02X}" for c in channels)
+
+
 def data_colours(trace: dict) -> list[str]:
     found = []
     for part in ("line", "marker"):
-        colour = (trace.get(part) or {}).get("color")
-        found += colour if isinstance(colour, list) else [colour] if colour else []
+        settings = trace.get(part) or {}
+        colour = settings.get("color")
+        colours = colour if isinstance(colour, list) else [colour] if colour else []
+        opacity = settings.get("opacity", 1) * trace.get("opacity", 1)
+        found += [on_white(c, opacity) if c.upper() != WHITE else c for c in colours]
     return found
 
 
