@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+MAKE = shutil.which("make")
+pytestmark = pytest.mark.skipif(MAKE is None, reason="make is not installed")
 
 
 def make(*args: str, venv: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["make", "--no-print-directory", *args, f"VENV={venv}"],
+        [MAKE, "--no-print-directory", *args, f"VENV={venv}"],
         cwd=ROOT,
         capture_output=True,
         text=True,
