@@ -134,6 +134,14 @@ def test_every_line_marker_and_bar_has_three_to_one_contrast_on_white(key, figur
             assert contrast(colour) >= 3, f"{key}: {trace.get('name')} {colour}"
 
 
+def test_a_white_pattern_is_laid_over_its_colour_never_in_place_of_it():
+    for key, figure in every_figure():
+        for trace in figure["data"]:
+            pattern = (trace.get("marker") or {}).get("pattern") or {}
+            if pattern.get("shape") and pattern.get("fgcolor", "").upper() == WHITE:
+                assert pattern.get("fillmode") == "overlay", f"{key}: {trace.get('name')}"
+
+
 def cue(trace: dict) -> tuple:
     line, marker = trace.get("line") or {}, trace.get("marker") or {}
     return (

@@ -541,7 +541,13 @@ def practice_chart(minutes: pd.DataFrame) -> Chart:
             "marker": {
                 "color": PRACTICE_COLOURS[kind],
                 "line": {"color": "#FFFFFF", "width": 1},
-                "pattern": {"shape": PRACTICE_PATTERNS[kind], "fgcolor": "#FFFFFF", "size": 6},
+                # "overlay": white strokes over the type's colour ("replace" would drop it).
+                "pattern": {
+                    "shape": PRACTICE_PATTERNS[kind],
+                    "fgcolor": "#FFFFFF",
+                    "size": 6,
+                    "fillmode": "overlay",
+                },
             },
             "hovertemplate": WEEK_HOVER + "%{fullData.name}: %{y} min<extra></extra>",
         }
