@@ -108,3 +108,18 @@ def test_a_read_only_portal_offers_no_questionnaire(world):
 
     discharge(world)
     assert "Questionnaire" not in tab_bar(world)
+
+
+def test_the_tab_bars_questionnaire_check_is_three_queries_whatever_the_history(
+    world, django_assert_num_queries
+):
+    from assessments.selectors import portal_questionnaire_due
+
+    client = world.client_record
+    for weeks in range(12, 0, -1):
+        give_scs(client, world.clinic.today() - dt.timedelta(weeks=weeks * 4), 3, 3)
+    client.refresh_from_db()
+    client.organisation  # noqa: B018 - loaded with the record, as portal_client_for does
+    with django_assert_num_queries(3):  # draft, the clinic's schedule, the SCS due date
+        due = portal_questionnaire_due(client)
+    assert due.label == "Questionnaire due"
