@@ -86,6 +86,16 @@ SCS_STYLES = {
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 WEEK_HOVER = "Week of %{x|%-d %b %Y}<br>"
+PANEL_HEADING = {
+    "xref": "paper",
+    "yref": "paper",
+    "x": 0,
+    "xanchor": "left",
+    "yanchor": "bottom",
+    "showarrow": False,
+    "font": {"size": 13, "weight": "bold"},
+}
+"""A panel's heading in a figure of several panels (an annotation; add "text" and "y")."""
 Cell = str | int | float
 
 
@@ -435,15 +445,7 @@ def breakdown_chart(triggers: pd.DataFrame, patterns: pd.DataFrame) -> Chart:
     t_trace, t_axis = _bar_panel(*_unzip(trigger_rows), "t", "", BLUE)
     p_trace, p_axis = _bar_panel(*_unzip(pattern_rows), "p", "2", VERMILLION)
     largest = max([n for _, n in trigger_rows + pattern_rows] or [0])
-    heading = {
-        "xref": "paper",
-        "yref": "paper",
-        "x": 0,
-        "xanchor": "left",
-        "yanchor": "bottom",
-        "showarrow": False,
-        "font": {"size": 13, "weight": "bold"},
-    }
+    heading = PANEL_HEADING
     figure_layout = layout(
         height=height,
         xaxis=_count_axis(largest, "", anchor="y"),
@@ -673,15 +675,7 @@ def scs_subscales_chart(trend: pd.DataFrame) -> Chart:
                 "hovertemplate": "%{x|%-d %b %Y}<br>%{fullData.name}: %{y:.2f}<extra></extra>",
             }
         )
-    heading = {
-        "xref": "paper",
-        "yref": "paper",
-        "x": 0,
-        "xanchor": "left",
-        "yanchor": "bottom",
-        "showarrow": False,
-        "font": {"size": 13, "weight": "bold"},
-    }
+    heading = PANEL_HEADING
     date_axis = {"type": "date", "tickformat": "%-d %b %Y", "showgrid": False}
     figure_layout = layout(
         height=520,
