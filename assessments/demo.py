@@ -60,8 +60,9 @@ def _fscrs_answers(instrument, rng, level: float) -> dict[int, int]:
 
 def _programme_plan(client: Client, rng, today: dt.date, taken: set) -> list[tuple[dt.date, float]]:
     """An SCS in the week before each of the client's group programmes starts and in the ten
-    days after it ends (when those days have come and follow intake), so the demo's cohort pages
-    have before-and-after pairs. Most members improve a little; some do not."""
+    days after it ends (when those days have come, follow intake and precede any discharge), so
+    the demo's cohort pages have before-and-after pairs. Most members improve a little; some do
+    not."""
     plan = []
     for programme in client.programmes.all():
         if programme.starts_on is None or programme.ends_on is None:
@@ -70,8 +71,9 @@ def _programme_plan(client: Client, rng, today: dt.date, taken: set) -> list[tup
         after = programme.ends_on + dt.timedelta(days=rng.randint(1, 10))
         level = rng.uniform(1.9, 3.1)
         change = rng.choice([-0.2, 0.1, 0.3, 0.4, 0.5, 0.6, 0.8])
+        last = min(today, client.discharge_date or today)  # never after a discharge
         for day, value in ((before, level), (after, level + change)):
-            if client.intake_date <= day <= today and day not in taken:
+            if client.intake_date <= day <= last and day not in taken:
                 plan.append((day, min(4.8, max(1.2, value))))
     return plan
 

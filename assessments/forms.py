@@ -18,7 +18,10 @@ class ItemGridMixin:
 
     instrument: Instrument
 
-    def add_item_fields(self, instrument: Instrument) -> None:
+    def add_item_fields(self, instrument: Instrument, *, autofocus: bool = False) -> None:
+        """One input per item, in the page's natural tab order (no positive tabindex: that
+        would put the items before the skip link and the navigation). `autofocus` puts the
+        cursor in item 1 when the page opens, so a counselor can start typing at once."""
         self.instrument = instrument
         width = len(str(instrument.response_max))
         for item in instrument.items:
@@ -33,10 +36,10 @@ class ItemGridMixin:
                         "inputmode": "numeric",
                         "autocomplete": "off",
                         "pattern": "[0-9]*",
-                        "tabindex": item.number + 10,
                         "class": "form-control sk-item-input",
                         "data-item": item.number,
                         "aria-label": f"Item {item.number} ({item.label})",
+                        **({"autofocus": True} if autofocus and item.number == 1 else {}),
                     }
                 ),
             )
@@ -96,12 +99,12 @@ class PaperEntryForm(ItemGridMixin, forms.Form):
     administered_on = PlausibleDateField(
         rule=HAPPENED,
         label="Date administered",
-        widget=DateInput(attrs={"tabindex": 1}),
+        widget=DateInput(),
     )
     mode = forms.ChoiceField(
         choices=[(m.value, m.label) for m in STAFF_ENTRY_MODES],
         initial=Mode.PAPER,
-        widget=forms.Select(attrs={"tabindex": 2}),
+        widget=forms.Select(),
     )
     # A form the missing-item rule cannot score is saved only when asked for in so many words:
     # Enter after a few items must not replace the client's score with an unscored one.
@@ -117,7 +120,7 @@ class PaperEntryForm(ItemGridMixin, forms.Form):
         self.needs_confirmation = False
         self.fields["administered_on"].initial = today
         self.fields["administered_on"].today = today
-        self.add_item_fields(instrument)
+        self.add_item_fields(instrument, autofocus=not self.is_bound)
 
     def clean_administered_on(self):
         value = self.cleaned_data["administered_on"]
@@ -196,7 +199,7 @@ class CorrectionForm(ItemGridMixin, forms.Form):
 
     def __init__(self, *args, instrument: Instrument, **kwargs):
         super().__init__(*args, **kwargs)
-        self.add_item_fields(instrument)
+        self.add_item_fields(instrument, autofocus=not self.is_bound)
 
     def clean(self):
         cleaned = super().clean()

@@ -7,18 +7,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, FilteredRelation, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from assessments.instruments import Instrument, get_instrument
+from assessments.labels import scale_label, total_method_label
 from assessments.models import (
     Administration,
+    AssessmentSettings,
     BaselineMoments,
     ItemWording,
     OneTimeLink,
     ReliableChangeSetting,
     Score,
+    Status,
 )
 from assessments.reliable_change import (
     ReliableChange,
@@ -29,6 +32,7 @@ from assessments.reliable_change import (
 )
 from assessments.scoring import STATUS_SCORED
 from clinic.dbfunctions import AddDays
+from clinic.models import Client
 from clinic.timeline import TimelineItem
 
 # Reliable change comes from the pure layer (assessments/reliable_change.py); this module only
@@ -100,6 +104,51 @@ def next_due_expression(default_weeks: int, latest_on: str):
         default=Value(default_weeks),
     )
     return AddDays(Coalesce(F(latest_on), F("intake_date")), weeks * 7)
+
+
+@dataclass(frozen=True)
+class DueQuestionnaire:
+    """A questionnaire the client can open from the portal's tab bar, in one tap."""
+
+    label: str
+    url: str
+
+
+def portal_questionnaire_due(client) -> DueQuestionnaire | None:
+    """What the client's portal tab bar offers: an unfinished portal questionnaire to finish,
+    else the SCS when it is due (a baseline as long as there is none, then every N weeks after
+    the latest scored one, by the client's own schedule or the clinic's), else nothing. Nothing
+    once the portal is read-only. Three small queries, no cache."""
+    if client.portal_is_read_only:
+        return None
+    draft = (
+        Administration.objects.filter(
+            client=client, status=Status.DRAFT, one_time_link__isnull=True
+        )
+        .order_by("-pk")
+        .values_list("instrument_code", flat=True)
+        .first()
+    )
+    if draft is not None:
+        url = reverse("assessments:portal_complete", kwargs={"instrument": draft})
+        return DueQuestionnaire("Finish your questionnaire", url)
+    every_weeks = AssessmentSettings.for_organisation(client.organisation_id).every_weeks
+    next_due, latest_on = (
+        Client.objects.filter(pk=client.pk)
+        .annotate(
+            scs=FilteredRelation(
+                "score_summaries", condition=Q(score_summaries__instrument_code="scs")
+            ),
+            next_due=next_due_expression(every_weeks, "scs__latest_on"),
+        )
+        .values_list("next_due", "scs__latest_on")
+        .get()
+    )
+    # A paused schedule (no next date) asks for nothing; without any SCS the baseline is due.
+    if next_due is not None and (latest_on is None or next_due <= client.organisation.today()):
+        url = reverse("assessments:portal_complete", kwargs={"instrument": "scs"})
+        return DueQuestionnaire("Questionnaire due", url)
+    return None
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -250,6 +299,12 @@ def subscale_figure_caption(instrument: Instrument) -> str:
     )
 
 
+# The results chart's bars: at least 3:1 on white, and the baseline hatched, so that the two
+# differ by more than colour (the tracking and dashboard charts use the same blue).
+THIS_BAR = {"color": "#0072B2"}
+BASELINE_BAR = {"color": "#6C8EAD", "pattern": {"shape": "/", "fgcolor": "#212529", "size": 6}}
+
+
 def subscale_figure(instrument, rows, administration, baseline) -> dict:
     names = [row.name for row in rows]
     data = [
@@ -258,6 +313,7 @@ def subscale_figure(instrument, rows, administration, baseline) -> dict:
             "name": f"This administration ({administration.administered_on:%d %b %Y})",
             "x": names,
             "y": [row.score for row in rows],
+            "marker": THIS_BAR,
         }
     ]
     if baseline is not None:
@@ -265,9 +321,10 @@ def subscale_figure(instrument, rows, administration, baseline) -> dict:
             0,
             {
                 "type": "bar",
-                "name": f"Baseline ({baseline.administered_on:%d %b %Y})",
+                "name": f"Baseline ({baseline.administered_on:%d %b %Y}, hatched)",
                 "x": names,
                 "y": [row.baseline for row in rows],
+                "marker": BASELINE_BAR,
             },
         )
     return {
@@ -320,11 +377,29 @@ def preview_key(instrument: Instrument) -> dict:
 
 
 def client_administrations(client) -> list[Administration]:
-    return list(
+    """The client's latest 200 administrations, each with `scale_scores`: for an instrument
+    without a total (the FSCRS), its subscale scores by name, [] otherwise."""
+    administrations = list(
         Administration.objects.filter(client=client)
         .select_related("score")
         .order_by("-administered_on", "-pk")[:200]
     )
+    for administration in administrations:
+        administration.scale_scores = scale_scores(administration)
+    return administrations
+
+
+def scale_scores(administration: Administration) -> list[tuple[str, float | None]]:
+    """(name, score) per subscale of a final administration whose instrument has no total
+    (e.g. the FSCRS's three sums), so a list can show a number where it would show a total."""
+    instrument = get_instrument(administration.instrument_code)
+    score = getattr(administration, "score", None)
+    if instrument.has_total or score is None or not administration.is_final:
+        return []
+    return [
+        (scale_label(instrument, s.code), score.subscale_score(s.code))
+        for s in instrument.subscales
+    ]
 
 
 def client_links(client) -> list:
@@ -351,7 +426,7 @@ def timeline_provider(client, user) -> list[TimelineItem]:
         instrument = get_instrument(adm.instrument_code)
         score = getattr(adm, "score", None)
         if score is not None and score.total is not None:
-            summary = f"Total {score.total:.2f} ({score.total_method})"
+            summary = f"Total {score.total:.2f} ({total_method_label(score.total_method)})"
             if score.band:
                 summary += f", {score.band}"
         elif score is not None and instrument.has_total:
@@ -369,20 +444,23 @@ def timeline_provider(client, user) -> list[TimelineItem]:
                 title=f"{instrument.short_name} ({adm.get_mode_display()})",
                 url=reverse("assessments:results", kwargs={"pk": adm.pk}),
                 summary=summary,
+                timed=False,  # a questionnaire has a date, not a time
             )
         )
     return items
 
 
 def scs_subscale_trend(client) -> list[dict]:
-    """SCS subscale scores over time for one client, for tracking's progress chart.
+    """SCS scores over time for one client, for tracking's progress charts.
 
     The caller has already checked access to `client`. Rows are {administered_on, subscale,
-    score} for the six SCS subscales of final administrations (raw means: a high
-    self_judgment score means more self-judgment, as on the facts page). SCS-SF subscales are
-    left out: the authors advise against interpreting them alone. One query, at most the 60
-    latest administrations.
+    score} for the total (code "total", by the instrument's default method only: totals by
+    two methods are never mixed in one chart) and the six SCS subscales of final
+    administrations (raw means: a high self_judgment score means more self-judgment, as on the
+    facts page). SCS-SF subscales are left out: the authors advise against interpreting them
+    alone. One query, at most the 60 latest administrations.
     """
+    method = get_instrument("scs").default_total_method
     administrations = (
         Administration.objects.final()
         .filter(client=client, instrument_code="scs")
@@ -394,6 +472,14 @@ def scs_subscale_trend(client) -> list[dict]:
         score = getattr(administration, "score", None)
         if score is None:
             continue
+        if score.total is not None and score.total_method == method:
+            rows.append(
+                {
+                    "administered_on": administration.administered_on,
+                    "subscale": "total",
+                    "score": score.total,
+                }
+            )
         for code in score.subscales:
             value = score.subscale_score(code)
             if value is not None:

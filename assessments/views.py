@@ -68,6 +68,9 @@ def client_assessments(request, client_id: int):
             "links": selectors.client_links(client),
             "now": timezone.now(),
             "instruments": all_instruments(),
+            "programmes": Programme.objects.filter(organisation_id=client.organisation_id)
+            .order_by("-starts_on", "name")
+            .values_list("pk", "name"),
         },
     )
 

@@ -388,6 +388,31 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.actor_id} {self.action} {self.subject} of client {self.client_id}"
 
+    # What the audit page shows: words, never the stored codes ("inner_critic_log").
+    SUBJECT_LABELS = {
+        "client": "Client record",
+        "inner_critic_log": "Inner-critic log",
+        "assessment_link": "One-time questionnaire link",
+        "cohort": "Programme cohort",
+    }
+
+    @property
+    def action_label(self) -> str:
+        return AuditAction(self.action).label if self.action in AuditAction else _words(self.action)
+
+    @property
+    def subject_label(self) -> str:
+        return self.SUBJECT_LABELS.get(self.subject) or _words(self.subject)
+
+    @property
+    def field_labels(self) -> list[str]:
+        return [_words(name).lower() for name in self.fields or []]
+
+
+def _words(code: str) -> str:
+    """A stored code as words: "practice_log" -> "Practice log"."""
+    return str(code).replace("_", " ").strip().capitalize()
+
 
 class SecurityEventKind(models.TextChoices):
     SIGN_IN = "sign_in", "Signed in (password)"

@@ -27,6 +27,9 @@ class TimelineItem:
     title: str
     url: str = ""
     summary: str = ""
+    # False for what has a day but no time of day (a questionnaire's date, a week's summary):
+    # the timeline then shows the date alone, never a made-up "00:00" or "12:00".
+    timed: bool = True
 
 
 TimelineProvider = Callable[["Client", "User"], list[TimelineItem]]

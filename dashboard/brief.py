@@ -115,6 +115,8 @@ def brief_for(user: User, client: Client, since: dt.date, today: dt.date, reason
     )
     brief.flags = selectors.client_row(client, context, today).flags
     first = min(since, today - dt.timedelta(weeks=CHART_WEEKS) + dt.timedelta(days=1))
+    if client.intake_date and first < client.intake_date <= today:
+        first = client.intake_date - dt.timedelta(days=client.intake_date.weekday())
     data = chart_data(
         client, first, today, for_staff=True, parts=frozenset({"weekly", "practice", "scs"})
     )

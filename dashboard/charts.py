@@ -28,7 +28,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dashboard.stats import Association, PairedChange, ScaleOutcome
+from dashboard.stats import (
+    MIN_PAIRS_CORRELATION,
+    MIN_POINTS_LINE,
+    TOO_FEW,
+    Association,
+    PairedChange,
+    ScaleOutcome,
+)
 from tracking.charts import (
     BLUE,
     INK,
@@ -46,8 +53,8 @@ from tracking.charts import (
     plural,
 )
 
-GREY = "#ADB5BD"
-"""Thin per-client lines: present but quiet, so the mean line carries the eye."""
+GREY = "#868E96"
+"""Thin per-client lines: quiet (thin), yet 3.3:1 on white, so the average carries the eye."""
 
 MAX_SCATTER_POINTS = 750
 """Pairs drawn in the dose-response scatter (plus 2 points of the fitted line, under
@@ -94,20 +101,24 @@ def _fixed(value: float | None, digits: int = 2, signed: bool = False) -> str:
 def trajectories_chart(
     points: Sequence[Mapping[str, Any]],
     *,
+    pairs: Sequence[Mapping[str, Any]] = (),
     label: str = "SCS total",
-    mean_line: bool = True,
     max_lines: int = 200,
 ) -> Chart:
-    """One thin grey line per client over weeks since the programme started, plus the mean.
+    """One thin grey line per client over weeks since the programme started, and the mean
+    change of the members who have both a before and an after score.
 
     ``points``: {"client_code": str, "weeks": float, "total": float} (points without a week or
     a total are left out; a client with a single questionnaire is a grey dot). Clients are
     drawn in order of their code, at most ``max_lines`` of them, and fewer if the next line
-    would take the figure over the payload bounds; the caption says so. The bold mean line
-    (with ``mean_line``, and at least two clients) is, for each week w = floor(weeks + 0.5),
-    the mean of every total in that week, over *all* clients (also those not drawn); its hover
-    gives how many answered, since the mix of clients changes from week to week. ``label``
-    names the score ("SCS total") in the caption, axis and table.
+    would take the figure over the payload bounds; the caption says so.
+
+    ``pairs``: {"pre_weeks", "pre_total", "post_weeks", "post_total"}, one per member with a
+    comparable before and after score (dashboard.stats.pre_post). The bold line joins the mean
+    before (at the mean week of the before scores) to the mean after, over these same members,
+    drawn from two pairs on. A mean of whoever answered in each week is not drawn: it moves with
+    who answered (4.1, 2.3, 4.0, 2.1 for a mix of two groups), not with change. ``label`` names
+    the score ("SCS total") in the caption, axis and table.
     """
     key, title = "cohort-trajectories", "Scores over time"
     frame = pd.DataFrame(list(points), columns=["client_code", "weeks", "total"])
@@ -129,9 +140,10 @@ def trajectories_chart(
         return _empty(key, title, caption, message, Table(("Client", "Week", label)))
 
     traces: list[dict[str, Any]] = []
-    mean_trace = _mean_trace(frame) if mean_line and len(codes) > 1 else None
+    mean_trace = _paired_mean_trace(pairs)
     figure_layout = layout(
         height=340,
+        showlegend=mean_trace is not None,
         xaxis=axis(title={"text": "Weeks since the programme started"}, zeroline=False),
         yaxis=axis(title={"text": plotly_text(label, MAX_LABEL_LENGTH)}),
     )
@@ -144,6 +156,7 @@ def trajectories_chart(
             "type": "scatter",
             "mode": "lines",
             "name": plotly_text(code, MAX_LABEL_LENGTH),
+            "showlegend": False,
             "x": [number(v) for v in rows["weeks"]],
             "y": [number(v) for v in rows["total"]],
             "line": {"color": GREY, "width": 1},
@@ -163,11 +176,17 @@ def trajectories_chart(
     if len(drawn) < len(codes):
         caption += (
             f" Lines are drawn for the first {len(drawn)} of {len(codes)} clients by code"
-            f"{'; the average uses all of them' if mean_trace else ''}."
+            f"{'; the mean change uses every member with both scores' if mean_trace else ''}."
         )
     if mean_trace:
-        caption += " The thick line is the average of the clients who answered in each week."
+        caption += (
+            f" The thick line joins the average before and the average after of the same "
+            f"{len(pairs)} members (those with both), so it shows their change; a weekly "
+            "average of whoever answered is not drawn, as it moves with who answered."
+        )
         traces.append(mean_trace)
+    elif pairs:
+        caption += " One member has both a before and an after score: no average is drawn."
     shown = frame[frame["client_code"].isin(drawn)]
     table = Table(
         ("Client", "Week", label),
@@ -181,20 +200,26 @@ def trajectories_chart(
     return _chart(key, title, caption, {"data": traces, "layout": figure_layout}, table)
 
 
-def _mean_trace(frame: pd.DataFrame) -> dict[str, Any]:
-    """The mean total per week w = floor(weeks + 0.5), with the count per week as customdata."""
-    week = np.floor(frame["weeks"].to_numpy() + 0.5).astype(int)
-    by_week = frame.groupby(week)["total"].agg(["mean", "size"]).sort_index()
+def _paired_mean_trace(pairs: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """Mean before -> mean after over members with both (at least two), n in the hover."""
+    frame = pd.DataFrame(
+        list(pairs), columns=["pre_weeks", "pre_total", "post_weeks", "post_total"]
+    ).apply(pd.to_numeric, errors="coerce")
+    frame = frame[np.isfinite(frame.to_numpy(dtype=float)).all(axis=1)]
+    n = len(frame)
+    if n < 2:
+        return None
     return {
         "type": "scatter",
         "mode": "lines+markers",
-        "name": "Average",
-        "x": [int(w) for w in by_week.index],
-        "y": [number(v) for v in by_week["mean"]],
-        "customdata": [int(n) for n in by_week["size"]],
+        "name": f"Average of the {n} members with before and after",
+        "x": [number(frame["pre_weeks"].mean(), 1), number(frame["post_weeks"].mean(), 1)],
+        "y": [number(frame["pre_total"].mean()), number(frame["post_total"].mean())],
+        "customdata": [["before", n], ["after", n]],
         "line": {"color": BLUE, "width": 4},
-        "marker": {"color": BLUE, "size": 7},
-        "hovertemplate": ("Average, week %{x}: %{y:.2f}<br>%{customdata} answers<extra></extra>"),
+        "marker": {"color": BLUE, "size": 9, "symbol": ["circle", "diamond"]},
+        "hovertemplate": "Average %{customdata[0]}, week %{x}: %{y:.2f}"
+        "<br>the same %{customdata[1]} members<extra></extra>",
     }
 
 
@@ -297,8 +322,16 @@ def _outcome_row(outcome: ScaleOutcome, label: str) -> tuple[str | int, ...]:
         _fixed(change.post_mean),
         _fixed(change.mean_change, signed=True),
         interval,
-        _fixed(change.cohens_dz),
+        _dz_text(change),
     )
+
+
+def _dz_text(change: PairedChange) -> str:
+    """d_z as table text, marked when there are too few pairs to interpret it."""
+    text = _fixed(change.cohens_dz)
+    if change.cohens_dz is not None and not change.dz_interpretable:
+        text += f" ({TOO_FEW}: n = {change.n})"
+    return text
 
 
 # --- Dose-response ------------------------------------------------------------------------------
@@ -320,8 +353,10 @@ def dose_response_chart(
     the least-squares line). Pairs with a missing value are left out. At most
     :data:`MAX_SCATTER_POINTS` pairs are drawn: a fixed random sample (seed
     :data:`SAMPLE_SEED`) when there are more, which the caption says; the statistics use all.
-    The fitted line y = intercept + slope * x spans the x range of all pairs, drawn only when
-    there is a slope. The caption ends with a plain-language caution: this is correlational.
+    The fitted line y = intercept + slope * x spans the x range of all pairs, drawn only from
+    :data:`dashboard.stats.MIN_POINTS_LINE` pairs on; below
+    :data:`dashboard.stats.MIN_PAIRS_CORRELATION` pairs rho is marked "too few to interpret".
+    The caption ends with a plain-language caution: this is correlational.
     """
     key = f"dose-{x}-{y}".replace("_", "-")
     title = f"{y_label} and {x_label}"
@@ -336,8 +371,13 @@ def dose_response_chart(
         f"{y_label} against {x_label}, "
         f"{plural(association.n, 'pair')} of consecutive questionnaires"
     )
-    if association.rho is not None:
+    if association.rho_interpretable:
         caption += f"; Spearman's rho = {_fixed(association.rho)}."
+    elif association.rho is not None:
+        caption += (
+            f"; Spearman's rho = {_fixed(association.rho)}, {TOO_FEW} "
+            f"(fewer than {MIN_PAIRS_CORRELATION} pairs)."
+        )
     elif association.n < 3:
         caption += "; too few pairs for a correlation."
     else:
@@ -347,6 +387,8 @@ def dose_response_chart(
             f" The chart shows a random sample of {len(sample)} of the {n} pairs; "
             f"the statistics use all of them."
         )
+    if 0 < n < MIN_POINTS_LINE:
+        caption += f" No fitted line: a line needs at least {MIN_POINTS_LINE} pairs."
     caption += " " + CAUSATION_CAUTION
     table = _scatter_table(sample.sort_values(x, kind="stable"), x, y, x_label, y_label, n)
     if n == 0:
@@ -361,11 +403,11 @@ def dose_response_chart(
             "x": [number(v) for v in sample[x]],
             "y": [number(v) for v in sample[y]],
             "meta": meta,
-            "marker": {"color": BLUE, "size": 6, "opacity": 0.6},
+            "marker": {"color": BLUE, "size": 6, "opacity": 0.8},  # 3.7:1 on white
             "hovertemplate": "%{meta[0]}: %{x}<br>%{meta[1]}: %{y:.2f}<extra></extra>",
         }
     ]
-    if association.slope is not None and association.intercept is not None:
+    if association.line_drawn:
         ends = [float(values[x].min()), float(values[x].max())]
         traces.append(
             {

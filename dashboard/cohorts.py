@@ -14,6 +14,7 @@ import pandas as pd
 from django.db.models import Count, Q
 from django.http import Http404
 
+from assessments import labels
 from assessments.instruments import TOTAL, get_instrument
 from assessments.reliable_change import reliable_change_for
 from assessments.selectors import sd_choices
@@ -48,8 +49,13 @@ def programme_for(user: User, programme_id: int) -> Programme:
 
 
 def scale_labels() -> dict[str, str]:
+    """The SCS total and subscales by name (assessments.labels: the one source of names)."""
     instrument = get_instrument(SCS)
-    return {TOTAL: "Total", **{s.code: s.name for s in instrument.subscales}}
+    return {code: labels.scale_label(instrument, code) for code in (TOTAL, *instrument_codes())}
+
+
+def instrument_codes() -> list[str]:
+    return [s.code for s in get_instrument(SCS).subscales]
 
 
 def verdict_function(organisation_id: int):
@@ -147,7 +153,10 @@ def cohort_for(user: User, programme: Programme) -> Cohort:
         labels=labels,
         directions={scale: instrument.direction_label(scale) for scale in scales},
         pre_post_chart=charts.pre_post_chart(outcomes, labels),
-        trajectories=charts.trajectories_chart(_trajectory_points(programme, members, rows)),
+        trajectories=charts.trajectories_chart(
+            _trajectory_points(programme, members, rows),
+            pairs=_trajectory_pairs(programme, frame, rows),
+        ),
         dose=dose_response_for(ids),
         verdicts=verdicts,
     )
@@ -155,15 +164,12 @@ def cohort_for(user: User, programme: Programme) -> Cohort:
 
 def _trajectory_points(programme: Programme, members: list[Client], rows: list[dict]):
     codes = {c.pk: c.code for c in members}
-    first_seen: dict[int, dt.date] = {}
-    for row in rows:
-        first_seen.setdefault(row["client_id"], row["administered_on"])
+    origins = _origins(programme, rows)
     points = []
     for row in rows:
         if row["total"] is None:
             continue
-        origin = programme.starts_on or first_seen[row["client_id"]]
-        weeks = (row["administered_on"] - origin).days / 7
+        weeks = (row["administered_on"] - origins[row["client_id"]]).days / 7
         if programme.starts_on and not (
             -TRAJECTORY_WEEKS_BEFORE <= weeks <= TRAJECTORY_WEEKS_AFTER + _length_weeks(programme)
         ):
@@ -176,6 +182,32 @@ def _trajectory_points(programme: Programme, members: list[Client], rows: list[d
             }
         )
     return points
+
+
+def _origins(programme: Programme, rows: list[dict]) -> dict[int, dt.date]:
+    """Week 0 of each member: the programme's start, else the member's first SCS."""
+    first_seen: dict[int, dt.date] = {}
+    for row in rows:
+        first_seen.setdefault(row["client_id"], row["administered_on"])
+    if programme.starts_on:
+        return dict.fromkeys(first_seen, programme.starts_on)
+    return first_seen
+
+
+def _trajectory_pairs(programme: Programme, frame: pd.DataFrame, rows: list[dict]) -> list[dict]:
+    """Each member's comparable before and after total, in weeks since week 0: the points the
+    trajectories chart's average joins (the same members at both ends)."""
+    origins = _origins(programme, rows)
+    return [
+        {
+            "pre_weeks": (row.pre_on - origins[row.client_id]).days / 7,
+            "pre_total": row.pre_total,
+            "post_weeks": (row.post_on - origins[row.client_id]).days / 7,
+            "post_total": row.post_total,
+        }
+        for row in frame.itertuples()
+        if row.total_comparable
+    ]
 
 
 def _length_weeks(programme: Programme) -> float:

@@ -37,6 +37,7 @@ from django.db.models.functions import Cast, Coalesce, TruncWeek
 from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThan
 
 from assessments.instruments import HIGHER_IS_BETTER, Instrument, get_instrument
+from assessments.labels import scale_labels
 from assessments.models import Administration, AssessmentSettings, ScoreInterval, ScoreSummary
 from assessments.reliable_change import RC_THRESHOLD, SDChoice, reliable_change_for
 from assessments.selectors import next_due_expression, sd_choices
@@ -407,8 +408,9 @@ def client_row(client: Client, context: ClinicContext, today: dt.date) -> Dashbo
 
 
 def scale_names() -> dict[str, str]:
-    instrument = get_instrument("scs")
-    return {"total": "total", **{s.code: s.name.lower() for s in instrument.subscales}}
+    """Scale names inside a sentence ("reliably worse on self-judgment"): the one source's
+    names (assessments.labels), in lower case."""
+    return {code: name.lower() for code, name in scale_labels(SCS).items()}
 
 
 def scs_rows(clients: Iterable[int] | QuerySet[Client]) -> list[dict]:

@@ -60,6 +60,23 @@ STATUSES = (PAIRED, MISSING_PRE, MISSING_POST, MISSING_BOTH)
 _RELATIVE_ZERO = 1e-12
 """An SD this small relative to the data's magnitude is rounding noise: treated as 0."""
 
+# --- What a small sample can say ------------------------------------------------------------
+# Below these sizes a number is still computed and shown (greyed, "too few to interpret"), but
+# not offered as a finding: with 3 pairs a d_z of 2 or a rho of -1.00 is mostly chance, and a
+# least-squares line through 3 points is drawn by any one of them.
+MIN_PAIRS_EFFECT_SIZE = 10
+"""Pairs needed before Cohen's d_z is interpreted."""
+MIN_PAIRS_CORRELATION = 10
+"""Pairs needed before Spearman's rho is interpreted."""
+MIN_POINTS_LINE = 5
+"""Points needed before a fitted (least-squares) line is drawn."""
+TOO_FEW = "too few to interpret"
+THRESHOLDS_TEXT = (
+    f"An effect size or a correlation needs at least {MIN_PAIRS_EFFECT_SIZE} pairs and a fitted "
+    f"line at least {MIN_POINTS_LINE} points: below that the number is greyed and marked "
+    f'"{TOO_FEW}", and no line is drawn.'
+)
+
 
 # --- Paired change ------------------------------------------------------------------------------
 
@@ -81,6 +98,11 @@ class PairedChange:
     ci_high: float | None
     cohens_dz: float | None
     confidence: float
+
+    @property
+    def dz_interpretable(self) -> bool:
+        """d_z is offered as a finding only from MIN_PAIRS_EFFECT_SIZE pairs on."""
+        return self.cohens_dz is not None and self.n >= MIN_PAIRS_EFFECT_SIZE
 
 
 def paired_change(
@@ -252,6 +274,16 @@ class Association:
     rho: float | None
     slope: float | None
     intercept: float | None
+
+    @property
+    def rho_interpretable(self) -> bool:
+        """rho is offered as a finding only from MIN_PAIRS_CORRELATION pairs on."""
+        return self.rho is not None and self.n >= MIN_PAIRS_CORRELATION
+
+    @property
+    def line_drawn(self) -> bool:
+        """A fitted line is drawn only through MIN_POINTS_LINE points or more."""
+        return self.slope is not None and self.intercept is not None and self.n >= MIN_POINTS_LINE
 
 
 def association(x: Iterable[float | None], y: Iterable[float | None]) -> Association:

@@ -12,13 +12,14 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 
 from assessments.models import AssessmentSchedule, AssessmentSettings
+from assessments.reliable_change import MIN_BASELINE_CLIENTS
 from assessments.services import assessment_schedule_set
 from clinic.access import client_for, clients_for, clinic_admin_required, staff_required
 from clinic.audit import audit_record, audit_records
 from clinic.exporting import spreadsheet_cell
 from clinic.models import AuditAction
 from dashboard import brief as brief_reads
-from dashboard import cohorts, flags, selectors, services
+from dashboard import cohorts, flags, selectors, services, stats
 from dashboard.forms import (
     BriefForm,
     DashboardFilterForm,
@@ -30,6 +31,8 @@ from dashboard.models import FlagAcknowledgement, FlagSettings
 
 PAGE_SIZE = 25
 EXPORT_CHUNK = 500
+# What a page of statistics says about small samples (dashboard.stats).
+SMALL_SAMPLES = {"thresholds": stats.THRESHOLDS_TEXT, "too_few": stats.TOO_FEW}
 
 
 def _filters(request) -> tuple[DashboardFilterForm, selectors.DashboardFilters]:
@@ -91,6 +94,8 @@ def home(request):
             "today": today,
             "query": query.urlencode(),
             "recent_days": selectors.RECENT_DAYS,
+            "total_sd": context.sds.get("total"),
+            "min_baselines": MIN_BASELINE_CLIENTS,
         },
     )
 
@@ -242,7 +247,7 @@ def flag_settings(request):
     instance = FlagSettings.for_organisation(user.organisation_id)
     every_weeks = AssessmentSettings.for_organisation(user.organisation_id).every_weeks
     # The thresholds in force, read before a bound form copies the input onto `instance`.
-    explanations = flags.Rules.from_settings(instance, every_weeks).explanations()
+    in_force = legend(flags.Rules.from_settings(instance, every_weeks))
     form = FlagSettingsForm(
         request.POST or None, instance=instance, initial={"assessment_every_weeks": every_weeks}
     )
@@ -254,9 +259,7 @@ def flag_settings(request):
         )
         messages.success(request, "Thresholds saved; every flag now uses them.")
         return redirect("dashboard:flag_settings")
-    return render(
-        request, "dashboard/flag_settings.html", {"form": form, "explanations": explanations}
-    )
+    return render(request, "dashboard/flag_settings.html", {"form": form, "legend": in_force})
 
 
 @staff_required
@@ -330,7 +333,7 @@ def cohort(request, programme_id: int):
     return render(
         request,
         "dashboard/cohort.html",
-        {"cohort": cohorts.cohort_for(user, programme), "programme": programme},
+        {"cohort": cohorts.cohort_for(user, programme), "programme": programme, **SMALL_SAMPLES},
     )
 
 
@@ -397,5 +400,6 @@ def dose_response(request):
             "programme": programme,
             "programmes": list(cohorts.programmes_for(user)),
             "whole_clinic": user.is_clinic_admin and programme is None,
+            **SMALL_SAMPLES,
         },
     )

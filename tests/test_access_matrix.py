@@ -3,11 +3,14 @@
 A URL with no declared rule fails this test, so no page can be added without deciding who may
 see it. Every answer is also checked for what it must never be: a server error, or a page a
 browser or proxy may keep (every response to a logged-in persona, and every one-time link page
-under /t/, says `Cache-Control: no-store`). The Django admin's many patterns sit behind one
+under /t/, says `Cache-Control: no-store`), or a page whose tab order skips the skip link (a
+positive tabindex). The Django admin's many patterns sit behind one
 gate (superusers only), checked through its index and one model page.
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -60,6 +63,16 @@ def test_the_admin_gate_admits_superusers_only(world):
     assert admin.site.has_permission(request)
 
 
+POSITIVE_TABINDEX = re.compile(r'tabindex="?[1-9]')
+
+
+def positive_tabindex(response) -> bool:
+    """A page that moves controls ahead of the skip link and the navigation in the tab order
+    (e.g. "Finish and send" first, so Tab then Enter sends an empty questionnaire)."""
+    html = response.get("Content-Type", "").startswith("text/html")
+    return html and bool(POSITIVE_TABINDEX.search(response.content.decode()))
+
+
 def cacheable_client_data(persona: str, url: str, response) -> bool:
     """A response a browser or proxy might keep although it may carry client data."""
     private = persona != "anonymous" or url.startswith("/t/")
@@ -95,6 +108,8 @@ def walk(world, expected_for) -> tuple[int, list[str]]:
                 )
             if response.status_code >= 500:
                 unexpected.append(f"{name} as {persona}: server error {response.status_code}")
+            if not getattr(response, "streaming", False) and positive_tabindex(response):
+                unexpected.append(f"{name} as {persona}: a positive tabindex")
             if cacheable_client_data(persona, url, response):
                 unexpected.append(
                     f"{name} as {persona}: Cache-Control {response.get('Cache-Control')!r}, "

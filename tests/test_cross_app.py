@@ -40,9 +40,9 @@ def test_the_progress_chart_shows_scs_subscales_once_a_questionnaire_is_scored(w
 def test_a_new_score_refreshes_the_cached_progress_charts(world):
     http = world.browser("client")
     url = reverse("tracking:my_charts")
-    assert b"No Self-Compassion Scale results yet" in http.get(url).content
+    assert b"No Self-Compassion Scale total yet" in http.get(url).content
     enter_scs(world, dt.date.today() - dt.timedelta(days=1), 4)
-    assert b"No Self-Compassion Scale results yet" not in http.get(url).content
+    assert b"No Self-Compassion Scale total yet" not in http.get(url).content
 
 
 def test_another_clients_scores_never_reach_a_clients_chart(world):

@@ -26,15 +26,19 @@ from typing import Any
 
 import pandas as pd
 
-from tracking.analysis import PATTERNS, PRACTICE_TYPES, SCS_SUBSCALES
+from assessments.instruments import get_instrument
+from assessments.labels import scale_labels
+from tracking.analysis import PATTERNS, PRACTICE_TYPES
 
-# Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
+# Okabe-Ito hues, distinguishable with the common colour-vision deficiencies; orange and sky
+# are darkened so that every line, marker and bar has at least 3:1 contrast on white (WCAG
+# 1.4.11). Colour is never the only cue: lines differ in dash and marker, bars in pattern.
 BLUE = "#0072B2"
 VERMILLION = "#D55E00"
 GREEN = "#009E73"
-ORANGE = "#E69F00"
-PURPLE = "#CC79A7"
-SKY = "#56B4E9"
+ORANGE = "#B86E00"
+PURPLE = "#A8507F"
+SKY = "#3A88C0"
 BLACK = "#000000"
 INK = "#212529"
 GRID = "#E3E6EA"
@@ -50,11 +54,11 @@ MAX_JSON_BYTES = 64 * 1024
 MAX_LABEL_LENGTH = 24
 """Axis labels longer than this are shortened with an ellipsis; hover text keeps the full name."""
 
-PATTERN_LABELS = {
-    "self_judgment": "Self-judgement",
-    "isolation": "Isolation",
-    "over_identification": "Over-identification",
-}
+SCS = get_instrument("scs")
+SCS_LABELS = scale_labels(SCS)
+"""Scale names as everywhere else (the instrument file's), "Total" for the total."""
+PATTERN_LABELS = {code: SCS_LABELS[code] for code in PATTERNS}
+"""An inner-critic pattern is named as the SCS subscale it belongs to."""
 PRACTICE_LABELS = {
     "self_compassion_break": "Self-compassion break",
     "hand_on_heart": "Hand on heart",
@@ -66,22 +70,32 @@ PRACTICE_LABELS = {
 PRACTICE_COLOURS = dict(
     zip(PRACTICE_TYPES, (BLUE, ORANGE, GREEN, VERMILLION, PURPLE, SKY), strict=True)
 )
-SCS_LABELS = {
-    "self_kindness": "Self-kindness",
-    "self_judgment": "Self-judgement",
-    "common_humanity": "Common humanity",
-    "isolation": "Isolation",
-    "mindfulness": "Mindfulness",
-    "over_identification": "Over-identification",
-    "total": "Total",
-}
-SCS_COLOURS = dict(
-    zip(SCS_SUBSCALES, (GREEN, VERMILLION, BLUE, ORANGE, SKY, PURPLE, BLACK), strict=True)
-)
+PRACTICE_PATTERNS = dict(zip(PRACTICE_TYPES, ("", "/", ".", "x", "\\", "+"), strict=True))
+"""A fill pattern per practice type, so that stacked bars differ by more than colour."""
 SCS_NEGATIVE = frozenset(PATTERNS)
+SCS_POSITIVE = tuple(s.code for s in SCS.subscales if s.code not in SCS_NEGATIVE)
+SCS_STYLES = {
+    # code: (colour, dash, marker): each subscale differs from its panel's others in all three
+    "self_kindness": (GREEN, "solid", "circle"),
+    "common_humanity": (BLUE, "dash", "square"),
+    "mindfulness": (PURPLE, "dot", "diamond"),
+    "self_judgment": (VERMILLION, "solid", "triangle-up"),
+    "isolation": (ORANGE, "dash", "x"),
+    "over_identification": (SKY, "dot", "star"),
+}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 WEEK_HOVER = "Week of %{x|%-d %b %Y}<br>"
+PANEL_HEADING = {
+    "xref": "paper",
+    "yref": "paper",
+    "x": 0,
+    "xanchor": "left",
+    "yanchor": "bottom",
+    "showarrow": False,
+    "font": {"size": 13, "weight": "bold"},
+}
+"""A panel's heading in a figure of several panels (an annotation; add "text" and "y")."""
 Cell = str | int | float
 
 
@@ -108,6 +122,7 @@ class Chart:
     ``figure`` goes through ``json_script`` to ``static/js/charts.js``; ``caption`` is the
     figcaption and the chart element's aria-label; ``table`` is the table alternative. When
     ``empty`` is true there is nothing to draw: show ``empty_message`` instead of the figure.
+    A chart with ``on_demand`` text is drawn when the reader opens it (a <details> button).
     """
 
     key: str
@@ -117,6 +132,8 @@ class Chart:
     table: Table
     empty: bool = False
     empty_message: str = ""
+    on_demand: str = ""
+    """When set, the figure is folded away behind this button text until the reader asks."""
 
     @property
     def size(self) -> PayloadSize:
@@ -428,15 +445,7 @@ def breakdown_chart(triggers: pd.DataFrame, patterns: pd.DataFrame) -> Chart:
     t_trace, t_axis = _bar_panel(*_unzip(trigger_rows), "t", "", BLUE)
     p_trace, p_axis = _bar_panel(*_unzip(pattern_rows), "p", "2", VERMILLION)
     largest = max([n for _, n in trigger_rows + pattern_rows] or [0])
-    heading = {
-        "xref": "paper",
-        "yref": "paper",
-        "x": 0,
-        "xanchor": "left",
-        "yanchor": "bottom",
-        "showarrow": False,
-        "font": {"size": 13, "weight": "bold"},
-    }
+    heading = PANEL_HEADING
     figure_layout = layout(
         height=height,
         xaxis=_count_axis(largest, "", anchor="y"),
@@ -531,7 +540,17 @@ def practice_chart(minutes: pd.DataFrame) -> Chart:
             "name": PRACTICE_LABELS[kind],
             "x": x,
             "y": _ints(minutes[kind]),
-            "marker": {"color": PRACTICE_COLOURS[kind], "line": {"color": "#FFFFFF", "width": 1}},
+            "marker": {
+                "color": PRACTICE_COLOURS[kind],
+                "line": {"color": "#FFFFFF", "width": 1},
+                # "overlay": white strokes over the type's colour ("replace" would drop it).
+                "pattern": {
+                    "shape": PRACTICE_PATTERNS[kind],
+                    "fgcolor": "#FFFFFF",
+                    "size": 6,
+                    "fillmode": "overlay",
+                },
+            },
             "hovertemplate": WEEK_HOVER + "%{fullData.name}: %{y} min<extra></extra>",
         }
         for kind in types
@@ -553,58 +572,129 @@ def _scs_label(code: str) -> str:
     return SCS_LABELS.get(code) or str(code)
 
 
-def scs_chart(trend: pd.DataFrame) -> Chart:
-    """Lines of SCS subscale scores over time, from ``analysis.scs_trend``.
-
-    The three subscales that measure the inner critic (self-judgement, isolation,
-    over-identification) are dashed, the three compassionate ones solid.
-    """
-    key, title = "scs-trend", "Self-Compassion Scale over time"
+def _scs_table(trend: pd.DataFrame, codes: list[str]) -> Table:
+    """Date, then each scale's score with what a high score means, one row per date."""
     dates = sorted(set(trend["administered_on"]))
-    caption = (
-        f"Self-Compassion Scale subscale scores over time, {plural(len(dates), 'questionnaire')}"
-    )
-    codes = list(dict.fromkeys(trend["subscale"]))
     scores = {(row.subscale, row.administered_on): row.score for row in trend.itertuples()}
-    table = Table(
-        ("Date", *(_scs_label(c) for c in codes)),
+    return Table(
+        ("Date", *(f"{_scs_label(c)} ({_direction(c)})" for c in codes)),
         tuple(
             (day_label(day), *(_mean_cell(scores.get((c, day))) for c in codes)) for day in dates
         ),
     )
-    if trend.empty:
+
+
+def _direction(code: str) -> str:
+    return "higher is worse" if code in SCS_NEGATIVE else "higher is better"
+
+
+def _scs_axis(values: pd.Series, **extra: Any) -> dict[str, Any]:
+    in_scale = bool(len(values)) and values.between(1, 5).all()
+    return axis(**({"range": [0.9, 5.1], "dtick": 1} if in_scale else {}), **extra)
+
+
+def scs_chart(trend: pd.DataFrame) -> Chart:
+    """The SCS total over time (higher = more self-compassion), from ``analysis.scs_trend``.
+
+    The total is what a reader sees first; the six subscales, three of them "higher is worse",
+    are in :func:`scs_subscales_chart`, on demand. The table alternative has every scale.
+    """
+    key, title = "scs-trend", "Self-Compassion Scale over time"
+    total = trend[trend["subscale"] == "total"]
+    dates = sorted(set(trend["administered_on"]))
+    codes = list(dict.fromkeys(trend["subscale"]))
+    codes = (["total"] if "total" in codes else []) + [c for c in codes if c != "total"]
+    caption = (
+        f"Self-Compassion Scale total over time (1 to 5, higher = more self-compassion), "
+        f"{plural(len(dates), 'questionnaire')}; the table also gives the six subscales."
+    )
+    table = _scs_table(trend, codes)
+    if total.empty:
         message = (
-            "No Self-Compassion Scale results yet. "
-            "The trend will show here after the first questionnaire."
+            "No Self-Compassion Scale total yet. "
+            "The trend will show here after the first scored questionnaire."
         )
+        return _empty(key, title, caption, message, table)
+    trace = {
+        "type": "scatter",
+        "mode": "lines+markers",
+        "name": "Total",
+        "x": _iso(total["administered_on"]),
+        "y": [number(v) for v in total["score"]],
+        "line": {"color": BLACK, "width": 3},
+        "marker": {"color": BLACK, "size": 8},
+        "hovertemplate": "%{x|%-d %b %Y}<br>Total: %{y:.2f}<extra></extra>",
+    }
+    figure_layout = layout(
+        height=300,
+        xaxis=axis(type="date", tickformat="%-d %b %Y", showgrid=False),
+        yaxis=_scs_axis(total["score"], title={"text": "Total (higher is better)"}),
+    )
+    return _chart(key, title, caption, {"data": [trace], "layout": figure_layout}, table)
+
+
+def scs_subscales_chart(trend: pd.DataFrame) -> Chart:
+    """The six SCS subscales over time, shown on demand, in two panels by direction.
+
+    Top: the compassionate subscales (self-kindness, common humanity, mindfulness), where
+    higher is better. Bottom: the uncompassionate ones (self-judgment, isolation,
+    over-identification), on raw responses as the facts page reports them, where higher means
+    more self-criticism: a fall there is an improvement. Within a panel each line differs in
+    colour, dash and marker.
+    """
+    key, title = "scs-subscales", "Self-Compassion Scale subscales over time"
+    subscales = trend[trend["subscale"] != "total"]
+    dates = sorted(set(subscales["administered_on"]))
+    codes = list(dict.fromkeys(subscales["subscale"]))
+    caption = (
+        f"The six subscales, {plural(len(dates), 'questionnaire')}. Top panel: compassionate "
+        "subscales, higher is better. Bottom panel: uncompassionate subscales, higher means a "
+        "louder inner critic, so a fall there is an improvement."
+    )
+    table = _scs_table(subscales, codes)
+    if subscales.empty:
+        message = "No subscale scores yet. They will show here after the first questionnaire."
         return _empty(key, title, caption, message, table)
     traces = []
     for code in codes:
-        rows = trend[trend["subscale"] == code]
-        colour = SCS_COLOURS.get(code, INK)
+        rows = subscales[subscales["subscale"] == code]
+        colour, dash, symbol = SCS_STYLES.get(code, (INK, "solid", "circle"))
+        negative = code in SCS_NEGATIVE
         traces.append(
             {
                 "type": "scatter",
                 "mode": "lines+markers",
                 "name": plotly_text(_scs_label(code), MAX_LABEL_LENGTH),
+                "legendgroup": "negative" if negative else "positive",
                 "x": _iso(rows["administered_on"]),
                 "y": [number(v) for v in rows["score"]],
-                "line": {
-                    "color": colour,
-                    "width": 2,
-                    "dash": "dash" if code in SCS_NEGATIVE else "solid",
-                },
-                "marker": {"color": colour, "size": 7},
+                "xaxis": "x2" if negative else "x",
+                "yaxis": "y2" if negative else "y",
+                "line": {"color": colour, "width": 2, "dash": dash},
+                "marker": {"color": colour, "size": 8, "symbol": symbol},
                 "hovertemplate": "%{x|%-d %b %Y}<br>%{fullData.name}: %{y:.2f}<extra></extra>",
             }
         )
-    in_scale = trend["score"].between(1, 5).all()
+    heading = PANEL_HEADING
+    date_axis = {"type": "date", "tickformat": "%-d %b %Y", "showgrid": False}
     figure_layout = layout(
-        height=340,
+        height=520,
         showlegend=True,
-        xaxis=axis(type="date", tickformat="%-d %b %Y", showgrid=False),
-        yaxis=axis(
-            title={"text": "Score"}, **({"range": [0.9, 5.1], "dtick": 1} if in_scale else {})
-        ),
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.12, "yanchor": "top"},
+        xaxis=axis(**date_axis, anchor="y"),
+        yaxis=_scs_axis(subscales["score"], domain=[0.58, 0.94], anchor="x"),
+        xaxis2=axis(**date_axis, anchor="y2", matches="x"),
+        yaxis2=_scs_axis(subscales["score"], domain=[0, 0.36], anchor="x2"),
+        annotations=[
+            heading | {"text": "Compassionate: higher is better", "y": 0.95},
+            heading | {"text": "Uncompassionate: higher is worse", "y": 0.37},
+        ],
     )
-    return _chart(key, title, caption, {"data": traces, "layout": figure_layout}, table)
+    return Chart(
+        key,
+        title,
+        caption,
+        {"data": traces, "layout": figure_layout},
+        table,
+        on_demand="Show the six subscales",
+    )

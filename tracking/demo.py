@@ -172,9 +172,13 @@ class TrackingSeeder:
 def _client_history(client: Client, triggers, rng, now: dt.datetime, improves: bool):
     tz = client.organisation.tz
     today = timezone.localtime(now, tz).date()
-    # Logging runs from intake (never before it) to discharge or today, at most DEMO_DAYS.
+    # Logging runs from intake (never before it) to discharge or today, at most DEMO_DAYS, or
+    # from two weeks before the client's first group programme, so that the programme's
+    # dose-response has practice between its questionnaires.
     last = min(today, client.discharge_date or today)
-    first = max(client.intake_date, last - dt.timedelta(days=DEMO_DAYS))
+    starts = [p.starts_on for p in client.programmes.all() if p.starts_on is not None]
+    earliest = min([last - dt.timedelta(days=DEMO_DAYS), *(d - dt.timedelta(14) for d in starts)])
+    first = max(client.intake_date, earliest)
     span = max(1, (last - first).days)
     base = rng.uniform(0.6, 2.2)  # entries a day for this client
     favourite = rng.choice(len(triggers), size=2, replace=False)

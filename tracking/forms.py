@@ -35,14 +35,21 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
+SCALE = range(0, 11)
+
+
 def _scale(label: str, *, required: bool = True) -> forms.IntegerField:
+    """A 0-10 rating as a row of tap targets (radio buttons, tracking/_tap_scale.html): no
+    number keyboard on a phone, and it works without JavaScript. An optional rating offers
+    "Not rated", as a chosen radio button cannot be unchosen."""
+    choices = [(n, str(n)) for n in SCALE]
     return forms.IntegerField(
         label=label,
         required=required,
         help_text="0 = none at all, 10 = the strongest you can imagine",
         min_value=0,
         max_value=10,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": 10}),
+        widget=forms.RadioSelect(choices=choices if required else [("", "Not rated"), *choices]),
         error_messages={
             "min_value": f"{label} must be between 0 and 10.",
             "max_value": f"{label} must be between 0 and 10.",
@@ -206,10 +213,11 @@ class RangeForm(DateQueryForm):
 
 
 class WeekForm(DateQueryForm):
-    """The week the client's log shows (?week=, any day of it); see DateQueryForm."""
+    """The week the client's log shows (?week=, any day of it; without it, the last 7 days);
+    see DateQueryForm."""
 
     week = PlausibleDateField(label="Week", required=False)
-    fallback = "this week is shown instead"
+    fallback = "the last 7 days are shown instead"
 
 
 class TriggerCategoryForm(forms.Form):

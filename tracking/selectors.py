@@ -291,9 +291,13 @@ def timeline_items(client, user) -> list[TimelineItem]:
             if isinstance(row["week"], dt.datetime)
             else dt.datetime.combine(row["week"], dt.time.min, tzinfo=tz),
             kind="Inner-critic log",
-            title=f"{row['entries']} inner-critic entr{'y' if row['entries'] == 1 else 'ies'}",
+            title=(
+                f"{row['entries']} inner-critic entr{'y' if row['entries'] == 1 else 'ies'} "
+                f"in the week of {_week_label(row['week'], tz)}"
+            ),
             url=url,
             summary=f"Mean intensity {row['mean']:.1f}/10; {row['reframed']} reframed",
+            timed=False,
         )
         for row in weeks
     ]
@@ -310,16 +314,24 @@ def timeline_items(client, user) -> list[TimelineItem]:
                 title=f"{practice['sessions']} practice sessions in the last 4 weeks",
                 url=url,
                 summary=f"{practice['minutes']} minutes in all",
+                timed=False,
             )
         )
     return items
+
+
+def _week_label(week, tz: ZoneInfo) -> str:
+    """A week's Monday as "23 Nov" (TruncWeek gives a local midnight, or a date)."""
+    day = timezone.localtime(week, tz).date() if isinstance(week, dt.datetime) else week
+    return f"{day.day} {day:%b}"
 
 
 # --- Figures: tracking.charts builds them from the summaries --------------------------------
 
 
 def chart_figures(data: ChartData, *, time_zone: str = ""):
-    """The six charts (tracking.charts.Chart: figure, caption, table, empty state)."""
+    """The charts (tracking.charts.Chart: figure, caption, table, empty state); the SCS
+    subscales on demand."""
     from tracking import charts
 
     return [
@@ -329,6 +341,7 @@ def chart_figures(data: ChartData, *, time_zone: str = ""):
         charts.heatmap_chart(data.heatmap, time_zone),
         charts.practice_chart(data.practice),
         charts.scs_chart(data.scs),
+        charts.scs_subscales_chart(data.scs),
     ]
 
 

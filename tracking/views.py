@@ -43,7 +43,7 @@ from tracking.forms import (
     TriggerCategoryForm,
     WeekForm,
 )
-from tracking.models import ReminderPurpose, TriggerCategory
+from tracking.models import Emotion, Pattern, ReminderPurpose, TriggerCategory
 
 AUDIT_SUBJECT = services.AUDIT_SUBJECT
 LIST_LIMIT = 50
@@ -75,11 +75,22 @@ def my_log(request):
         else:
             messages.success(request, "Saved. You can reframe it now, or come back later.")
             return redirect("tracking:my_entry", entry_id=entry.pk)
-    this_week = selectors.local_week_start(tz)
-    week_form = WeekForm(request.GET, today=timezone.localtime(timezone.now(), tz).date())
-    monday = min(selectors.week_start(week_form.dates()["week"] or this_week), this_week)
-    days, more = selectors.week_feed(
-        selectors.own_entry_rows(access.own_entries(request.user)), tz, monday
+    today = timezone.localtime(timezone.now(), tz).date()
+    week_form = WeekForm(request.GET, today=today)
+    chosen = week_form.dates()["week"]
+    if chosen is None:
+        # The last 7 days, today included: on a Monday the log still shows yesterday's entries.
+        first, last = today - dt.timedelta(days=6), today
+        previous_week, next_week = selectors.week_start(first - dt.timedelta(days=1)), None
+    else:
+        first = min(selectors.week_start(chosen), selectors.week_start(today))
+        last = first + dt.timedelta(days=6)
+        previous_week = first - dt.timedelta(weeks=1) if first > EARLIEST else None
+        # The week after, or back to the last 7 days once that week reaches them.
+        following = first + dt.timedelta(weeks=1)
+        next_week = following if following + dt.timedelta(days=6) < today - dt.timedelta(6) else ""
+    days, more = selectors.range_feed(
+        selectors.own_entry_rows(access.own_entries(request.user)), tz, first, last
     )
     return render(
         request,
@@ -90,10 +101,11 @@ def my_log(request):
             "client": client,
             "days": days,
             "more": more,
-            "monday": monday,
-            "sunday": monday + dt.timedelta(days=6),
-            "previous_week": monday - dt.timedelta(weeks=1) if monday > EARLIEST else None,
-            "next_week": monday + dt.timedelta(weeks=1) if monday < this_week else None,
+            "first": first,
+            "last": last,
+            "last_seven_days": chosen is None,
+            "previous_week": previous_week,
+            "next_week": next_week,
             "limit": selectors.FEED_LIMIT,
         },
     )
@@ -222,12 +234,17 @@ def my_journal(request):
     )
 
 
-def _chart_range(request, tz, weeks: int) -> tuple[RangeForm, dt.date, dt.date]:
-    today = timezone.localtime(timezone.now(), tz).date()
+def _chart_range(request, client, weeks: int) -> tuple[RangeForm, dt.date, dt.date]:
+    """The days asked for, else the last `weeks` weeks, but never from before the week of the
+    client's intake: a new client's charts do not start with months of nothing."""
+    today = timezone.localtime(timezone.now(), client.organisation.tz).date()
     form = RangeForm(request.GET, today=today)
     dates = form.dates()
     last = dates["end"] or today
-    first = dates["start"] or selectors.week_start(last) - dt.timedelta(weeks=weeks - 1)
+    default_first = selectors.week_start(last) - dt.timedelta(weeks=weeks - 1)
+    if client.intake_date:
+        default_first = min(max(default_first, selectors.week_start(client.intake_date)), last)
+    first = dates["start"] or default_first
     last = max(first, last)  # a start after today, with no end: that day alone
     if not form.is_bound:
         # Show the range in use rather than empty date boxes.
@@ -238,8 +255,7 @@ def _chart_range(request, tz, weeks: int) -> tuple[RangeForm, dt.date, dt.date]:
 def _charts_context(request, client, *, for_staff: bool) -> dict:
     """The chart page's context, from the client's day rollups (bounded by the range, not by
     the number of entries). `client` comes from an access function."""
-    tz = client.organisation.tz
-    form, first, last = _chart_range(request, tz, DEFAULT_CHART_WEEKS)
+    form, first, last = _chart_range(request, client, DEFAULT_CHART_WEEKS)
     first, last = selectors.chart_range(first, last)
     data = selectors.chart_data(client, first, last, for_staff=for_staff)
     return {
@@ -298,25 +314,63 @@ class _Echo:
         return value
 
 
-def _csv_safe(value) -> str:
-    """Neutralise spreadsheet formulas in free text (CSV injection)."""
-    if isinstance(value, list):
-        value = "; ".join(value)
-    if value is None:
+# The CSV a client downloads is read by a person in a spreadsheet: headers in words, times in
+# the clinic's time zone with their offset, codes as their labels. (The JSON export keeps the
+# field names and codes, for programs.)
+CSV_HEADERS = {
+    "id": "Entry number",
+    "occurred_at": "When",
+    "critic_text": "What the critic said",
+    "intensity": "Intensity (0 to 10)",
+    "situation": "Situation",
+    "trigger": "Trigger",
+    "emotions": "Emotions",
+    "emotions_other": "Other emotions",
+    "body_location": "Where in the body",
+    "pattern": "Pattern",
+    "mindful_acknowledgement": "Mindful acknowledgement",
+    "common_humanity": "Common humanity",
+    "self_kindness": "Self-kindness",
+    "friend_response": "What I would say to a friend",
+    "intensity_after": "Intensity after reframing (0 to 10)",
+    "reframed_at": "Reframed",
+    "is_private": "Words kept private",
+    "created_at": "Written down",
+}
+CSV_TIMES = ("occurred_at", "reframed_at", "created_at")
+BOM = "\ufeff"  # so that Excel reads the file as UTF-8 (accents, curly quotes)
+
+
+def _csv_header(name: str, time_zone: str) -> str:
+    label = CSV_HEADERS[name]
+    return f"{label} ({time_zone} time)" if name in CSV_TIMES else label
+
+
+def _csv_cell(name: str, value, tz) -> str:
+    """One cell as a person reads it; free text neutralised against spreadsheet formulas."""
+    if value is None or value == "":
         return ""
-    text = value.isoformat() if isinstance(value, dt.datetime) else str(value)
-    return spreadsheet_safe(text)
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value, tz).isoformat(sep=" ", timespec="minutes")
+    if name == "pattern":
+        return Pattern(value).label if value in Pattern else str(value)
+    if name == "emotions":
+        return "; ".join(Emotion(v).label if v in Emotion else str(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return spreadsheet_safe(str(value))
 
 
 @client_user_required
 def my_export_csv(request):
     client = portal_client_for(request.user)
+    tz, zone = client.organisation.tz, client.organisation.time_zone
     writer = csv.writer(_Echo())
 
     def lines():
-        yield writer.writerow(EXPORT_FIELDS)
+        yield BOM + writer.writerow([_csv_header(name, zone) for name in EXPORT_FIELDS])
         for row in _export_rows(request.user):
-            yield writer.writerow([_csv_safe(row[name]) for name in EXPORT_FIELDS])
+            yield writer.writerow([_csv_cell(name, row[name], tz) for name in EXPORT_FIELDS])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
@@ -371,7 +425,7 @@ def my_export_json(request):
 def client_log(request, client_id: int):
     client = access.staff_client(request.user, client_id)
     tz = client.organisation.tz
-    form, first, last = _chart_range(request, tz, DEFAULT_RANGE_WEEKS)
+    form, first, last = _chart_range(request, client, DEFAULT_RANGE_WEEKS)
     days, more = selectors.range_feed(
         selectors.redacted_entries(access.staff_entries(request.user, client)), tz, first, last
     )

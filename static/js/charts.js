@@ -28,7 +28,7 @@
  *   <link rel="stylesheet" id="plotly.js-style-global" class="no-inline-styles" href="...">.
  * - A drawn element gets the class "sk-chart--drawn"; one that cannot be drawn (Plotly not
  *   loaded, missing or invalid JSON) gets "sk-chart--failed", so CSS can show the table instead.
- *   Each element is drawn once.
+ *   Each element is drawn once; one inside a closed <details> is drawn when it opens.
  * - window.SelfkindCharts.drawAll(root) draws charts inside content added later.
  */
 (function () {
@@ -88,7 +88,19 @@
 
   function drawAll(root) {
     var elements = (root || document).querySelectorAll(".sk-chart[data-figure]");
-    Array.prototype.forEach.call(elements, draw);
+    Array.prototype.forEach.call(elements, function (element) {
+      // A chart folded inside a closed <details> has no width yet: draw it when it opens.
+      var folded = element.closest("details:not([open])");
+      if (folded) {
+        folded.addEventListener("toggle", function () {
+          if (folded.open) {
+            draw(element);
+          }
+        });
+        return;
+      }
+      draw(element);
+    });
   }
 
   window.SelfkindCharts = { drawAll: drawAll };

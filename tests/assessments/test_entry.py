@@ -20,13 +20,16 @@ def form_data(values, **extra):
     return data
 
 
-def test_the_grid_offers_one_numeric_single_digit_input_per_item_in_tab_order(world):
+def test_the_grid_offers_one_numeric_single_digit_input_per_item_in_natural_tab_order(world):
     response = world.browser("clinician").get(entry_url(world))
     html = response.content.decode()
     assert response.status_code == 200
     assert html.count('class="form-control sk-item-input"') == 26
     assert 'maxlength="1"' in html and 'inputmode="numeric"' in html
-    assert 'tabindex="11"' in html and 'tabindex="36"' in html  # item 1 .. item 26
+    # The page's own order: the skip link and navigation first, then the form; no positive
+    # tabindex. The cursor starts in item 1.
+    assert "tabindex" not in html
+    assert html.count("autofocus") == 1 and 'name="item_1"' in html.split("autofocus")[0][-400:]
     assert "assessments/entry.js" in html and "<script>" not in html  # no inline script
     assert 'id="sk-preview-key"' in html
     assert "self-judgment, reverse-keyed" in html

@@ -38,9 +38,10 @@ def test_a_counselor_enters_a_paper_scs_by_keyboard_only(world, live_server, pag
     login(page, live_server, "alex")
     page.goto(f"{live_server.url}/assessments/clients/{world.client_record.pk}/enter/scs/")
 
+    # The cursor starts in item 1 (autofocus): no Tab, no mouse, the cursor moves on by itself.
+    assert page.evaluate("document.activeElement.name") == "item_1"
     started = time.perf_counter()
-    page.focus("#id_item_1")
-    page.keyboard.type(DIGITS, delay=60)  # no Tab, no mouse: the cursor moves on by itself
+    page.keyboard.type(DIGITS, delay=60)
     typed = time.perf_counter() - started
     assert page.evaluate("document.activeElement.name") == "item_26"
     # The live preview agrees with the server's scorer on every subscale.

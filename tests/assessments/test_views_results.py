@@ -71,7 +71,7 @@ def test_the_page_shows_subscales_with_direction_total_with_method_and_band(worl
     assert response.status_code == 200
     assert "higher = more self-criticism" in html
     assert "higher = more self-compassion" in html
-    assert "subscale_mean" in html
+    assert "mean of the subscale means" in html and "subscale_mean" not in html
     assert "High" in html  # total 4.0
     assert "this is the baseline" in html
     assert "Compassionate responding" in html
@@ -165,7 +165,7 @@ def test_the_client_timeline_lists_administrations_with_totals(world):
         reverse("clinic:client_detail", kwargs={"client_id": world.client_record.pk})
     )
     html = response.content.decode()
-    assert "Assessment" in html and "Total 3.00 (subscale_mean), moderate" in html
+    assert "Assessment" in html and "Total 3.00 (mean of the subscale means), moderate" in html
     assert reverse("assessments:client_assessments", args=[world.client_record.pk]) in html
 
 

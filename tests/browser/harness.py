@@ -8,8 +8,10 @@ test-artifacts/ (git-ignored); look at them.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -94,3 +96,48 @@ def login(page, live_server, username: str, password: str = "correct horse batte
 
 def csp_violations(page) -> list[str]:
     return page.evaluate("window.__cspViolations")
+
+
+# --- Accessibility: axe-core, from the installed axe-playwright-python package -----------------
+
+AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
+"""WCAG 2.1 A and AA rules only (no best-practice rules)."""
+AXE_IMPACTS = ("serious", "critical")
+
+_AXE_RUN = """(tags) => axe.run(document, {runOnly: {type: "tag", values: tags},
+  resultTypes: ["violations"]}).then((results) => results.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")),
+    count: v.nodes.length})))"""
+
+
+@functools.cache
+def axe_script() -> str:
+    """axe.min.js as shipped inside the axe-playwright-python package (never a CDN). Its text
+    is evaluated in the page: the CSP would block an added <script> element, not this."""
+    return resources.files("axe_playwright_python").joinpath("axe.min.js").read_text("utf-8")
+
+
+def axe_violations(page, impacts: tuple[str, ...] = AXE_IMPACTS) -> list[str]:
+    """The page's WCAG 2.1 A/AA violations of these impacts, one line each (rule, impact, what
+    it means, where: the first three elements)."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(axe_script())
+    found = page.evaluate(_AXE_RUN, list(AXE_TAGS))
+    return [
+        f"{v['id']} ({v['impact']}, {v['count']} element(s)): {v['help']} "
+        f"at {'; '.join(v['nodes'])}"
+        for v in found
+        if v["impact"] in impacts
+    ]
+
+
+def wait_for_charts(page, timeout: int = 15_000) -> None:
+    """Wait until every chart on the page is drawn or has failed, except those inside a closed
+    <details> (drawn when it opens)."""
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll("
+        "'.sk-chart[data-figure]:not(.sk-chart--drawn):not(.sk-chart--failed)'))"
+        ".every((chart) => chart.closest('details:not([open])'))",
+        timeout=timeout,
+    )

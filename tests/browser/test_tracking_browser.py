@@ -40,7 +40,7 @@ def test_a_client_logs_and_reframes_on_a_phone_and_sees_charts(world, live_serve
 
     page.goto(f"{live_server.url}/tracking/me/")
     page.fill("textarea[name=critic_text]", "You <b>never</b> get anything right.")
-    page.fill("input[name=intensity]", "8")
+    page.click("label[for=id_intensity_8]")  # a tap on the 0-10 scale
     page.screenshot(path=ARTIFACTS / "tracking-1-capture-375.png", full_page=True)
     page.click("form.sk-capture button[type=submit]")
     page.wait_for_load_state("networkidle")
@@ -48,7 +48,7 @@ def test_a_client_logs_and_reframes_on_a_phone_and_sees_charts(world, live_serve
     assert page.inner_text("#sk-original-text") == "You <b>never</b> get anything right."
 
     page.fill("textarea[name=self_kindness]", "I am learning. Mistakes are how people learn.")
-    page.fill("input[name=intensity_after]", "4")
+    page.click("label[for=id_intensity_after_4]")
     page.click("#reframe button[type=submit]")
     page.wait_for_load_state("networkidle")
     page.screenshot(path=ARTIFACTS / "tracking-2-reframed-375.png", full_page=True)

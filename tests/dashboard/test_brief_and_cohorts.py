@@ -138,6 +138,21 @@ def test_cohort_statistics_count_every_member_and_match_hand_computed_values(wor
     assert "missing post" in page and "missing both" in page
 
 
+def test_a_small_cohort_greys_its_effect_sizes_and_states_the_threshold(world):
+    programme = cohort_world(world)
+    response = world.browser("clinic_admin").get(
+        reverse("dashboard:cohort", kwargs={"programme_id": programme.pk})
+    )
+    page = response.content.decode()
+    # d_z 2.12 from two pairs is shown, greyed and marked, never as a finding
+    assert '<span class="sk-too-few">2.12<br><span class="small">too few to interpret' in page
+    assert "An effect size or a correlation needs at least 10 pairs" in page
+    assert "a fitted line at least 5 points" in page
+    trajectories = built(response, "cohort").trajectories
+    *_, mean = trajectories.figure["data"]
+    assert mean["customdata"] == [["before", 2], ["after", 2]]  # the two paired members
+
+
 def test_a_clinician_sees_only_their_members_and_how_many_others_there_are(world):
     programme = cohort_world(world)
     url = reverse("dashboard:cohort", kwargs={"programme_id": programme.pk})

@@ -50,31 +50,62 @@ def two_clients() -> list[dict]:
     ]
 
 
-def test_trajectories_draw_one_grey_line_per_client_and_the_weekly_mean():
+def test_trajectories_draw_one_grey_line_per_client_and_no_mean_without_pairs():
     chart = charts.trajectories_chart(two_clients())
     assert not chart.empty
-    *lines, mean = chart.figure["data"]
+    lines = chart.figure["data"]
     assert [t["name"] for t in lines] == ["A-01", "B-02"]
     assert lines[1]["x"] == [0.4, 3.6, 8.0] and lines[1]["y"] == [2.0, 2.6, 2.9]
     assert all(t["line"] == {"color": charts.GREY, "width": 1} for t in lines)
     assert {t["mode"] for t in lines} == {"lines"}
-    # weeks rounded half up: 0 -> 0, 0.4 -> 0, 3.6 -> 4, 4.2 -> 4, 8 -> 8
-    # week 0: (3.0 + 2.0) / 2 = 2.5 (2 answers); week 4: (3.4 + 2.6) / 2 = 3.0 (2); week 8: 2.9 (1)
-    assert mean["x"] == [0, 4, 8] and mean["y"] == pytest.approx([2.5, 3.0, 2.9])
-    assert mean["customdata"] == [2, 2, 1] and mean["line"]["width"] > 1
     assert chart.caption.startswith(
         "SCS total over time for 2 clients (5 administrations), weeks since the programme started."
     )
+    assert "thick line" not in chart.caption
     assert chart.table.headers == ("Client", "Week", "SCS total")
     assert chart.table.rows[:2] == (("A-01", 0.0, 3.0), ("A-01", 4.2, 3.4))
     assert len(chart.table.rows) == 5
     assert_house_style(chart)
 
 
-def test_trajectories_can_leave_out_the_mean_and_never_average_a_single_client():
-    without = charts.trajectories_chart(two_clients(), mean_line=False)
-    assert [t["name"] for t in without.figure["data"]] == ["A-01", "B-02"]
-    assert "thick line" not in without.caption
+def pairs(*rows) -> list[dict]:
+    return [
+        {"pre_weeks": a, "pre_total": b, "post_weeks": c, "post_total": d} for a, b, c, d in rows
+    ]
+
+
+def test_the_average_joins_the_same_members_before_and_after_never_a_weekly_mix():
+    # Weekly means of whoever answered zig-zag with who answered: group A (about 4) answers in
+    # even weeks, group B (about 2) in odd weeks. The average is of the same members instead.
+    points = [
+        {"client_code": f"{group}-{i}", "weeks": week, "total": level + 0.01 * week}
+        for group, level, weeks in (("A", 4.0, (0, 2, 8)), ("B", 2.0, (1, 3, 9)))
+        for i in range(3)
+        for week in weeks
+    ]
+    chart = charts.trajectories_chart(
+        points, pairs=pairs((0, 4.0, 8, 4.1), (1, 2.0, 9, 2.5), (-1, 3.0, 7, 3.3))
+    )
+    *lines, mean = chart.figure["data"]
+    assert len(lines) == 6
+    # before: weeks (0 + 1 - 1) / 3 = 0, totals 9.0 / 3 = 3.0; after: weeks 8, totals 9.9 / 3
+    assert mean["x"] == [0.0, 8.0] and mean["y"] == pytest.approx([3.0, 3.3])
+    assert mean["customdata"] == [["before", 3], ["after", 3]]
+    assert mean["line"]["width"] > 1 and "3 members" in mean["name"]
+    assert "The thick line joins the average before and the average after of the same 3" in (
+        chart.caption
+    )
+    assert "a weekly average of whoever answered is not drawn" in chart.caption
+
+
+def test_one_pair_is_no_average_and_incomplete_pairs_are_left_out():
+    one = charts.trajectories_chart(two_clients(), pairs=pairs((0, 3.0, 4.2, 3.4)))
+    assert [t["name"] for t in one.figure["data"]] == ["A-01", "B-02"]
+    assert "One member has both a before and an after score: no average is drawn." in (one.caption)
+    partial = charts.trajectories_chart(
+        two_clients(), pairs=pairs((0, 3.0, 4.2, 3.4), (0.4, 2.0, 8.0, None))
+    )
+    assert len(partial.figure["data"]) == 2  # the incomplete pair does not count
     alone = charts.trajectories_chart(two_clients()[:1], label="FSCRS reassured self")
     assert len(alone.figure["data"]) == 1 and alone.figure["data"][0]["mode"] == "markers"
     assert alone.caption.startswith(
@@ -86,12 +117,12 @@ def test_trajectories_draw_at_most_max_lines_clients_by_code_and_say_so():
     points = [
         {"client_code": f"C-{i}", "weeks": w, "total": 3.0} for i in (5, 1, 4, 2, 3) for w in (0, 6)
     ]
-    chart = charts.trajectories_chart(points, max_lines=3)
+    chart = charts.trajectories_chart(points, pairs=pairs(*[(0, 3.0, 6, 3.0)] * 5), max_lines=3)
     names = [t["name"] for t in chart.figure["data"][:-1]]
     assert names == ["C-1", "C-2", "C-3"]
     assert "Lines are drawn for the first 3 of 5 clients by code" in chart.caption
-    assert "the average uses all of them" in chart.caption
-    assert chart.figure["data"][-1]["customdata"] == [5, 5]
+    assert "the mean change uses every member with both scores" in chart.caption
+    assert chart.figure["data"][-1]["customdata"] == [["before", 5], ["after", 5]]
     assert {row[0] for row in chart.table.rows} == {"C-1", "C-2", "C-3"}
 
 
@@ -106,7 +137,7 @@ def test_a_large_cohort_stays_within_the_payload_bounds():
         for i in range(300)
         for w in range(0, 24, 4)
     ]
-    chart = charts.trajectories_chart(points)
+    chart = charts.trajectories_chart(points, pairs=pairs(*[(0, 3.0, 20, 3.2)] * 300))
     size = check_payload(chart.figure)
     assert size.points <= MAX_POINTS and size.json_bytes <= MAX_JSON_BYTES
     drawn = len(chart.figure["data"]) - 1
@@ -121,7 +152,7 @@ def test_a_realistic_group_fits_easily():
         for i in range(12)
         for w in (0, 4, 8, 12)
     ]
-    chart = charts.trajectories_chart(points)
+    chart = charts.trajectories_chart(points, pairs=pairs(*[(0, 2.5, 12, 2.8)] * 12))
     assert len(chart.figure["data"]) == 13
     assert "12 clients (48 administrations)" in chart.caption
     assert check_payload(chart.figure).json_bytes < 16 * 1024
@@ -177,9 +208,26 @@ def test_pre_post_table_lists_every_scale_with_n_change_interval_and_d_z():
     assert chart.table.headers == ("Scale", "n", "Before", "After", "Change", "95% CI", "d_z")
     # d_z: 0.7 / 0.282843 = 2.47; 0.75 / 0.353553 = 2.12
     # self-kindness CI 0.75 +/- 12.706205 * 0.25 = -2.43 to 3.93
+    # two pairs: d_z is shown but marked, as it is below stats.MIN_PAIRS_EFFECT_SIZE
     assert chart.table.rows == (
-        ("Total", 2, "2.55", "3.25", "+0.70", "-1.84 to 3.24", "2.47"),
-        ("Self-kindness", 2, "2.75", "3.50", "+0.75", "-2.43 to 3.93", "2.12"),
+        (
+            "Total",
+            2,
+            "2.55",
+            "3.25",
+            "+0.70",
+            "-1.84 to 3.24",
+            "2.47 (too few to interpret: n = 2)",
+        ),
+        (
+            "Self-kindness",
+            2,
+            "2.75",
+            "3.50",
+            "+0.75",
+            "-2.43 to 3.93",
+            "2.12 (too few to interpret: n = 2)",
+        ),
         ("Isolation", 0, "none", "none", "none", "none", "none"),
     )
 
@@ -243,7 +291,8 @@ def test_dose_response_caption_states_n_rho_and_the_caution():
     # rho = 1 - 6 * 4 / (5 * 24) = 0.8
     assert chart.caption == (
         "Change in SCS total against Practice minutes, 5 pairs of consecutive questionnaires; "
-        "Spearman's rho = 0.80. " + charts.CAUSATION_CAUTION
+        "Spearman's rho = 0.80, too few to interpret (fewer than 10 pairs). "
+        + charts.CAUSATION_CAUTION
     )
     assert chart.caption.endswith(
         "Correlational: clients who practise more may differ in other ways; "
@@ -258,10 +307,30 @@ def test_dose_response_with_too_few_pairs_has_no_correlation_or_line():
     assert "2 pairs of consecutive questionnaires; too few pairs for a correlation." in (
         chart.caption
     )
-    # two pairs still give a slope, so the line is drawn
-    assert len(chart.figure["data"]) == 2
+    # two pairs still give a slope, but a line through fewer than five points is not drawn
+    assert len(chart.figure["data"]) == 1
+    assert "No fitted line: a line needs at least 5 pairs." in chart.caption
     one = dose_chart(dose_frame().iloc[:1])
     assert len(one.figure["data"]) == 1 and "1 pair of" in one.caption
+
+
+def test_three_points_on_a_line_draw_no_fitted_line_and_rho_is_too_few_to_interpret():
+    # The session brief's case: three intervals of one client, rho = -1.00 exactly.
+    frame = pd.DataFrame({"minutes": [15, 140, 145], "change_total": [0.63, 0.33, 0.08]})
+    chart = dose_chart(frame)
+    assert [t["name"] for t in chart.figure["data"]] == ["Pairs of questionnaires"]
+    assert "Spearman's rho = -1.00, too few to interpret (fewer than 10 pairs)." in chart.caption
+    assert "No fitted line" in chart.caption
+
+
+def test_ten_pairs_are_enough_for_rho_and_five_for_the_line():
+    assert (stats.MIN_PAIRS_CORRELATION, stats.MIN_POINTS_LINE) == (10, 5)
+    frame = pd.DataFrame({"minutes": range(10), "change_total": [0.1 * v for v in range(10)]})
+    chart = dose_chart(frame)
+    assert "Spearman's rho = 1.00." in chart.caption and "too few" not in chart.caption
+    assert [t["name"] for t in chart.figure["data"]][-1] == "Least-squares line"
+    nine = dose_chart(frame.iloc[:9])
+    assert "too few to interpret" in nine.caption and len(nine.figure["data"]) == 2
 
 
 def test_dose_response_without_pairs_is_empty():

@@ -408,3 +408,15 @@ def test_cohort_outcomes_pass_each_pair_to_the_verdict_function():
 def test_frames_keep_missing_values_as_nan_not_zero():
     frame = stats.pre_post(cohort_fixture(), [2], STARTS, ENDS)
     assert np.isnan(frame.loc[0, "pre_total"]) and frame.loc[0, "post_total"] == 3.5
+
+
+def test_an_effect_size_or_correlation_from_fewer_than_ten_pairs_is_not_a_finding():
+    nine = stats.paired_change([1, 2, 3, 4, 5, 6, 7, 8, 9], [2, 2, 4, 5, 5, 7, 9, 8, 10])
+    assert nine.cohens_dz is not None and not nine.dz_interpretable
+    ten = stats.paired_change([*range(1, 11)], [2, 2, 4, 5, 5, 7, 9, 8, 10, 12])
+    assert ten.dz_interpretable
+    three = stats.association([15, 140, 145], [0.63, 0.33, 0.08])
+    assert three.rho == -1.0 and not three.rho_interpretable and not three.line_drawn
+    five = stats.association(range(5), [0.1, 0.0, 0.3, 0.2, 0.5])
+    assert five.line_drawn and not five.rho_interpretable
+    assert stats.association(range(10), range(10)).rho_interpretable

@@ -153,17 +153,62 @@ def test_practice_minutes_are_stacked_by_type_with_readable_names():
     assert chart.table.rows == (("5 May 2025", 5, 12, 17),)
 
 
-def test_the_scs_trend_is_empty_until_assessments_exist_then_draws_one_line_per_subscale():
+def test_the_scs_chart_shows_the_total_by_default_and_every_scale_in_its_table():
     assert all_charts([])[5].empty
     scores = [
         {"administered_on": dt.date(2025, m, 1), "subscale": code, "score": 2 + m / 4}
         for m in (1, 4)
-        for code in ("self_kindness", "isolation")
+        for code in ("self_kindness", "isolation", "total")
     ]
     chart = all_charts([], scs=scores)[5]
-    assert [t["name"] for t in chart.figure["data"]] == ["Self-kindness", "Isolation"]
-    assert chart.caption.endswith("2 questionnaires")
-    assert chart.table.rows == (("1 Jan 2025", "2.2", "2.2"), ("1 Apr 2025", "3.0", "3.0"))
+    assert [t["name"] for t in chart.figure["data"]] == ["Total"]
+    assert chart.figure["data"][0]["y"] == [2.25, 3.0]
+    assert "higher = more self-compassion" in chart.caption
+    assert chart.caption.startswith("Self-Compassion Scale total over time")
+    assert chart.table.headers == (
+        "Date",
+        "Total (higher is better)",
+        "Self-Kindness (higher is better)",
+        "Isolation (higher is worse)",
+    )
+    assert chart.table.rows == (
+        ("1 Jan 2025", "2.2", "2.2", "2.2"),
+        ("1 Apr 2025", "3.0", "3.0", "3.0"),
+    )
+    assert not chart.on_demand
+
+
+def test_the_subscales_come_on_demand_in_two_panels_by_direction():
+    codes = ("self_kindness", "self_judgment", "common_humanity", "isolation", "mindfulness",
+             "over_identification", "total")  # fmt: skip
+    scores = [
+        {"administered_on": dt.date(2025, m, 1), "subscale": code, "score": 3.0}
+        for m in (1, 4)
+        for code in codes
+    ]
+    chart = charts.scs_subscales_chart(analysis.scs_trend(scores))
+    assert chart.on_demand == "Show the six subscales"
+    traces = {t["name"]: t for t in chart.figure["data"]}
+    assert list(traces) == [
+        "Self-Kindness",
+        "Self-Judgment",
+        "Common Humanity",
+        "Isolation",
+        "Mindfulness",
+        "Over-Identification",
+    ]  # the instrument's names: one spelling everywhere
+    worse = {"Self-Judgment", "Isolation", "Over-Identification"}
+    assert {name for name, t in traces.items() if t["yaxis"] == "y2"} == worse
+    headings = [a["text"] for a in chart.figure["layout"]["annotations"]]
+    assert headings == ["Compassionate: higher is better", "Uncompassionate: higher is worse"]
+    assert "a fall there is an improvement" in chart.caption
+    # within a panel no two lines share a colour, a dash or a marker
+    for panel in ("y", "y2"):
+        lines = [t for t in traces.values() if t["yaxis"] == panel]
+        for part in (lambda t: t["line"]["color"], lambda t: t["line"]["dash"],
+                     lambda t: t["marker"]["symbol"]):  # fmt: skip
+            assert len({part(t) for t in lines}) == 3
+    assert charts.scs_subscales_chart(analysis.scs_trend([])).empty
 
 
 # --- Text safety ----------------------------------------------------------------------------------

@@ -16,27 +16,30 @@ from tracking.models import InnerCriticEntry, PracticeSession, TriggerCategory
 @pytest.mark.parametrize(
     ("week", "message"),
     [
-        ("0001-01-01", "Week cannot be before 1 January 1900; this week is shown instead."),
-        ("1899-12-31", "Week cannot be before 1 January 1900; this week is shown instead."),
+        ("0001-01-01", "Week cannot be before 1 January 1900; the last 7 days are shown instead."),
+        ("1899-12-31", "Week cannot be before 1 January 1900; the last 7 days are shown instead."),
         ("9999-12-31", "Week cannot be in the future (after "),
         ("9999-12-27", "Week cannot be in the future (after "),
-        ("2026-02-30", "Week: enter a date as YYYY-MM-DD; this week is shown instead."),
+        ("2026-02-30", "Week: enter a date as YYYY-MM-DD; the last 7 days are shown instead."),
     ],
 )
-def test_the_clients_log_shows_this_week_when_the_week_asked_for_is_implausible(
+def test_the_clients_log_shows_the_last_7_days_when_the_week_asked_for_is_implausible(
     world, week, message
 ):
     response = world.browser("client").get(reverse("tracking:my_log"), {"week": week})
     assert response.status_code == 200
     assert message in response.content.decode()
     today = world.clinic.today()
-    assert response.context["monday"] == today - dt.timedelta(days=today.weekday())
+    assert (response.context["first"], response.context["last"]) == (
+        today - dt.timedelta(days=6),
+        today,
+    )
 
 
 def test_the_first_week_of_1900_has_no_earlier_week_link(world):
     response = world.browser("client").get(reverse("tracking:my_log"), {"week": "1900-01-03"})
     assert response.status_code == 200
-    assert response.context["monday"] == dt.date(1900, 1, 1)
+    assert response.context["first"] == dt.date(1900, 1, 1)
     assert response.context["previous_week"] is None
 
 

@@ -414,3 +414,42 @@ def test_no_one_else_can_delete_a_clients_entry(world):
     assert world.browser("clinician").post(url).status_code == 403
     assert world.browser("client").get(url).status_code == 405
     assert InnerCriticEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_the_clients_log_shows_the_last_seven_days_so_a_monday_still_shows_the_weekend(world):
+    from tests.dashboard.helpers import log_entry
+
+    today = world.clinic.today()
+    log_entry(world.client_record, today - dt.timedelta(days=6), critic_text="Six days ago.")
+    log_entry(world.client_record, today - dt.timedelta(days=7), critic_text="A week ago.")
+    response = world.browser("client").get(reverse("tracking:my_log"))
+    page = response.content.decode()
+    assert "Six days ago." in page and "A week ago." not in page
+    assert "The last 7 days" in page and "No entries" not in page
+    # Earlier goes to the week before that; from there, Later comes back to the last 7 days.
+    earlier = response.context["previous_week"]
+    assert earlier == (today - dt.timedelta(days=7)) - dt.timedelta(
+        days=(today - dt.timedelta(days=7)).weekday()
+    )
+    back = world.browser("client").get(reverse("tracking:my_log"), {"week": earlier})
+    assert "A week ago." in back.content.decode()
+    assert response.context["next_week"] is None
+
+
+def test_a_new_clients_charts_and_log_start_in_the_week_of_intake(world):
+    today = world.clinic.today()
+    client = world.client_record
+    client.intake_date = today - dt.timedelta(days=10)
+    client.save(update_fields=["intake_date"])
+    monday = client.intake_date - dt.timedelta(days=client.intake_date.weekday())
+    for persona, url in (
+        ("client", reverse("tracking:my_charts")),
+        ("clinician", reverse("tracking:client_charts", args=[client.pk])),
+        ("clinician", reverse("tracking:client_log", args=[client.pk])),
+    ):
+        response = world.browser(persona).get(url)
+        assert response.context["first"] == monday, url
+    # An explicit start is kept.
+    early = today - dt.timedelta(weeks=20)
+    response = world.browser("client").get(reverse("tracking:my_charts"), {"start": early})
+    assert response.context["first"] == early

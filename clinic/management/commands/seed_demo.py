@@ -1,4 +1,4 @@
-"""Create a realistic synthetic demo: two clinics, their staff, about 60 clients.
+"""Create a realistic synthetic demo: two clinics, their staff, about 75 clients.
 
 Idempotent: running it again adds nothing that is already there. Refuses to run against a
 production configuration unless --force is given. Size flags (--clients, --clinicians) add a
@@ -42,6 +42,7 @@ STAFF = [
     ("alex", "Alex", "Okafor", "riverside", Role.CLINICIAN),
     ("blair", "Blair", "Lindqvist", "riverside", Role.CLINICIAN),
     ("drew", "Drew", "Santos", "harbor", Role.CLINICIAN),
+    ("jules", "Jules", "Rivera", "harbor", Role.CLINIC_ADMIN),
 ]
 PROGRAMMES = {
     "riverside": [
@@ -83,6 +84,10 @@ FIRST = [
     "Suki",
 ]
 LAST = "ABCDEFGHJKLMNOPRSTVWY"
+# Harbor has more than 30 clients, each with an SCS baseline, so that its own baseline SD gives
+# reliable-change verdicts (no reference SD is invented for the demo).
+CLIENT_PLAN = [("riverside", "RC", 40), ("harbor", "HP", 36)]
+SPRING_MEMBERS = 10  # active Riverside clients in the spring course, with intake before it
 BENCH_CLIENTS_PER_PROGRAMME = 250
 BENCH_PROGRAMME_MEMBERS = 25
 PRONOUNS = ["she/her", "he/him", "they/them", "", ""]
@@ -174,8 +179,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"Logins (password {DEMO_PASSWORD}): casey (clinic admin, Riverside), "
-            "alex and blair (clinicians, Riverside), drew (clinician, Harbor), "
-            "sam (client portal, a client of alex)"
+            "alex and blair (clinicians, Riverside), jules (clinic admin, Harbor), "
+            "drew (clinician, Harbor), sam (client portal, a client of alex)"
             + (
                 "; Benchmark Clinic: bench-admin (clinic admin), bench-clinician-0001... "
                 "(clinicians)"
@@ -204,9 +209,8 @@ class Command(BaseCommand):
     def _demo_clients(self, organisations, staff, programmes, rng, password) -> list[Client]:
         builtin = list(Tag.objects.filter(organisation__isnull=True))
         today = timezone.localdate()
-        plan = [("riverside", "RC", 40), ("harbor", "HP", 20)]
         clients: list[Client] = []
-        for slug, prefix, count in plan:
+        for slug, prefix, count in CLIENT_PLAN:
             org = organisations[slug]
             clinicians = [u for u in staff.values() if u.organisation_id == org.pk]
             treating = [u for u in clinicians if u.role == Role.CLINICIAN]
@@ -251,6 +255,7 @@ class Command(BaseCommand):
                     if others and rng.random() < 0.2:
                         CareTeamMember.objects.create(client=client, clinician=rng.choice(others))
                 clients.append(client)
+        self._fill_spring_course(programmes["riverside"][0], clients, rng)
         sam_record = clients[0]
         if sam_record.user_id is None:
             sam = self._user("sam", "Sam", "", organisations["riverside"], Role.CLIENT, password)
@@ -259,6 +264,28 @@ class Command(BaseCommand):
             )
             sam_record.refresh_from_db()
         return clients
+
+    def _fill_spring_course(self, spring: Programme, clients: list[Client], rng) -> None:
+        """The spring course gets SPRING_MEMBERS active clients of its clinic who are in no
+        other programme, their intake moved to before the course where it was later, so that its
+        cohort page has members with scores before and after (the seeders add them)."""
+        have = spring.clients.count()
+        if have >= SPRING_MEMBERS or spring.starts_on is None:
+            return
+        free = [
+            c
+            for c in clients[1:]  # not sam: the portal client keeps a recent intake
+            if c.organisation_id == spring.organisation_id
+            and c.status == ClientStatus.ACTIVE
+            and not c.programmes.exists()
+        ]
+        free.sort(key=lambda c: (c.intake_date, c.code))
+        for client in free[: SPRING_MEMBERS - have]:
+            latest = spring.starts_on - dt.timedelta(days=14)
+            if client.intake_date > latest:
+                client.intake_date = latest - dt.timedelta(days=rng.randint(0, 60))
+                client.save(update_fields=["intake_date"])
+            spring.clients.add(client)
 
     def _bench_clinic(self, total: int, clinician_count: int, rng, password) -> Organisation:
         org, _ = Organisation.objects.get_or_create(
