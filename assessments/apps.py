@@ -21,6 +21,7 @@ class AssessmentsConfig(AppConfig):
         register_client_link("Assessments", "assessments:client_assessments")
         register_portal_link("My questionnaires", "assessments:portal_list")
         register_settings_link("Reliable-change settings", "assessments:rc_settings")
+        register_settings_link("Scheduled questionnaires", "assessments:delivery_settings")
         register_settings_link("Import paper assessments", "assessments:import_upload")
         register_settings_link("Export scores (CSV)", "assessments:export_cohort_csv")
         register_demo_seeder(AssessmentSeeder())

@@ -23,6 +23,7 @@ from assessments.services import score_fields
 from clinic.models import Client
 
 BATCH = 2000
+SAM_LAST_SCS_AGO = dt.timedelta(weeks=5)
 TRAJECTORIES = (("improve", 0.65), ("flat", 0.25), ("deteriorate", 0.10))
 
 
@@ -156,12 +157,16 @@ class AssessmentSeeder:
                 continue
             count = 4 if index == 0 else rng.randint(1, 6)
             kind = "improve" if index == 0 else None  # sam's record shows a clear trajectory
-            plan = _plan(client, rng, count, today, kind)
+            # Sam's last SCS is five weeks old, so the next (every four weeks by default) is
+            # due: `make run` emails Sam a scheduled questionnaire within a minute.
+            last_day = today - SAM_LAST_SCS_AGO if index == 0 else today
+            plan = _plan(client, rng, count, last_day, kind)
             for on, level in plan:
                 planned.append(self._row(client, scs, _scs_answers(scs, rng, level), on))
                 if index % 4 == 0:
                     planned.append(self._row(client, fscrs, _fscrs_answers(fscrs, rng, level), on))
-            for on, level in _programme_plan(client, rng, today, taken={on for on, _ in plan}):
+            taken = {on for on, _ in plan}
+            for on, level in _programme_plan(client, rng, last_day, taken=taken):
                 planned.append(self._row(client, scs, _scs_answers(scs, rng, level), on))
         created = self._insert(planned)
 

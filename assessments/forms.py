@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
 from django import forms
 
 from assessments.instruments import Instrument
-from assessments.models import STAFF_ENTRY_MODES, Mode
+from assessments.invitations import reminder_plan_problem
+from assessments.models import STAFF_ENTRY_MODES, AssessmentSettings, Mode
 from assessments.scoring import ScoringError, parse_answer, score_response
 from clinic.validation import HAPPENED, DateInput, PlausibleDateField
 
@@ -274,6 +277,30 @@ class ReliableChangeSettingsForm(forms.Form):
 
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
+
+
+class QuestionnaireDeliveryForm(forms.ModelForm):
+    """How the clinic's scheduled questionnaires are delivered: each value within its range
+    (the model's validators), and reminders that come while the link still opens."""
+
+    class Meta:
+        model = AssessmentSettings
+        fields = ["link_valid_days", "reminder_count", "remind_after_days"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", "Save"))
+
+    def clean(self):
+        cleaned = super().clean()
+        values = [cleaned.get(name) for name in self.Meta.fields]
+        if None not in values:
+            valid_days, count, after_days = values
+            problem = reminder_plan_problem(count, after_days, valid_days)
+            if problem:
+                self.add_error("remind_after_days", problem)
+        return cleaned
 
 
 class ImportForm(forms.Form):

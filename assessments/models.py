@@ -17,7 +17,7 @@ from django.db import models
 from django.utils import timezone
 
 from assessments.scoring import STATUS_SCORED
-from clinic.models import Client, Organisation, not_before_earliest
+from clinic.models import Client, Organisation, OutboxEmail, not_before_earliest
 
 ONE_TIME_LINK_DAYS = 7
 
@@ -219,6 +219,12 @@ class OneTimeLink(models.Model):
         finished = self.administration_id is not None and self.administration.is_final
         return self.used_at is None and self.expires_at > now and not finished
 
+    @property
+    def audit_subject(self) -> str:
+        """What the audit trail names when someone holding the link opens its page (the
+        first such event is when a scheduled questionnaire was "opened")."""
+        return f"assessment_link {self.pk}"
+
 
 class ItemWording(models.Model):
     """The published item wording a clinic loaded from its own file (never shipped with us)."""
@@ -276,6 +282,25 @@ class AssessmentSettings(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(52)],
         help_text="The default SCS schedule; a client's own schedule overrides it.",
     )
+    # Scheduled questionnaires (assessments.services.invitations_send_due).
+    link_valid_days = models.PositiveSmallIntegerField(
+        "link valid for (days)",
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text="How long the emailed link opens the questionnaire (1 to 30 days).",
+    )
+    reminder_count = models.PositiveSmallIntegerField(
+        "reminders",
+        default=1,
+        validators=[MaxValueValidator(3)],
+        help_text="How many reminders, while the questionnaire is not completed (0 to 3).",
+    )
+    remind_after_days = models.PositiveSmallIntegerField(
+        "remind after (days)",
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(14)],
+        help_text="Days after the email, and after each reminder, until the next (1 to 14).",
+    )
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -311,6 +336,55 @@ class AssessmentSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"Schedule of {self.client_id}: {self.every_weeks or 'paused'}"
+
+
+class QuestionnaireInvitation(models.Model):
+    """One scheduled questionnaire: made when the client's schedule fell due, with a one-time
+    link emailed to the client, or the reason no email could go (`not_delivered`).
+
+    Only what happened here is stored; everything else is read from the rows it points at when
+    a page is shown (assessments.invitations): sent or failed from the outbox email and the mail
+    server's answer, reminded from the last reminder's email, opened from the audit trail (the
+    first view of the link's page), completed and expired from the link."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="questionnaire_invitations"
+    )
+    instrument_code = models.CharField(max_length=30)
+    due_on = models.DateField(help_text="The due date of the schedule this answers.")
+    scheduled_at = models.DateTimeField(default=timezone.now)
+    not_delivered = models.CharField(
+        max_length=120, blank=True, help_text="Why no email went, e.g. no email address."
+    )
+    link = models.OneToOneField(
+        OneTimeLink, null=True, blank=True, on_delete=models.PROTECT, related_name="invitation"
+    )
+    email = models.OneToOneField(
+        OutboxEmail, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The clinic's reminder plan when the invitation was made (a later change of the clinic's
+    # settings applies to later invitations).
+    reminders_planned = models.PositiveSmallIntegerField(default=0)
+    remind_after_days = models.PositiveSmallIntegerField(default=2)
+    reminders_queued = models.PositiveSmallIntegerField(default=0)
+    last_reminder = models.ForeignKey(
+        OutboxEmail, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # With the server's secret key, derives the link's token again for a reminder (only the
+    # token's hash is stored, with the link): never shown, never exported.
+    token_salt = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-scheduled_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "instrument_code", "due_on"], name="one_invitation_per_due_date"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_code} due {self.due_on} for {self.client_id}"
 
 
 # --- Projections: derived from the rows above, kept by assessments.projections -----------------

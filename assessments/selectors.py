@@ -5,13 +5,27 @@ Every function runs a fixed number of queries whatever the number of administrat
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Case, F, FilteredRelation, Q, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    FilteredRelation,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 
 from assessments.instruments import Instrument, get_instrument
+from assessments.invitations import EmailFacts, InvitationFacts, invitation_steps, reminder_due_at
 from assessments.labels import scale_label, total_method_label
 from assessments.models import (
     Administration,
@@ -19,6 +33,7 @@ from assessments.models import (
     BaselineMoments,
     ItemWording,
     OneTimeLink,
+    QuestionnaireInvitation,
     ReliableChangeSetting,
     Score,
     Status,
@@ -32,7 +47,15 @@ from assessments.reliable_change import (
 )
 from assessments.scoring import STATUS_SCORED
 from clinic.dbfunctions import AddDays
-from clinic.models import Client
+from clinic.models import (
+    AuditAction,
+    AuditEvent,
+    Client,
+    ClientStatus,
+    EmailOptOut,
+    EmailStatus,
+    OutboxEmail,
+)
 from clinic.timeline import TimelineItem
 
 # Reliable change comes from the pure layer (assessments/reliable_change.py); this module only
@@ -92,6 +115,8 @@ def sd_choices(organisation_id: int, instrument: Instrument) -> dict[str, SDChoi
 
 # --- schedule ----------------------------------------------------------------------------------
 
+SCHEDULED_INSTRUMENT = "scs"  # the questionnaire the schedule is about
+
 
 def next_due_expression(default_weeks: int, latest_on: str):
     """The next SCS due date of each client of a Client queryset, in SQL: `every_weeks` weeks
@@ -134,13 +159,7 @@ def portal_questionnaire_due(client) -> DueQuestionnaire | None:
         return DueQuestionnaire("Finish your questionnaire", url)
     every_weeks = AssessmentSettings.for_organisation(client.organisation_id).every_weeks
     next_due, latest_on = (
-        Client.objects.filter(pk=client.pk)
-        .annotate(
-            scs=FilteredRelation(
-                "score_summaries", condition=Q(score_summaries__instrument_code="scs")
-            ),
-            next_due=next_due_expression(every_weeks, "scs__latest_on"),
-        )
+        with_next_due(Client.objects.filter(pk=client.pk), every_weeks)
         .values_list("next_due", "scs__latest_on")
         .get()
     )
@@ -149,6 +168,164 @@ def portal_questionnaire_due(client) -> DueQuestionnaire | None:
         url = reverse("assessments:portal_complete", kwargs={"instrument": "scs"})
         return DueQuestionnaire("Questionnaire due", url)
     return None
+
+
+def with_next_due(clients: QuerySet[Client], default_weeks: int) -> QuerySet[Client]:
+    """The clients joined to their SCS summary (as `scs`) and annotated with `next_due`."""
+    return clients.annotate(
+        scs=FilteredRelation(
+            "score_summaries",
+            condition=Q(score_summaries__instrument_code=SCHEDULED_INSTRUMENT),
+        ),
+    ).annotate(next_due=next_due_expression(default_weeks, "scs__latest_on"))
+
+
+# An invitation whose email did not go: none could be queued (no address, unsubscribed), or
+# the outbox gave up on it (the mail server refused it, or it was no longer wanted).
+UNDELIVERED = (Q(link__isnull=True) & ~Q(not_delivered="")) | Q(
+    email__status__in=[EmailStatus.FAILED, EmailStatus.CANCELLED]
+)
+
+
+def invitations_due(
+    organisation_id: int, every_weeks: int, today: dt.date, now: dt.datetime, limit: int
+) -> list[tuple[int, dt.date]]:
+    """(client id, due date) of the clinic's active clients whose SCS is due by `today` and who
+    have no invitation for that due date (nor another one still open), or whose invitation for
+    it could not be delivered for a reason now gone (an address added). One query."""
+    for_due_date = QuestionnaireInvitation.objects.filter(
+        client=OuterRef("pk"), instrument_code=SCHEDULED_INSTRUMENT, due_on=OuterRef("next_due")
+    )
+    open_one = QuestionnaireInvitation.objects.filter(
+        client=OuterRef("pk"),
+        instrument_code=SCHEDULED_INSTRUMENT,
+        link__used_at__isnull=True,
+        link__expires_at__gt=now,
+    )
+    opted_out = EmailOptOut.objects.filter(
+        organisation_id=organisation_id, address=Lower(OuterRef("email"))
+    )
+    fresh = ~Exists(for_due_date) & ~Exists(open_one)
+    deliverable_now = (
+        Exists(for_due_date.filter(link__isnull=True)) & ~Q(email="") & ~Exists(opted_out)
+    )
+    clients = with_next_due(
+        Client.objects.filter(organisation_id=organisation_id, status=ClientStatus.ACTIVE),
+        every_weeks,
+    )
+    return list(
+        clients.filter(next_due__lte=today)
+        .filter(fresh | deliverable_now)
+        .order_by("next_due", "pk")
+        .values_list("pk", "next_due")[: max(limit, 0)]
+    )
+
+
+def reminders_due(
+    now: dt.datetime, clinic_settings: dict[int, AssessmentSettings]
+) -> list[QuestionnaireInvitation]:
+    """Invitations owing their next reminder at `now`: emailed (the mail server took it), the
+    reminder's day come, the link open, the client in active care, reachable and not
+    unsubscribed, and their SCS still due (a questionnaire completed in any way, or a paused
+    schedule, moves it on). Two queries, and one per clinic with reminders owed."""
+    opted_out = EmailOptOut.objects.filter(
+        organisation_id=OuterRef("organisation_id"), address=Lower(OuterRef("client__email"))
+    )
+    candidates = [
+        invitation
+        for invitation in QuestionnaireInvitation.objects.filter(
+            reminders_queued__lt=F("reminders_planned"),
+            email__status=EmailStatus.SENT,
+            link__used_at__isnull=True,
+            link__expires_at__gt=now,
+            client__status=ClientStatus.ACTIVE,
+        )
+        .exclude(client__email="")
+        .exclude(Exists(opted_out))
+        .select_related("client__organisation", "link__administration", "email")
+        if invitation.email.sent_at is not None
+        and reminder_due_at(
+            invitation.email.sent_at, invitation.remind_after_days, invitation.reminders_queued + 1
+        )
+        <= now
+        and invitation.link.is_open(now)
+    ]
+    by_clinic: dict[int, list[QuestionnaireInvitation]] = {}
+    for invitation in candidates:
+        by_clinic.setdefault(invitation.organisation_id, []).append(invitation)
+    owed = []
+    for organisation_id, invitations in by_clinic.items():
+        settings = clinic_settings.get(organisation_id) or AssessmentSettings()
+        today = now.astimezone(invitations[0].client.organisation.tz).date()
+        still_due = set(
+            with_next_due(
+                Client.objects.filter(pk__in=[i.client_id for i in invitations]),
+                settings.every_weeks,
+            )
+            .filter(next_due__lte=today)
+            .values_list("pk", flat=True)
+        )
+        owed += [i for i in invitations if i.client_id in still_due]
+    return owed
+
+
+def client_invitations(client, now: dt.datetime, limit: int = 10) -> list[dict]:
+    """The client's latest scheduled questionnaires, each with the steps it went through and
+    its status, worked out now (assessments.invitations): two queries."""
+    invitations = list(
+        QuestionnaireInvitation.objects.filter(client=client)
+        .select_related("link", "email", "last_reminder")
+        .order_by("-scheduled_at", "-pk")[:limit]
+    )
+    subjects = [i.link.audit_subject for i in invitations if i.link is not None]
+    opened = dict(
+        AuditEvent.objects.filter(
+            client=client, action=AuditAction.VIEW, actor__isnull=True, subject__in=subjects
+        )
+        .order_by()
+        .values("subject")
+        .annotate(first=Min("at"))
+        .values_list("subject", "first")
+    )
+    rows = []
+    for invitation in invitations:
+        link = invitation.link
+        facts = InvitationFacts(
+            scheduled_at=invitation.scheduled_at,
+            not_delivered=invitation.not_delivered,
+            email=_email_facts(invitation.email),
+            reminders_queued=invitation.reminders_queued,
+            last_reminder=_email_facts(invitation.last_reminder),
+            opened_at=opened.get(link.audit_subject) if link else None,
+            completed_at=link.used_at if link else None,
+            expires_at=link.expires_at if link else None,
+        )
+        steps = invitation_steps(facts, now)
+        rows.append({"invitation": invitation, "steps": steps, "status": steps[-1]})
+    return rows
+
+
+def _email_facts(email: OutboxEmail | None) -> EmailFacts | None:
+    if email is None:
+        return None
+    return EmailFacts(email.status, email.sent_at, email.smtp_reply)
+
+
+def undelivered_invitations(client_ids: Iterable[int]) -> dict[tuple[int, dt.date], str]:
+    """Why the scheduled questionnaire of each of these clients was not delivered, per (client,
+    due date), for the dashboard's rows (which show it while that date is the one due): one
+    query."""
+    rows = (
+        QuestionnaireInvitation.objects.filter(
+            UNDELIVERED, client_id__in=list(client_ids), instrument_code=SCHEDULED_INSTRUMENT
+        )
+        .order_by()
+        .values_list("client_id", "due_on", "link_id", "not_delivered", "email__smtp_reply")
+    )
+    return {
+        (client_id, due_on): (reason if link_id is None else reply or "the mail server refused it")
+        for client_id, due_on, link_id, reason, reply in rows
+    }
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -406,7 +583,7 @@ def client_links(client) -> list:
     """The client's most recent one-time links (never their tokens: only hashes are stored)."""
     return list(
         OneTimeLink.objects.filter(client=client)
-        .select_related("created_by", "administration")
+        .select_related("created_by", "administration", "invitation")
         .order_by("-created_at")[:10]
     )
 

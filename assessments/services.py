@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
-from assessments import projections
+from assessments import projections, selectors
 from assessments.instruments import Instrument, get_instrument
+from assessments.invitations import link_expiry
 from assessments.models import (
     Administration,
     AnswerCorrection,
@@ -19,6 +23,7 @@ from assessments.models import (
     ItemWording,
     Mode,
     OneTimeLink,
+    QuestionnaireInvitation,
     ReliableChangeSetting,
     Score,
     Status,
@@ -27,7 +32,8 @@ from assessments.models import (
 )
 from assessments.scoring import ScoreResult, score_response
 from clinic.audit import audit_record
-from clinic.models import AuditAction
+from clinic.models import AuditAction, Client, EmailKind, Organisation
+from clinic.outbox import absolute_url, email_enqueue, email_opted_out
 from clinic.validation import HAPPENED, check_plausible_date
 
 SUBJECT = "assessment"
@@ -222,16 +228,26 @@ def correction_create(
 
 
 @transaction.atomic
-def one_time_link_create(*, client, instrument: Instrument, created_by) -> tuple[OneTimeLink, str]:
-    """A new one-time link. Returns the link and the token, which is never stored in clear."""
-    token = secrets.token_urlsafe(32)
+def one_time_link_create(
+    *,
+    client,
+    instrument: Instrument,
+    created_by,
+    expires_at: dt.datetime | None = None,
+    token: str | None = None,
+) -> tuple[OneTimeLink, str]:
+    """A new one-time link. Returns the link and the token, which is never stored in clear.
+
+    Staff make links valid for ONE_TIME_LINK_DAYS; a scheduled questionnaire passes the
+    clinic's validity and a token it can derive again for its reminders."""
+    token = token or secrets.token_urlsafe(32)
     link = OneTimeLink.objects.create(
         organisation_id=client.organisation_id,
         client=client,
         instrument_code=instrument.code,
         token_hash=hash_token(token),
         created_by=created_by,
-        expires_at=default_link_expiry(),
+        expires_at=expires_at or default_link_expiry(),
     )
     audit_record(created_by, client, AuditAction.CREATE, subject="assessment_link")
     return link, token
@@ -305,20 +321,205 @@ def assessment_schedule_set(*, actor, client, every_weeks: int | None) -> Assess
     return schedule
 
 
+SETTINGS_FIELDS = ("every_weeks", "link_valid_days", "reminder_count", "remind_after_days")
+
+
 @transaction.atomic
-def assessment_settings_update(*, organisation_id: int, every_weeks: int) -> AssessmentSettings:
-    """The clinic's default SCS schedule."""
+def assessment_settings_update(*, organisation_id: int, **values: int) -> AssessmentSettings:
+    """The clinic's default SCS schedule and how its scheduled questionnaires are delivered
+    (link validity, reminders); the fields not given stay as they are."""
+    unknown = sorted(set(values) - set(SETTINGS_FIELDS))
+    if unknown:
+        raise TypeError(f"not an assessment setting: {', '.join(unknown)}")
     settings, _ = AssessmentSettings.objects.update_or_create(
-        organisation_id=organisation_id,
-        defaults={"every_weeks": every_weeks, "updated_at": timezone.now()},
+        organisation_id=organisation_id, defaults={**values, "updated_at": timezone.now()}
     )
     return settings
+
+
+# --- Scheduled questionnaires ------------------------------------------------------------------
+#
+# Run every minute by assessments.tasks. A client whose SCS is due (next_due_expression, in the
+# clinic's time zone) gets one invitation per due date, with a one-time link and an email, in
+# one transaction; a client no email can reach gets the invitation with the reason instead,
+# which the dashboard lists. Overlapping runs on several consumers do each thing once: the
+# invitation is unique per (client, instrument, due date), a reminder is claimed by a
+# conditional UPDATE, and every email has its own outbox key.
+
+SCHEDULED_INSTRUMENT = selectors.SCHEDULED_INSTRUMENT
+INVITE_BATCH = 500  # per run; the next run goes on where this one stopped
+NO_ADDRESS = "no email address"
+UNSUBSCRIBED = "unsubscribed from the clinic's emails"
+_HMAC_KEY_SALT = "selfkind.assessments.QuestionnaireInvitation"
+
+
+@dataclass(frozen=True)
+class ScheduleRun:
+    invited: int = 0
+    not_delivered: int = 0
+    reminded: int = 0
+
+
+def _invitation_token(invitation: QuestionnaireInvitation) -> str:
+    """The link's token, derived from the server's secret key and the invitation's salt, so a
+    reminder can carry the same link although only the token's hash is stored."""
+    return salted_hmac(
+        _HMAC_KEY_SALT, f"{invitation.pk}:{invitation.token_salt}", algorithm="sha256"
+    ).hexdigest()
+
+
+def _undeliverable(client: Client) -> str:
+    if not client.email.strip():
+        return NO_ADDRESS
+    if email_opted_out(client.organisation_id, client.email):
+        return UNSUBSCRIBED
+    return ""
+
+
+def _questionnaire_email_context(token: str, link: OneTimeLink, tz) -> dict:
+    until = link.expires_at.astimezone(tz)
+    return {
+        "link": absolute_url(reverse("assessment_link", kwargs={"token": token})),
+        "valid_until": f"{until:%A} {until.day} {until:%B} at {until:%H:%M}",
+    }
+
+
+@transaction.atomic
+def invitation_send(
+    *, client: Client, due_on: dt.date, settings: AssessmentSettings, now: dt.datetime
+) -> QuestionnaireInvitation | None:
+    """The SCS due on `due_on`: an invitation, its one-time link (valid for the clinic's days)
+    and the email with it; or, when no email can reach the client, the invitation with the
+    reason. An invitation left undelivered is delivered by a later run once the reason is gone
+    (an address added). None when another run got there first."""
+    invitation = (
+        QuestionnaireInvitation.objects.select_for_update()
+        .filter(client=client, instrument_code=SCHEDULED_INSTRUMENT, due_on=due_on)
+        .first()
+    )
+    if invitation is not None and invitation.link_id is not None:
+        return None
+    if invitation is None:
+        try:
+            with transaction.atomic():
+                invitation = QuestionnaireInvitation.objects.create(
+                    organisation_id=client.organisation_id,
+                    client=client,
+                    instrument_code=SCHEDULED_INSTRUMENT,
+                    due_on=due_on,
+                    scheduled_at=now,
+                )
+        except IntegrityError:
+            return None
+    reason = _undeliverable(client)
+    if reason:
+        invitation.not_delivered = reason
+        invitation.save(update_fields=["not_delivered"])
+        return invitation
+    invitation.token_salt = secrets.token_hex(32)
+    token = _invitation_token(invitation)
+    tz = client.organisation.tz
+    link, _ = one_time_link_create(
+        client=client,
+        instrument=get_instrument(SCHEDULED_INSTRUMENT),
+        created_by=None,
+        expires_at=link_expiry(now, settings.link_valid_days, tz),
+        token=token,
+    )
+    invitation.link = link
+    invitation.not_delivered = ""
+    invitation.reminders_planned = settings.reminder_count
+    invitation.remind_after_days = settings.remind_after_days
+    invitation.email = email_enqueue(
+        key=f"questionnaire:{invitation.pk}",
+        kind=EmailKind.QUESTIONNAIRE,
+        to=client.email,
+        template="questionnaire",
+        context=_questionnaire_email_context(token, link, tz),
+        organisation=client.organisation,
+        client=client,
+    )
+    invitation.save()
+    return invitation
+
+
+@transaction.atomic
+def invitation_remind(
+    *, invitation: QuestionnaireInvitation, number: int
+) -> QuestionnaireInvitation | None:
+    """Reminder `number` of an invitation whose questionnaire is still open and due (the
+    caller checked), with the same link as the first email. None if another run sent it."""
+    claimed = QuestionnaireInvitation.objects.filter(
+        pk=invitation.pk, reminders_queued=number - 1
+    ).update(reminders_queued=number)
+    if not claimed:
+        return None
+    client, link = invitation.client, invitation.link
+    token = _invitation_token(invitation)
+    if hash_token(token) != link.token_hash:
+        # The server's secret key changed since the first email: the link takes the token
+        # the reminder carries (the first email's copy of it no longer opens).
+        OneTimeLink.objects.filter(pk=link.pk).update(token_hash=hash_token(token))
+    invitation.last_reminder = email_enqueue(
+        key=f"questionnaire:{invitation.pk}:reminder:{number}",
+        kind=EmailKind.QUESTIONNAIRE_REMINDER,
+        to=client.email,
+        template="questionnaire_reminder",
+        context=_questionnaire_email_context(token, link, client.organisation.tz),
+        organisation=client.organisation,
+        client=client,
+    )
+    invitation.reminders_queued = number
+    QuestionnaireInvitation.objects.filter(pk=invitation.pk).update(
+        last_reminder=invitation.last_reminder
+    )
+    return invitation
+
+
+def invitations_send_due(
+    *, now: dt.datetime | None = None, limit: int = INVITE_BATCH
+) -> ScheduleRun:
+    """Invite every active client whose SCS is due today or earlier (in their clinic's time
+    zone) and who has no invitation for that due date yet, and send the reminders that fell
+    due: only while the questionnaire is open (link unused and unexpired) and still due (a
+    questionnaire completed in any way moves the due date on), never to a client not in active
+    care, without an address, or unsubscribed."""
+    now = now or timezone.now()
+    invited = not_delivered = 0
+    clinic_settings = {s.organisation_id: s for s in AssessmentSettings.objects.all()}
+    for organisation in Organisation.objects.order_by("pk"):
+        settings = clinic_settings.get(organisation.pk) or AssessmentSettings(
+            organisation=organisation
+        )
+        today = now.astimezone(organisation.tz).date()
+        due = selectors.invitations_due(
+            organisation.pk, settings.every_weeks, today, now, limit - invited - not_delivered
+        )
+        clients = Client.objects.select_related("organisation").in_bulk([pk for pk, _ in due])
+        for client_id, due_on in due:
+            invitation = invitation_send(
+                client=clients[client_id], due_on=due_on, settings=settings, now=now
+            )
+            if invitation is not None and invitation.link_id is not None:
+                invited += 1
+            elif invitation is not None:
+                not_delivered += 1
+        if invited + not_delivered >= limit:
+            break
+    reminded = 0
+    for invitation in selectors.reminders_due(now, clinic_settings):
+        reminded += (
+            invitation_remind(invitation=invitation, number=invitation.reminders_queued + 1)
+            is not None
+        )
+    return ScheduleRun(invited, not_delivered, reminded)
 
 
 __all__ = [
     "Mode",
     "administration_create",
     "correction_create",
+    "invitations_send_due",
     "one_time_link_create",
     "self_completion_save",
     "wording_load",

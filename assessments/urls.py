@@ -10,6 +10,7 @@ urlpatterns = [
     path("links/<int:pk>/revoke/", views.link_revoke, name="link_revoke"),
     path("clients/<int:client_id>/export.csv", views.export_csv, name="export_csv"),
     path("settings/", views.rc_settings, name="rc_settings"),
+    path("settings/delivery/", views.delivery_settings, name="delivery_settings"),
     path("import/", views.import_upload, name="import_upload"),
     path("export.csv", views.export_cohort_csv, name="export_cohort_csv"),
     path("<int:pk>/", views.results, name="results"),

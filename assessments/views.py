@@ -25,11 +25,18 @@ from assessments.forms import (
     CorrectionForm,
     ImportForm,
     PaperEntryForm,
+    QuestionnaireDeliveryForm,
     ReliableChangeSettingsForm,
     SelfCompletionForm,
 )
 from assessments.instruments import UnknownInstrumentError, all_instruments, get_instrument
-from assessments.models import Administration, Mode, ReliableChangeSetting, Status
+from assessments.models import (
+    Administration,
+    AssessmentSettings,
+    Mode,
+    ReliableChangeSetting,
+    Status,
+)
 from clinic.access import (
     client_for,
     client_user_required,
@@ -59,6 +66,7 @@ def instrument_or_404(code: str):
 def client_assessments(request, client_id: int):
     client = client_for(request.user, client_id, select_related=("organisation",))
     audit_record(request.user, client, AuditAction.VIEW, subject=SUBJECT)
+    now = timezone.now()
     return render(
         request,
         "assessments/client_assessments.html",
@@ -66,7 +74,8 @@ def client_assessments(request, client_id: int):
             "client": client,
             "administrations": selectors.client_administrations(client),
             "links": selectors.client_links(client),
-            "now": timezone.now(),
+            "invitations": selectors.client_invitations(client, now),
+            "now": now,
             "instruments": all_instruments(),
             "programmes": Programme.objects.filter(organisation_id=client.organisation_id)
             .order_by("-starts_on", "name")
@@ -357,6 +366,27 @@ def rc_settings(request):
 
 
 @clinic_admin_required
+def delivery_settings(request):
+    """Clinic admins set how scheduled questionnaires are delivered: link validity, reminders."""
+    organisation_id = request.user.organisation_id
+    current = AssessmentSettings.for_organisation(organisation_id)
+    form = QuestionnaireDeliveryForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        services.assessment_settings_update(
+            organisation_id=organisation_id,
+            **{name: form.cleaned_data[name] for name in form.Meta.fields},
+        )
+        messages.success(request, "Saved: questionnaires scheduled from now on follow it.")
+        return redirect("assessments:delivery_settings")
+    return render(
+        request,
+        "assessments/delivery_settings.html",
+        {"form": form, "every_weeks": current.every_weeks},
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )
+
+
+@clinic_admin_required
 def import_upload(request):
     """The same import as `manage.py import_assessments`, for clinic admins, with its report."""
     from assessments.importing import import_valid, validate
@@ -444,6 +474,10 @@ def portal_results(request, pk: int):
 def link_complete(request, token: str):
     link = open_link_for_token(token)
     instrument = instrument_or_404(link.instrument_code)
+    if request.method == "GET":
+        # Whoever holds the link sees the client's questionnaire (and any draft answers): the
+        # view is audited, and its first one is when a scheduled questionnaire was opened.
+        audit_record(None, link.client, AuditAction.VIEW, subject=link.audit_subject)
     response = _self_completion(
         request,
         client=link.client,

@@ -242,7 +242,9 @@ class Client(models.Model):
     date_of_birth = models.DateField(null=True, blank=True)
     pronouns = models.CharField(max_length=40, blank=True)
     email = models.EmailField(
-        blank=True, help_text="Used for portal invitations and the reminders the client asks for."
+        blank=True,
+        help_text="Used for portal invitations, scheduled questionnaires and the reminders the "
+        "client asks for.",
     )
     status = models.CharField(
         max_length=20, choices=ClientStatus.choices, default=ClientStatus.ACTIVE
@@ -511,10 +513,17 @@ class EmailKind(models.TextChoices):
     REMINDER = "reminder", "Reminder"
     SECURITY = "security", "Account security notice"
     RECORDS_DUE = "records_due", "Records past retention"
+    QUESTIONNAIRE = "questionnaire", "Scheduled questionnaire"
+    QUESTIONNAIRE_REMINDER = "questionnaire_reminder", "Scheduled questionnaire reminder"
 
 
-# Kinds a recipient may unsubscribe from (List-Unsubscribe); the others answer an action.
-UNSUBSCRIBABLE_KINDS = (EmailKind.REMINDER,)
+# Kinds a recipient may unsubscribe from (List-Unsubscribe): what the clinic sends on a schedule
+# rather than in answer to someone's action.
+UNSUBSCRIBABLE_KINDS = (
+    EmailKind.REMINDER,
+    EmailKind.QUESTIONNAIRE,
+    EmailKind.QUESTIONNAIRE_REMINDER,
+)
 
 
 class EmailStatus(models.TextChoices):
@@ -539,7 +548,7 @@ class OutboxEmail(models.Model):
     key = models.CharField(max_length=200, unique=True)
     # Public handle for links about this message (unsubscribe); unguessable, never a row id.
     ref = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    kind = models.CharField(max_length=20, choices=EmailKind.choices)
+    kind = models.CharField(max_length=30, choices=EmailKind.choices)
     to = models.EmailField()
     client = models.ForeignKey(
         Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"

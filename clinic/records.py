@@ -39,7 +39,7 @@ from clinic.models import (
 from clinic.services import ServiceError, user_sessions_end
 
 # Fields never exported: secrets and their hashes, which are not the client's data.
-SECRET_FIELDS = frozenset({"token_hash", "password", "key", "session_data"})
+SECRET_FIELDS = frozenset({"token_hash", "token_salt", "password", "key", "session_data"})
 # What of the client's portal login is theirs to see (never the password hash or devices).
 LOGIN_FIELDS = ("username", "email", "first_name", "last_name", "date_joined", "last_login")
 

@@ -20,8 +20,8 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     Case,
+    Exists,
     F,
-    FilteredRelation,
     FloatField,
     IntegerField,
     OuterRef,
@@ -38,9 +38,20 @@ from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThan
 
 from assessments.instruments import HIGHER_IS_BETTER, Instrument, get_instrument
 from assessments.labels import scale_labels
-from assessments.models import Administration, AssessmentSettings, ScoreInterval, ScoreSummary
+from assessments.models import (
+    Administration,
+    AssessmentSettings,
+    QuestionnaireInvitation,
+    ScoreInterval,
+    ScoreSummary,
+)
 from assessments.reliable_change import RC_THRESHOLD, SDChoice, reliable_change_for
-from assessments.selectors import next_due_expression, sd_choices
+from assessments.selectors import (
+    UNDELIVERED,
+    sd_choices,
+    undelivered_invitations,
+    with_next_due,
+)
 from clinic.access import clients_for
 from clinic.models import Client, ClientStatus, Programme, User
 from dashboard import flags
@@ -93,6 +104,7 @@ FLAG_FILTERS = {
     flags.OVERDUE: flags.LABELS[flags.OVERDUE],
     flags.RISING: flags.LABELS[flags.RISING],
     "due": "Assessment due now",
+    "undelivered": "Questionnaire not delivered",
 }
 
 
@@ -128,10 +140,8 @@ def clinic_context(organisation_id: int) -> ClinicContext:
 
 
 def _with_projections(clients: QuerySet[Client], rules: flags.Rules) -> QuerySet[Client]:
-    """Join the clients' SCS summary (filtered to the SCS) and annotate the due date."""
-    return clients.annotate(
-        scs=FilteredRelation("score_summaries", condition=Q(score_summaries__instrument_code=SCS)),
-    ).annotate(next_due=next_due_expression(rules.assessment_every_weeks, "scs__latest_on"))
+    """Join the clients' SCS summary (as `scs`) and annotate the due date (`next_due`)."""
+    return with_next_due(clients, rules.assessment_every_weeks)
 
 
 def _json_number(key: str, field: str) -> Cast:
@@ -216,6 +226,14 @@ def dashboard_clients(
         clients = clients.filter(conditions[filters.flag])
     elif filters.flag == "due":
         clients = clients.filter(next_due__lte=today)
+    elif filters.flag == "undelivered":
+        clients = clients.filter(
+            Exists(
+                QuestionnaireInvitation.objects.filter(
+                    UNDELIVERED, client=OuterRef("pk"), due_on=OuterRef("next_due")
+                )
+            )
+        )
     sort = filters.sort if filters.sort in SORTS else "attention"
     if sort.lstrip("-") in ("entries", "minutes"):
         clients = _with_recent_totals(clients, today)
@@ -273,6 +291,8 @@ class DashboardRow:
     minutes_recent: int
     due: bool
     verdict: str = ""  # reliable change of the total since baseline
+    # Why the questionnaire due now was not emailed ("" when it was, or none is due).
+    not_delivered: str = ""
     sparkline: str = ""  # SVG polyline points, "" when fewer than two totals
     scale_names: dict = field(default_factory=dict)
 
@@ -365,6 +385,7 @@ def dashboard_rows(clients: Iterable[Client], context: ClinicContext, today: dt.
     reliable-change verdict of the total and the 14-day counts."""
     clients = list(clients)
     totals = recent_totals([c.pk for c in clients], today)
+    undelivered = undelivered_invitations(c.pk for c in clients)
     names = scale_names()
     rows = []
     for client in clients:
@@ -395,6 +416,7 @@ def dashboard_rows(clients: Iterable[Client], context: ClinicContext, today: dt.
                 minutes_recent=minutes,
                 due=flags.is_due(values, today),
                 verdict=verdict,
+                not_delivered=undelivered.get((client.pk, client.next_due), ""),
                 sparkline=sparkline_points(summary.history) if summary else "",
             )
         )

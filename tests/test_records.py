@@ -14,9 +14,16 @@ import pytest
 from django.core.management import call_command
 from django.test import Client as HttpClient
 from django.urls import reverse
+from django.utils import timezone
 
 from assessments.instruments import get_instrument
-from assessments.services import assessment_schedule_set, correction_create, one_time_link_create
+from assessments.models import AssessmentSettings
+from assessments.services import (
+    assessment_schedule_set,
+    correction_create,
+    invitation_send,
+    one_time_link_create,
+)
 from clinic.models import (
     AuditEvent,
     CareTeamMember,
@@ -54,6 +61,14 @@ def fill_record(world, client: Client, *, private: str = PRIVATE_WORDS) -> dict:
     )
     one_time_link_create(client=client, instrument=get_instrument("scs"), created_by=clinician)
     assessment_schedule_set(actor=clinician, client=client, every_weeks=2)
+    client.email = f"{client.code.lower()}@example.org"
+    client.save(update_fields=["email"])
+    invitation_send(
+        client=client,
+        due_on=today,
+        settings=AssessmentSettings.for_organisation(client.organisation_id),
+        now=timezone.now(),
+    )
     CareTeamMember.objects.create(client=client, clinician=world.colleague)
     reminders_save(
         client=client,
@@ -141,7 +156,8 @@ def test_the_export_holds_every_row_of_the_client_and_nothing_of_anyone_else(wor
     assert record["code"] == "RC-001" and record["portal_login"]["username"] == "sam"
     assert world.client.password not in everything  # never the password hash
     assert record["portal_sign_ins"]
-    assert "token_hash" not in everything and "Talked it through in session." in everything
+    assert "token_hash" not in everything and "token_salt" not in everything
+    assert "Talked it through in session." in everything
     assert json.loads(archive.read("flags_today.json"))  # computed today, with acknowledgement
 
 

@@ -83,6 +83,7 @@ RULES = {
     "assessments:export_cohort_csv": Rule(STAFF_PAGE),
     "assessments:import_upload": Rule(CLINIC_ADMIN_PAGE),
     "assessments:rc_settings": Rule(CLINIC_ADMIN_PAGE),
+    "assessments:delivery_settings": Rule(CLINIC_ADMIN_PAGE),
     "assessments:results": Rule(STAFF_CLIENT_PAGE, kwargs=the_clients_administration),
     "assessments:correct": Rule(STAFF_CLIENT_PAGE, kwargs=the_clients_administration),
     "assessments:fhir_export": Rule(STAFF_CLIENT_PAGE, kwargs=the_clients_administration),

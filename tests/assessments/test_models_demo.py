@@ -93,3 +93,24 @@ def test_demo_administrations_fall_between_intake_and_discharge_or_today():
         | Q(administered_on__gt=F("client__discharge_date"))
     )
     assert not outside.exists()
+
+
+def test_the_demo_client_is_due_so_the_first_run_emails_them_a_working_link(
+    world, django_capture_on_commit_callbacks
+):
+    from urllib.parse import urlsplit
+
+    from django.core import mail
+    from django.test import Client as HttpClient
+
+    from assessments.services import invitations_send_due
+
+    sam = world.client_record
+    sam.email = "sam@example.org"
+    sam.save()
+    AssessmentSeeder().seed(context(world, [sam]))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert invitations_send_due().invited == 1
+    (message,) = [m for m in mail.outbox if m.to == ["sam@example.org"]]
+    (url,) = [word for word in message.body.split() if "/t/a/" in word]
+    assert HttpClient().get(urlsplit(url).path).status_code == 200

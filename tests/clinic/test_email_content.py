@@ -10,6 +10,7 @@ from django.core import mail
 from django.urls import reverse
 
 from assessments.instruments import all_instruments
+from assessments.services import invitation_remind, invitations_send_due
 from clinic import outbox
 from clinic.models import EmailKind, OutboxEmail
 from tracking.models import Reminder, ReminderPurpose
@@ -40,6 +41,8 @@ def test_every_email_template_is_found():
     assert EMAIL_TEMPLATES == [
         "invitation",
         "password_reset",
+        "questionnaire",
+        "questionnaire_reminder",
         "records_due",
         "reminder",
         "security_notice",
@@ -57,6 +60,7 @@ def test_no_template_shows_clinical_content_even_when_given_it(world, template):
             "link": "https://selfkind.example.org/t/x/",
             "unsubscribe_url": "https://selfkind.example.org/t/unsubscribe/x/",
             "valid_days": 7,
+            "valid_until": "Friday 6 March at 09:00",
             "client": world.client_record,
             "user": world.client,
             "score": 3.42,
@@ -85,8 +89,16 @@ def test_the_emails_the_services_send_carry_no_clinical_content(
             | {"role": "clinician", "by_email": "on"},
         )
         reminders_enqueue_due(now=dt.datetime(2026, 3, 2, 8, 1, tzinfo=dt.UTC))  # a Monday
+        invitations_send_due()  # the client's SCS is due: a scheduled questionnaire
+        invitation_remind(invitation=record.questionnaire_invitations.get(), number=1)
     kinds = set(OutboxEmail.objects.values_list("kind", flat=True))
-    assert kinds == {EmailKind.PASSWORD_RESET, EmailKind.INVITATION, EmailKind.REMINDER}
-    assert len(mail.outbox) == 3
+    assert kinds == {
+        EmailKind.PASSWORD_RESET,
+        EmailKind.INVITATION,
+        EmailKind.REMINDER,
+        EmailKind.QUESTIONNAIRE,
+        EmailKind.QUESTIONNAIRE_REMINDER,
+    }
+    assert len(mail.outbox) == 5
     for message in mail.outbox:
         assert_no_clinical_content(world, message.subject, message.body)
