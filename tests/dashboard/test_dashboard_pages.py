@@ -288,3 +288,10 @@ def test_an_acknowledgement_shows_at_once(world):
     episode = (world.clinic.today() - dt.timedelta(days=30)).isoformat()
     http.post(flags_url(world), {"kind": "quiet", "episode": episode, "note": "Called."})
     assert "Stopped logging ✓" in http.get(HOME).content.decode()
+
+
+def test_the_client_flags_page_loads_the_stylesheet_that_colours_its_badges(world):
+    quiet_client(world)
+    page = world.browser("clinician").get(flags_url(world)).content.decode()
+    assert 'class="badge sk-flag sk-flag-quiet"' in page
+    assert "dashboard/dashboard.css" in page  # else the white badge text sits on white
