@@ -12,6 +12,7 @@ from clinic.models import (
     CareTeamMember,
     Client,
     ClientStatus,
+    CrisisContact,
     Programme,
     Role,
     Tag,
@@ -112,3 +113,8 @@ def staff_of(organisation_id: int, *, include_inactive: bool = False) -> QuerySe
 
 def audit_events_for(client: Client, limit: int = 200) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(client=client).select_related("actor")[:limit]
+
+
+def crisis_contacts_of(organisation_id: int) -> list[CrisisContact]:
+    """The clinic's crisis contacts in the order it chose: one query."""
+    return list(CrisisContact.objects.filter(organisation_id=organisation_id))

@@ -270,14 +270,19 @@ def staff_invite(
     return Invitation(user=user, path=_invitation_path(user))
 
 
-def staff_update(*, actor: User, staff: User, role: str, is_active: bool) -> None:
+def staff_update(
+    *, actor: User, staff: User, role: str, is_active: bool, is_safety_contact: bool = False
+) -> None:
+    """A staff member's role, whether they may log in, and whether they are one of the clinic's
+    safety contacts (clinic.safety)."""
     if staff.pk == actor.pk and (not is_active or role != actor.role):
         raise ServiceError("You cannot deactivate yourself or change your own role.")
     if role not in (Role.CLINICIAN, Role.CLINIC_ADMIN):
         raise ServiceError("Staff are clinicians or clinic admins.")
     staff.role = role
     staff.is_active = is_active
-    staff.save(update_fields=["role", "is_active"])
+    staff.is_safety_contact = is_safety_contact
+    staff.save(update_fields=["role", "is_active", "is_safety_contact"])
 
 
 def tag_create(*, actor: User, name: str) -> Tag:

@@ -21,5 +21,14 @@ urlpatterns = [
     path("staff/invite/", views.staff_invite, name="staff_invite"),
     path("staff/<int:user_id>/", views.staff_edit, name="staff_edit"),
     path("settings/", views.clinic_settings, name="settings"),
+    path("settings/crisis/", views.crisis_contacts, name="crisis_contacts"),
+    path("settings/crisis/<int:pk>/", views.crisis_contact_edit, name="crisis_contact_edit"),
+    path(
+        "settings/crisis/<int:pk>/delete/",
+        views.crisis_contact_delete,
+        name="crisis_contact_delete",
+    ),
+    path("clients/safety/<int:pk>/", views.safety_signal, name="safety_signal"),
     path("me/", views.portal_home, name="portal_home"),
+    path("me/help/", views.portal_help, name="portal_help"),
 ]
