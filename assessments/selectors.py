@@ -11,7 +11,7 @@ from django.db.models import Case, F, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
-from assessments.instruments import Instrument, get_instrument
+from assessments.instruments import MISSING_ITEM_RULES, Instrument, get_instrument
 from assessments.models import (
     Administration,
     BaselineMoments,
@@ -214,8 +214,13 @@ def results_for(administration: Administration, *, with_change: bool = True) -> 
         "composites": composites,
         "baseline": baseline,
         "previous": previous,
-        "figure": subscale_figure(instrument, rows, administration, baseline),
-        "figure_caption": subscale_figure_caption(instrument),
+        "figure": subscale_figure(instrument, rows, administration, baseline) if rows else None,
+        "figure_caption": subscale_figure_caption(instrument) if rows else "",
+        "missing_rule_text": MISSING_ITEM_RULES.get(
+            score.missing_rule, instrument.missing_rule_text
+        ),
+        "case": instrument.caseness.is_case(score.total) if instrument.caseness else None,
+        "threshold": instrument.change_threshold("total"),
         "unverified_reliability": sorted(
             {
                 f"r = {r.retest_r:.2f} ({r.retest_source})"
@@ -308,15 +313,16 @@ def item_rows(instrument: Instrument, wording: ItemWording | None) -> list[dict]
 
 
 def preview_key(instrument: Instrument) -> dict:
-    """The small scoring key the entry page's script uses for its live subscale preview."""
-    return {
-        "min": instrument.response_min,
-        "max": instrument.response_max,
-        "subscales": [
-            {"code": s.code, "name": s.name, "items": list(s.items), "aggregation": s.aggregation}
-            for s in instrument.subscales
-        ],
-    }
+    """The small scoring key the entry page's script uses for its live subscale preview (for
+    an instrument without subscales, its total: the sum of every item)."""
+    scales = [
+        {"code": s.code, "name": s.name, "items": list(s.items), "aggregation": s.aggregation}
+        for s in instrument.subscales
+    ]
+    if instrument.total_only:
+        every_item = [item.number for item in instrument.items]
+        scales = [{"code": "total", "name": "Total", "items": every_item, "aggregation": "sum"}]
+    return {"min": instrument.response_min, "max": instrument.response_max, "subscales": scales}
 
 
 def client_administrations(client) -> list[Administration]:

@@ -30,6 +30,7 @@ urlpatterns = [
         name="invite_accept",
     ),
     path("t/a/<str:token>/", assessment_views.link_complete, name="assessment_link"),
+    path("t/a/<str:token>/help/", assessment_views.link_help, name="assessment_link_help"),
     path("", include("clinic.urls")),
     path("assessments/", include("assessments.urls")),
     path("tracking/", include("tracking.urls")),
