@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
+from clinic.models import SignalSource
 from clinic.validation import (
     HAPPENED,
     DateQueryForm,
@@ -221,3 +222,34 @@ class TriggerCategoryForm(forms.Form):
         if available.filter(name__iexact=name).exists():
             raise forms.ValidationError(f"A trigger category called {name!r} already exists.")
         return name
+
+
+class DifficultForm(forms.Form):
+    """ "This brought up something difficult" on one of the client's own records, in one tap:
+    the page's two buttons send `contact` or not."""
+
+    SIGNAL_SOURCES = {
+        "entry": SignalSource.CRITIC_ENTRY,
+        "practice": SignalSource.PRACTICE,
+        "journal": SignalSource.JOURNAL,
+    }
+
+    source = forms.ChoiceField(
+        choices=[(key, value.label) for key, value in SIGNAL_SOURCES.items()],
+        error_messages={"invalid_choice": "This could not be sent: reload the page and try again."},
+    )
+    record = forms.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        error_messages={
+            "invalid": "This could not be sent: reload the page and try again.",
+            "min_value": "This could not be sent: reload the page and try again.",
+            "max_value": "This could not be sent: reload the page and try again.",
+            "required": "This could not be sent: reload the page and try again.",
+        },
+    )
+    contact = forms.BooleanField(required=False)
+
+    @property
+    def signal_source(self) -> str:
+        return self.SIGNAL_SOURCES[self.cleaned_data["source"]]

@@ -1,21 +1,17 @@
-"""Build every projection of existing data once (new tables start empty; from here on the
+"""Built every projection of existing data once (new tables start empty; from here on the
 services keep them on write).
 
-This step runs the current projection code, not historical models: if a later migration
-changes the projection tables, turn this into a no-op and run `manage.py refresh_dashboard
---repair` after migrating instead (docs/deployment.md)."""
+It ran the current projection code, not historical models, so it became a no-op when
+tracking 0007 added columns to ClientActivity (the current code writes them, and they may not
+exist yet at this point of a migration). An installation that upgrades from before this
+migration runs `manage.py refresh_dashboard --repair` once after migrating
+(docs/deployment.md); one past it has its new columns filled by tracking 0007."""
 
 from django.db import migrations
 
 
 def build(apps, schema_editor):
-    Client = apps.get_model("clinic", "Client")
-    ids = list(Client.objects.values_list("pk", flat=True))
-    if not ids:
-        return
-    from dashboard.consistency import repair
-
-    repair(ids)
+    """A no-op: see the module's docstring."""
 
 
 class Migration(migrations.Migration):
