@@ -411,3 +411,35 @@ def scs_subscale_trend(client) -> list[dict]:
                     }
                 )
     return rows
+
+
+SYMPTOM_MEASURES = ("phq-9", "gad-7")
+
+
+def symptom_totals(client, first=None, last=None, limit: int = 60) -> list[dict]:
+    """PHQ-9 and GAD-7 totals of one client over time, for the progress charts: rows
+    {instrument (short name), administered_on, total, case_at (caseness threshold)} of scored
+    administrations, oldest first, at most the `limit` latest. The caller has checked access to
+    `client`. One query."""
+    administrations = (
+        Administration.objects.scored()
+        .filter(client=client, instrument_code__in=SYMPTOM_MEASURES)
+        .order_by("-administered_on", "-created_at", "-pk")
+        .values_list("instrument_code", "administered_on", "score__total")
+    )
+    if first is not None:
+        administrations = administrations.filter(administered_on__gte=first)
+    if last is not None:
+        administrations = administrations.filter(administered_on__lte=last)
+    rows = []
+    for code, on, total in reversed(list(administrations[:limit])):
+        instrument = get_instrument(code)
+        rows.append(
+            {
+                "instrument": instrument.short_name,
+                "administered_on": on,
+                "total": total,
+                "case_at": instrument.caseness.at_least if instrument.caseness else None,
+            }
+        )
+    return rows

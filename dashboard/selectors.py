@@ -533,19 +533,24 @@ def scale_names() -> dict[str, str]:
 
 
 def scs_rows(clients: Iterable[int] | QuerySet[Client]) -> list[dict]:
-    """Scored SCS administrations (an unscored form never counts) of these clients (ids, or a
-    scoped Client queryset, which stays a subquery: a clinic's 10,000 ids would not) as plain
-    rows for the pure layers (dashboard.flags, dashboard.stats), oldest first per client, in one
-    query: id, client_id, administered_on, total, total_method, band and subscales ({code: score
-    or None})."""
+    """Scored SCS administrations of these clients: `score_rows` of the SCS."""
+    return score_rows(clients, SCS)
+
+
+def score_rows(clients: Iterable[int] | QuerySet[Client], code: str) -> list[dict]:
+    """Scored administrations of one instrument (an unscored form never counts) of these
+    clients (ids, or a scoped Client queryset, which stays a subquery: a clinic's 10,000 ids
+    would not) as plain rows for the pure layers (dashboard.flags, dashboard.stats), oldest
+    first per client, in one query: id, client_id, administered_on, total, total_method, band
+    and subscales ({code: score or None}; none for the PHQ-9 and GAD-7)."""
     scope = clients.values("pk") if isinstance(clients, QuerySet) else list(clients)
-    codes = [subscale.code for subscale in get_instrument(SCS).subscales]
+    codes = [subscale.code for subscale in get_instrument(code).subscales]
     subscales = {
         f"sub_{code}": _json_number("score", f"score__subscales__{code}") for code in codes
     }
     rows = (
         Administration.objects.scored()
-        .filter(client_id__in=scope, instrument_code=SCS)
+        .filter(client_id__in=scope, instrument_code=code)
         .order_by("client_id", "administered_on", "created_at", "pk")
         .annotate(**subscales)
         .values_list(
