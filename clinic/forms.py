@@ -389,7 +389,7 @@ class SafetySignalAcknowledgeForm(forms.Form):
 
     action = forms.ChoiceField(
         choices=SignalAction.choices,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         label="Action taken",
         error_messages={
             "required": "Action taken: choose what you did.",

@@ -500,9 +500,8 @@ class SafetySignal(models.Model):
 
     @property
     def summary(self) -> str:
-        """What raised it, in words that hold nothing the client wrote."""
+        """What raised it, in words that hold nothing the client wrote (whether the client asked
+        to be contacted is shown beside it)."""
         if self.kind == SignalKind.RISK_ITEM:
-            return f"A risk item was answered above 0 ({self.label or 'a questionnaire'})"
-        what = SignalSource(self.source).label
-        asked = ", and the client asked to be contacted" if self.asked_for_contact else ""
-        return f"The client said {what} brought up something difficult{asked}"
+            return f"A risk item was answered above 0: {self.label or 'a questionnaire'}"
+        return f"The client said {SignalSource(self.source).label} brought up something difficult"

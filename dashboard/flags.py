@@ -85,9 +85,10 @@ class Rules:
         return cls(assessment_every_weeks=assessment_every_weeks, **fields)
 
     def explanations(self) -> dict[str, str]:
-        """One sentence per flag, shown below the table and in the flag's tooltip."""
+        """One sentence per flag, most severe first, shown below the table and in the flag's
+        tooltip."""
         subscales = " or a negative subscale" if self.deterioration_subscales else ""
-        return {
+        texts = {
             SAFETY: (
                 "The client said an entry, a practice or a journal entry brought up something "
                 "difficult (perhaps asking to be contacted). Open until acknowledged with the "
@@ -119,6 +120,7 @@ class Rules:
                 "shorter or different practice (titration)."
             ),
         }
+        return {kind: texts[kind] for kind in KINDS}  # most severe first
 
 
 LABELS = {

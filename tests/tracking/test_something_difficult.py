@@ -63,7 +63,7 @@ def test_the_clinician_sees_that_a_private_entry_asked_for_contact_but_never_its
         .content.decode()
     )
     assert "an inner-critic entry brought up something difficult" in page
-    assert "asked to be contacted" in page
+    assert "Asked to be contacted" in page and "<strong>Yes</strong>" in page
     assert "burden" not in page
 
 
