@@ -29,6 +29,13 @@ def as_post(answers, **extra):
     }
 
 
+def link_token(world, instrument=PHQ_9) -> str:
+    _, token = one_time_link_create(
+        client=world.client_record, instrument=instrument, created_by=world.clinician
+    )
+    return token
+
+
 def risk_signals(world):
     return list(SafetySignal.objects.filter(client=world.client_record, kind=SignalKind.RISK_ITEM))
 
@@ -105,9 +112,7 @@ def test_a_draft_with_item_9_above_0_raises_it_at_once(world):
 
 def test_by_one_time_link_the_thank_you_page_shows_the_crisis_resources(world):
     CrisisContact.objects.create(organisation=world.clinic, name="Shout", text_line="Text SHOUT")
-    _, token = one_time_link_create(
-        client=world.client_record, instrument=PHQ_9, created_by=world.clinician
-    )
+    token = link_token(world)
     anonymous = world.browser("anonymous")
     response = anonymous.post(
         reverse("assessment_link", args=[token]), as_post(phq(item_9=3), finish="1")
@@ -134,9 +139,7 @@ def test_an_import_raises_it_for_each_row_that_trips_the_risk_item(world):
 
 def test_the_link_help_page_shows_the_clinics_contacts_and_nothing_about_the_client(world):
     CrisisContact.objects.create(organisation=world.clinic, name="Samaritans", phone="116 123")
-    _, token = one_time_link_create(
-        client=world.client_record, instrument=PHQ_9, created_by=world.clinician
-    )
+    token = link_token(world)
     anonymous = world.browser("anonymous")
     help_url = reverse("assessment_link_help", args=[token])
     page = anonymous.get(help_url).content.decode()
@@ -149,9 +152,7 @@ def test_the_link_help_page_shows_the_clinics_contacts_and_nothing_about_the_cli
 
 
 def test_every_page_of_a_one_time_link_links_to_its_crisis_page(world):
-    _, token = one_time_link_create(
-        client=world.client_record, instrument=get_instrument("scs"), created_by=world.clinician
-    )
+    token = link_token(world, get_instrument("scs"))
     page = world.browser("anonymous").get(reverse("assessment_link", args=[token]))
     assert f'href="{reverse("assessment_link_help", args=[token])}"' in page.content.decode()
 
