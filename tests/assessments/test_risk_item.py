@@ -183,3 +183,12 @@ def test_the_clinics_proration_choice_scores_a_phq_9_with_one_blank_item(world):
     # Seven 2s and item 9 at 0: 14 over eight answered items, x 9 = 15.75.
     assert (score.status, score.total, score.prorated) == ("scored", 15.75, True)
     assert score.missing_rule == "selfkind-sum-prorate-1"
+
+
+def test_the_link_help_page_reads_in_a_fixed_number_of_queries(world, django_assert_num_queries):
+    CrisisContact.objects.create(organisation=world.clinic, name="Samaritans", phone="116 123")
+    token = link_token(world)
+    anonymous = world.browser("anonymous")
+    # the link with its client, the clinic's contacts
+    with django_assert_num_queries(2):
+        assert anonymous.get(reverse("assessment_link_help", args=[token])).status_code == 200

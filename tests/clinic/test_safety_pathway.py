@@ -160,7 +160,7 @@ def test_staff_pages_carry_no_crisis_link(world):
 def test_the_help_page_reads_in_a_fixed_number_of_queries(world, django_assert_num_queries):
     add_contact(world)
     http = world.browser("client")
-    # session, user, the clinic's name (navigation), the client record, the contacts; the
+    # session, user, the clinic (its time zone), the client record, the contacts; the
     # session's new expiry (savepoint, update, release)
     with django_assert_num_queries(8):
         assert http.get(HELP).status_code == 200
@@ -174,7 +174,7 @@ def test_the_crisis_contacts_page_reads_in_a_fixed_number_of_queries(
 ):
     add_contact(world)
     http = world.browser("clinic_admin")
-    # session, user, the clinic's name, the contacts; the session's new expiry (3)
+    # session, user, the clinic (its time zone), the contacts; the session's new expiry (3)
     with django_assert_num_queries(7):
         http.get(CONTACTS)
     add_contact(world, name="Shout", phone="", text_line="Text SHOUT to 85258")
@@ -323,7 +323,23 @@ def test_the_signal_page_reads_in_a_fixed_number_of_queries(world, django_assert
     for n in range(5):
         raise_signal(world, client=make_client(world.clinic, world.clinician), source_id=n)
     http = world.browser("clinician")
-    # session, user, the clinic's name, the signal with its client and people, the audit event;
-    # the session's new expiry (savepoint, update, release)
+    # session, user, the clinic (its time zone), the signal with its client and people, the
+    # audit event; the session's new expiry (savepoint, update, release)
     with django_assert_num_queries(8):
         assert http.get(signal_url(signal)).status_code == 200
+
+
+def test_changing_and_removing_a_contact_read_and_write_in_a_fixed_number_of_queries(
+    world, django_assert_num_queries
+):
+    contact = add_contact(world)
+    http = world.browser("clinic_admin")
+    edit = reverse("clinic:crisis_contact_edit", kwargs={"pk": contact.pk})
+    # session, user, the clinic (its time zone), the contact; the session's new expiry (3)
+    with django_assert_num_queries(7):
+        assert http.get(edit).status_code == 200
+    # session, user, the clinic (its time zone), the contact, its delete (savepoint, delete,
+    # release); the session's new expiry (3)
+    with django_assert_num_queries(10):
+        response = http.post(reverse("clinic:crisis_contact_delete", kwargs={"pk": contact.pk}))
+    assert response.status_code == 302

@@ -160,11 +160,11 @@ def test_the_something_is_hard_screens_read_in_a_fixed_number_of_queries(
 ):
     session = practice(world, 3, 7)
     http = world.browser("client")
-    # session, user, the clinic's name, the client record, the crisis contacts; the session's
-    # new expiry (savepoint, update, release)
+    # session, user, the clinic (its time zone), the client record, the crisis contacts; the
+    # session's new expiry (savepoint, update, release)
     with django_assert_num_queries(8):
         http.get(HARD)
-    # session, user, the clinic's name, the practice with its client; the session (3)
+    # session, user, the clinic (its time zone), the practice with its client; the session (3)
     with django_assert_num_queries(7):
         http.get(reverse("tracking:my_practice_note", args=[session.pk]))
 
@@ -204,3 +204,14 @@ def test_a_practice_logged_late_for_an_earlier_day_takes_its_place_by_day():
     assert [r.id for r in latest_rated(rated)] == [2, 1, 3]
     much_earlier = RatedPractice(4, day - dt.timedelta(days=9), 0, 9)
     assert [r.id for r in latest_rated([*rated, much_earlier])] == [2, 1, 3]
+
+
+def test_one_tap_writes_in_a_fixed_number_of_queries(world, django_assert_num_queries):
+    entry = write_entry(world.client_record)
+    http = world.browser("client")
+    # session, user, the clinic (its time zone), the client record, the entry; the signal:
+    # savepoint, the client's row locked, the open signal looked up, insert, audit, the
+    # recipients, release; the message in the session (savepoint, update, release)
+    with django_assert_num_queries(15):
+        response = http.post(DIFFICULT, {"source": "entry", "record": entry.pk})
+    assert response.status_code == 302
