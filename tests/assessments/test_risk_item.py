@@ -192,3 +192,25 @@ def test_the_link_help_page_reads_in_a_fixed_number_of_queries(world, django_ass
     # the link with its client, the clinic's contacts
     with django_assert_num_queries(2):
         assert anonymous.get(reverse("assessment_link_help", args=[token])).status_code == 200
+
+
+def test_the_score_export_of_a_phq_9_lists_its_total_band_and_blank_items(world):
+    enter_phq(world, phq(item_9=0, rest=2))
+    response = world.browser("clinician").get(
+        reverse("assessments:export_csv", args=[world.client_record.pk]), {"instrument": "phq-9"}
+    )
+    header, row = response.content.decode().splitlines()
+    assert header.endswith(
+        "total (higher = more severe depression),total_method,band,missing_items,prorated,status"
+    )
+    assert row.endswith(",16.0000,item_sum,moderately_severe,,no,scored")
+
+
+def test_the_portal_results_of_a_phq_9_show_its_total_and_band(world):
+    administration = enter_phq(world, phq(item_9=0, rest=1))
+    page = (
+        world.browser("client")
+        .get(reverse("assessments:portal_results", args=[administration.pk]))
+        .content.decode()
+    )
+    assert "Overall: 8 (mild)" in page
