@@ -66,3 +66,15 @@ def open_link_for_token(token: str) -> OneTimeLink:
     if not link.is_open(timezone.now()) or link.client.portal_is_read_only:
         raise Http404("This link is not valid.")
     return link
+
+
+def link_for_known_token(token: str) -> OneTimeLink:
+    """The one-time link of this token whatever its state (used, expired, revoked), else 404:
+    for its crisis resources page, which shows only the clinic's crisis contacts and stays
+    reachable after the questionnaire is sent."""
+    if not token or len(token) > 200:
+        raise Http404("This link is not valid.")
+    try:
+        return OneTimeLink.objects.select_related("client").get(token_hash=hash_token(token))
+    except OneTimeLink.DoesNotExist:
+        raise Http404("This link is not valid.") from None

@@ -2,29 +2,41 @@
 
 Each hand-made demo client gets 1 to 6 SCS administrations over several months with a plausible
 trajectory (most improve, some stay flat, a few deteriorate); every fourth client also has FSCRS
-forms. `--administrations N` sets how many SCS administrations the Benchmark Clinic gets
-(default: 3 per benchmark client). Idempotent: clients that already have administrations are
-skipped. Rows are bulk-inserted; scores come from the same pure scorer as everything else.
+forms, every second one a PHQ-9 and a GAD-7 on the same days (symptoms falling as
+self-compassion grows), and one client's latest PHQ-9 answers the risk item above 0, which
+raises its risk flag as any other would. `--administrations N` sets how many SCS administrations
+the Benchmark Clinic gets (default: 3 per benchmark client). Idempotent: clients that already
+have administrations are skipped. Rows are bulk-inserted; scores come from the same pure scorer
+as everything else.
+
+The demo clinics get the demo wording of assessments/demo_wording/ ("demo wording, not the
+published scale"), so that the demo portal's questionnaires can be read; a clinic's own loaded
+wording is never replaced.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
+from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
 
 from assessments import projections
 from assessments.instruments import get_instrument
-from assessments.models import Administration, Mode, Score, Status
+from assessments.models import Administration, ItemWording, Mode, Score, Status
 from assessments.scoring import score_response
-from assessments.services import score_fields
+from assessments.services import risk_check, score_fields, wording_load
 from clinic.models import Client
 
 BATCH = 2000
 SAM_LAST_SCS_AGO = dt.timedelta(weeks=5)
 TRAJECTORIES = (("improve", 0.65), ("flat", 0.25), ("deteriorate", 0.10))
+DEMO_WORDING_DIR = Path(__file__).resolve().parent / "demo_wording"
+DEMO_WORDING_SOURCE = "demo wording, not the published scale"
+RISK_DEMO_CLIENT = 2  # index of the demo client whose latest PHQ-9 answers item 9 above 0
 
 
 def _trajectory(rng) -> str:
@@ -57,6 +69,41 @@ def _fscrs_answers(instrument, rng, level: float) -> dict[int, int]:
         centre = (level - 1) if item.number in reassured else (5 - level)
         answers[item.number] = _clamp(rng.gauss(centre, 0.8), 0, 4)
     return answers
+
+
+def _symptom_answers(instrument, rng, level: float, risk: bool = False) -> dict[int, int]:
+    """PHQ-9 or GAD-7 answers (0..3) for self-compassion `level` (1..5): fewer symptoms as it
+    grows. The PHQ-9 risk item stays 0 unless `risk`."""
+    centre = max(0.0, (4.6 - level) * 0.9)
+    answers = {item.number: _clamp(rng.gauss(centre, 0.7), 0, 3) for item in instrument.items}
+    if instrument.risk_item is not None:
+        answers[instrument.risk_item.item] = 1 if risk else 0
+    return answers
+
+
+def load_demo_wording(organisations) -> int:
+    """Load the demo wording of every shipped instrument for these clinics, where a clinic has
+    none loaded yet. Returns how many were loaded."""
+    loaded = 0
+    for organisation in organisations:
+        have = set(
+            ItemWording.objects.filter(organisation=organisation).values_list(
+                "instrument_code", flat=True
+            )
+        )
+        for path in sorted(DEMO_WORDING_DIR.glob("*.json")):
+            instrument = get_instrument(path.stem)
+            if instrument.code in have:
+                continue
+            wording = json.loads(path.read_text(encoding="utf-8"))
+            wording_load(
+                organisation=organisation,
+                instrument=instrument,
+                wording={int(number): text for number, text in wording.items()},
+                source=DEMO_WORDING_SOURCE,
+            )
+            loaded += 1
+    return loaded
 
 
 def _programme_plan(client: Client, rng, today: dt.date, taken: set) -> list[tuple[dt.date, float]]:
@@ -144,6 +191,7 @@ class AssessmentSeeder:
         started = time.perf_counter()
         scs = get_instrument("scs")
         fscrs = get_instrument("fscrs")
+        phq, gad = get_instrument("phq-9"), get_instrument("gad-7")
         rng = context.rng
         today = timezone.localdate()
         done = set(
@@ -161,14 +209,21 @@ class AssessmentSeeder:
             # due: `make run` emails Sam a scheduled questionnaire within a minute.
             last_day = today - SAM_LAST_SCS_AGO if index == 0 else today
             plan = _plan(client, rng, count, last_day, kind)
-            for on, level in plan:
+            for position, (on, level) in enumerate(plan):
                 planned.append(self._row(client, scs, _scs_answers(scs, rng, level), on))
                 if index % 4 == 0:
                     planned.append(self._row(client, fscrs, _fscrs_answers(fscrs, rng, level), on))
+                if index % 2 == 0:
+                    risk = index == RISK_DEMO_CLIENT and position == len(plan) - 1
+                    planned.append(
+                        self._row(client, phq, _symptom_answers(phq, rng, level, risk), on)
+                    )
+                    planned.append(self._row(client, gad, _symptom_answers(gad, rng, level), on))
             taken = {on for on, _ in plan}
             for on, level in _programme_plan(client, rng, last_day, taken=taken):
                 planned.append(self._row(client, scs, _scs_answers(scs, rng, level), on))
         created = self._insert(planned)
+        wording = load_demo_wording(context.organisations.values())
 
         bench = context.bench_organisation
         bench_created = 0
@@ -186,7 +241,8 @@ class AssessmentSeeder:
             bench_created += self._insert(rows)
         context.created["administrations"] = created + bench_created
         context.write(
-            f"assessments: {created} demo administrations"
+            f"assessments: {created} demo administrations, demo wording for {wording} "
+            "questionnaires"
             + (f", {bench_created} in {bench}" if bench is not None else "")
             + f" ({time.perf_counter() - started:.1f}s)"
         )
@@ -221,4 +277,9 @@ class AssessmentSeeder:
             batch_size=BATCH,
         )
         projections.scores_refresh({a.client_id for a in administrations})
+        for administration in administrations:
+            instrument = get_instrument(administration.instrument_code)
+            answers = {int(n): v for n, v in administration.answers.items()}
+            if instrument.risk_alert(answers):
+                risk_check(administration, instrument, answers)  # the flag, as any form raises
         return len(administrations)

@@ -1,5 +1,8 @@
 """FHIR R4 JSON for one administration: a collection Bundle holding a QuestionnaireResponse and
 one Observation per subscale score and total (plus composites), coded in a local code system.
+Where the instrument file gives LOINC codes (PHQ-9, GAD-7), the questionnaire is the LOINC panel
+and the total Observation carries the LOINC total code beside the local one; the PHQ-9 risk
+item, when answered, is an Observation of its own with its LOINC item code.
 
 Validated in tests with fhir.resources.R4B (the installed fhir.resources 8 defaults to R5;
 R4B's QuestionnaireResponse and Observation match R4 for every element used here).
@@ -13,6 +16,8 @@ from assessments.models import Administration
 CODE_SYSTEM = "https://selfkind.example/fhir/CodeSystem/assessment-scales"
 QUESTIONNAIRE = "https://selfkind.example/fhir/Questionnaire/{code}|{version}"
 CLIENT_IDENTIFIER_SYSTEM = "https://selfkind.example/fhir/client-code"
+LOINC = "http://loinc.org"
+LOINC_QUESTIONNAIRE = "http://loinc.org/q/{panel}"
 
 
 def _subject(administration: Administration) -> dict:
@@ -36,9 +41,9 @@ def questionnaire_response(
     return {
         "resourceType": "QuestionnaireResponse",
         "id": f"qr-{administration.pk}",
-        "questionnaire": QUESTIONNAIRE.format(
-            code=instrument.code, version=administration.instrument_version
-        ),
+        "questionnaire": LOINC_QUESTIONNAIRE.format(panel=instrument.loinc.panel)
+        if instrument.loinc
+        else QUESTIONNAIRE.format(code=instrument.code, version=administration.instrument_version),
         "status": _status(administration, amended, "completed", "in-progress"),
         "subject": _subject(administration),
         "authored": (administration.finalised_at or administration.created_at).isoformat(),
@@ -50,6 +55,49 @@ def _status(administration: Administration, amended: bool, final: str, draft: st
     if not administration.is_final:
         return draft
     return "amended" if amended else final
+
+
+def _category() -> list[dict]:
+    return [
+        {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                    "code": "survey",
+                }
+            ]
+        }
+    ]
+
+
+def risk_item_observation(
+    administration: Administration, answers: dict[int, int | None], *, amended: bool = False
+) -> dict | None:
+    """The risk item's answer (PHQ-9 item 9) as an Observation with its LOINC item code, when
+    the instrument has one and the item was answered."""
+    instrument = get_instrument(administration.instrument_code)
+    risk = instrument.risk_item
+    if risk is None or answers.get(risk.item) is None:
+        return None
+    number = risk.item
+    code = instrument.loinc.item(number) if instrument.loinc else None
+    name = f"{instrument.short_name} item {number} (risk item)"
+    coding = [{"system": CODE_SYSTEM, "code": f"{instrument.code}.item_{number}", "display": name}]
+    if code:
+        coding.insert(0, {"system": LOINC, "code": code, "display": name})
+    alert = "above" if risk.alerts(answers[number]) else "not above"
+    return {
+        "resourceType": "Observation",
+        "id": f"obs-{administration.pk}-item-{number}",
+        "status": _status(administration, amended, "final", "preliminary"),
+        "category": _category(),
+        "code": {"coding": coding, "text": name},
+        "subject": _subject(administration),
+        "effectiveDateTime": administration.administered_on.isoformat(),
+        "derivedFrom": [{"reference": f"QuestionnaireResponse/qr-{administration.pk}"}],
+        "valueInteger": answers[number],
+        "note": [{"text": f"answer {alert} {risk.alert_above}: a risk flag is raised above it"}],
+    }
 
 
 def observations(administration: Administration, *, amended: bool = False) -> list[dict]:
@@ -100,16 +148,7 @@ def observations(administration: Administration, *, amended: bool = False) -> li
             "resourceType": "Observation",
             "id": f"obs-{administration.pk}-{code.replace('_', '-')}",
             "status": _status(administration, amended, "final", "preliminary"),
-            "category": [
-                {
-                    "coding": [
-                        {
-                            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                            "code": "survey",
-                        }
-                    ]
-                }
-            ],
+            "category": _category(),
             "code": {
                 "coding": [
                     {
@@ -125,6 +164,15 @@ def observations(administration: Administration, *, amended: bool = False) -> li
             "derivedFrom": [{"reference": f"QuestionnaireResponse/qr-{administration.pk}"}],
             "note": [{"text": "; ".join(note)}],
         }
+        if code == "total" and instrument.loinc:
+            observation["code"]["coding"].insert(
+                0,
+                {
+                    "system": LOINC,
+                    "code": instrument.loinc.total,
+                    "display": f"{instrument.short_name} total score",
+                },
+            )
         if value is None:
             observation["dataAbsentReason"] = {
                 "coding": [
@@ -149,6 +197,9 @@ def administration_bundle(administration: Administration) -> dict:
         questionnaire_response(administration, answers, amended=amended),
         *observations(administration, amended=amended),
     ]
+    risk = risk_item_observation(administration, answers, amended=amended)
+    if risk is not None:
+        resources.append(risk)
     return {
         "resourceType": "Bundle",
         "type": "collection",

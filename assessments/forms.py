@@ -20,6 +20,7 @@ class ItemGridMixin:
     """Adds one small text input per item (item_1 .. item_N) to a form."""
 
     instrument: Instrument
+    allow_proration: bool = False  # the clinic prorates one blank PHQ-9 or GAD-7 item
 
     def add_item_fields(self, instrument: Instrument, *, autofocus: bool = False) -> None:
         """One input per item, in the page's natural tab order (no positive tabindex: that
@@ -68,11 +69,21 @@ class ItemGridMixin:
     def unscorable_reason(self, answers: dict[int, int | None]) -> str:
         """Why these answers cannot be scored under the missing-item rule ("" when they can):
         which items are blank and which scales that leaves unscored, in words."""
-        result = score_response(self.instrument, answers)
+        result = score_response(self.instrument, answers, allow_proration=self.allow_proration)
         if result.is_scored:
             return ""
         instrument = self.instrument
         blank = result.missing_items
+        if instrument.total_only:
+            allowed = (
+                "one may be blank (the clinic prorates it)"
+                if self.allow_proration
+                else ("every item must be answered")
+            )
+            return (
+                f"{len(blank)} of {instrument.item_count} items are blank ({_item_list(blank)}), "
+                f"so the {instrument.short_name} total cannot be scored: {allowed}."
+            )
         unscored = [s.name for s in instrument.subscales if not result.subscales[s.code].scored]
         scales = ", ".join(unscored) + (" and so the total" if instrument.has_total else "")
         return (
@@ -117,8 +128,11 @@ class PaperEntryForm(ItemGridMixin, forms.Form):
         "not count as a score",
     )
 
-    def __init__(self, *args, instrument: Instrument, today: dt.date, **kwargs):
+    def __init__(
+        self, *args, instrument: Instrument, today: dt.date, allow_proration=False, **kwargs
+    ):
         super().__init__(*args, **kwargs)
+        self.allow_proration = allow_proration
         self.today = today
         self.needs_confirmation = False
         self.fields["administered_on"].initial = today
@@ -164,8 +178,9 @@ class SelfCompletionForm(ItemGridMixin, forms.Form):
     explicit "finish anyway" (the button `finish_unscored`); nothing is lost meanwhile: the
     page offers to save the answers for later too."""
 
-    def __init__(self, *args, instrument: Instrument, **kwargs):
+    def __init__(self, *args, instrument: Instrument, allow_proration=False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.allow_proration = allow_proration
         self.add_item_fields(instrument)
         self.needs_confirmation = False
 
@@ -221,8 +236,8 @@ class ReliableChangeSettingsForm(forms.Form):
         self.scales = []
         for instrument in instruments:
             for reliability in instrument.reliability:
-                if reliability.retest_r is None:
-                    continue
+                if reliability.retest_r is None or instrument.change_threshold(reliability.scale):
+                    continue  # no r, or a threshold in points (PHQ-9, GAD-7) needs no SD
                 key = f"{instrument.code}__{reliability.scale}"
                 setting = current.get((instrument.code, reliability.scale))
                 label = f"{instrument.short_name} {instrument.scale_name(reliability.scale)}"
@@ -321,3 +336,14 @@ class ImportForm(forms.Form):
             raise forms.ValidationError("File: it is larger than 10 MB; split it up.")
         self.cleaned_data["data"] = upload.read()
         return upload
+
+
+class ProrationForm(forms.Form):
+    """The clinic's choice for a PHQ-9 or GAD-7 with one blank item."""
+
+    prorate_sum_totals = forms.BooleanField(
+        required=False,
+        label="Prorate one blank PHQ-9 or GAD-7 item (the mean of the answered items x the "
+        "number of items, marked prorated)",
+        help_text="Off by default: a total then needs every item. Forms scored from now on follow.",
+    )

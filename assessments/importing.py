@@ -21,7 +21,7 @@ from assessments.csvcolumns import IMPORT_COLUMNS, item_number
 from assessments.instruments import UnknownInstrumentError, get_instrument
 from assessments.models import Administration, Mode, Score, Status
 from assessments.scoring import STATUS_SCORED, ScoringError, parse_answer, score_response
-from assessments.services import SUBJECT, score_fields
+from assessments.services import SUBJECT, allows_proration, risk_check, score_fields
 from clinic.audit import audit_records
 from clinic.csvinput import CsvInputError, Row, open_csv
 from clinic.models import AuditAction, Client
@@ -183,6 +183,9 @@ def import_valid(report: ImportReport, *, actor=None, skip_invalid: bool = False
     """Write the valid rows (all or nothing unless skip_invalid). Returns the number imported."""
     if report.file_error or (report.problems and not skip_invalid):
         return 0
+    prorate = {
+        org: allows_proration(org) for org in {row.client.organisation_id for row in report.valid}
+    }
     with transaction.atomic():
         for start in range(0, len(report.valid), BATCH):
             chunk = report.valid[start : start + BATCH]
@@ -204,7 +207,13 @@ def import_valid(report: ImportReport, *, actor=None, skip_invalid: bool = False
                             entered_by=actor,
                             finalised_at=timezone.now(),
                         ),
-                        score_fields(score_response(instrument, row.answers)),
+                        score_fields(
+                            score_response(
+                                instrument,
+                                row.answers,
+                                allow_proration=prorate[row.client.organisation_id],
+                            )
+                        ),
                     )
                 )
             report.unscored += sum(1 for _, fields in pairs if fields["status"] != STATUS_SCORED)
@@ -213,6 +222,8 @@ def import_valid(report: ImportReport, *, actor=None, skip_invalid: bool = False
                 Score(administration=a, **fields)
                 for a, (_, fields) in zip(created, pairs, strict=True)
             )
+            for administration, row in zip(created, chunk, strict=True):
+                risk_check(administration, get_instrument(row.instrument_code), row.answers, actor)
         clients = {row.client.pk: row.client for row in report.valid}
         projections.scores_refresh(clients)
         audit_records(

@@ -301,6 +301,13 @@ class AssessmentSettings(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(14)],
         help_text="Days after the email, and after each reminder, until the next (1 to 14).",
     )
+    prorate_sum_totals = models.BooleanField(
+        "prorate one blank PHQ-9 or GAD-7 item",
+        default=False,
+        help_text="Off (the default): a PHQ-9 or GAD-7 total needs every item. On: a total with "
+        "one blank item is the mean of the answered items x the number of items, marked "
+        "prorated. Applies to forms scored from now on.",
+    )
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -10,6 +10,10 @@ SD is a configured reference SD with its source, else the clinic's own baseline 
 30 clients have a baseline, else there is no verdict: "not enough data", never a guess.
 Example: SD 0.70 and r .93 need a change of at least 0.51 on the SCS total.
 
+Where an instrument gives a reliable-change threshold in points (PHQ-9 6, GAD-7 4: NHS Talking
+Therapies), `reliable_change_for` uses it instead: a change of at least that many points is
+reliable, and the verdict says which method it used (`method`).
+
 Clinical-significance cut-offs between a clinical (1) and a functional (0) population:
 a = M1 +/- 2 SD1, b = M0 -/+ 2 SD0, c = (SD0 * M1 + SD1 * M0) / (SD0 + SD1), only where both
 populations' figures are configured.
@@ -22,7 +26,13 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from assessments.instruments import HIGHER_IS_BETTER, HIGHER_IS_WORSE, TOTAL, Instrument
+from assessments.instruments import (
+    HIGHER_IS_BETTER,
+    HIGHER_IS_WORSE,
+    TOTAL,
+    ChangeThreshold,
+    Instrument,
+)
 
 RC_THRESHOLD = 1.96
 MIN_BASELINE_CLIENTS = 30
@@ -32,6 +42,9 @@ DETERIORATED = "deteriorated"
 NO_RELIABLE_CHANGE = "no reliable change"
 NOT_ENOUGH_DATA = "not enough data"
 NOT_INTERPRETABLE = "not interpretable alone"  # SCS-SF subscales (Raes et al. 2011)
+
+JACOBSON_TRUAX = "Jacobson & Truax"
+THRESHOLD = "threshold"
 
 SD_CONFIGURED = "configured"
 SD_CLINIC_BASELINE = "clinic_baseline"
@@ -68,6 +81,7 @@ class ReliableChange:
     reliable: bool | None  # None: no verdict
     verdict: str  # IMPROVED, DETERIORATED, NO_RELIABLE_CHANGE, NOT_ENOUGH_DATA, NOT_INTERPRETABLE
     reason: str = ""  # why there is no verdict
+    method: str = JACOBSON_TRUAX  # or THRESHOLD (a fixed number of points, sd_source says which)
 
     @property
     def has_verdict(self) -> bool:
@@ -255,10 +269,16 @@ def reliable_change_for(
     later: float | None,
     sd: SDChoice | None,
 ) -> ReliableChange:
-    """`reliable_change` with the scale's direction, r and interpretability from `instrument`.
+    """`reliable_change` with the scale's direction, r and interpretability from `instrument`;
+    `threshold_change` where the instrument gives a threshold in points for the scale.
 
     `scale` is "total", a subscale code or a composite code.
     """
+    threshold = instrument.change_threshold(scale)
+    if threshold is not None:
+        return threshold_change(
+            earlier, later, direction=instrument.direction(scale), threshold=threshold
+        )
     reliability = instrument.reliability_for(scale)
     interpretable = scale == TOTAL or all(
         s.interpretable for s in instrument.subscales if s.code == scale
@@ -270,6 +290,42 @@ def reliable_change_for(
         retest_r=reliability.retest_r if reliability else None,
         sd=sd,
         interpretable=interpretable,
+    )
+
+
+def threshold_change(
+    earlier: float | None, later: float | None, *, direction: str, threshold: ChangeThreshold
+) -> ReliableChange:
+    """Reliable change as NHS Talking Therapies counts it: a change of at least
+    `threshold.points` (6 on the PHQ-9, 4 on the GAD-7; the threshold itself is reliable), read
+    with `direction`. No verdict when a score is missing."""
+    if direction not in (HIGHER_IS_BETTER, HIGHER_IS_WORSE):
+        raise ValueError(f"unknown direction {direction!r}")
+    difference = None if earlier is None or later is None else later - earlier
+    source = f"a change of {threshold.points:g} points or more ({threshold.source})"
+    reliable = None if difference is None else abs(difference) >= threshold.points
+    if reliable is None:
+        verdict = NOT_ENOUGH_DATA
+    elif reliable:
+        verdict = _verdict(difference, direction)
+    else:
+        verdict = NO_RELIABLE_CHANGE
+    return ReliableChange(
+        earlier=earlier,
+        later=later,
+        difference=difference,
+        direction=direction,
+        sd=None,
+        sd_source=source,
+        retest_r=None,
+        se=None,
+        s_diff=None,
+        rc=None,
+        minimum_change=threshold.points,
+        reliable=reliable,
+        verdict=verdict,
+        reason="one of the two scores is missing" if difference is None else "",
+        method=THRESHOLD,
     )
 
 

@@ -10,16 +10,24 @@ gives identical numbers. The rules come from the instrument files and the projec
   FSCRS subscales are sums (Gilbert et al. 2004).
 - Totals: `subscale_mean` (SCS default) reverses the negative subscale means and takes the mean
   of the six subscale means; `item_mean` (SCS alternative; the SCS-SF total, Raes et al. 2011)
-  is the mean of the items after reversal. The FSCRS has no total.
+  is the mean of the items after reversal; `item_sum` (PHQ-9, GAD-7: instruments without
+  subscales) is the sum of the items. The FSCRS has no total.
 - Missing items (rule "selfkind-1"): a subscale of four or more items is scored from its answered
   items when at most one is blank; a two- or three-item subscale needs every item; a sum-scored
   subscale with one blank is prorated (mean of answered x item count). The total is scored only
   when every subscale is scored; `item_mean` is then the mean of the answered items after
   reversal. A composite is scored, from its answered items, when every subscale it draws items
   from is scored. Any score from fewer than all of its items is marked prorated.
+- Missing items of an `item_sum` total (rules "selfkind-sum" and "selfkind-sum-prorate-1",
+  instruments.md "Depression and anxiety measures"): the total needs every item; a clinic may
+  allow proration of one blank item (`allow_proration`): the mean of the answered items x the
+  number of items, marked prorated. Other instruments ignore `allow_proration`.
 - Status: "scored" when every subscale is scored (so the total, where there is one, is scored
-  too), else "incomplete"; `score_frame` marks rows with an out-of-range or non-whole value
-  "invalid" where `score_response` raises `ScoringError`.
+  too; for an `item_sum` instrument: when its total is), else "incomplete"; `score_frame` marks
+  rows with an out-of-range or non-whole value "invalid" where `score_response` raises
+  `ScoringError`.
+- The risk item (PHQ-9 item 9) alerts on any answer above its threshold, whatever the total and
+  even on an incomplete form; caseness (PHQ-9 >= 10, GAD-7 >= 8) is read from a scored total.
 
 Arithmetic: every score is ONE division of exact integer sums (a subscale mean is sum / answered;
 a prorated sum is sum x items / answered; the subscale_mean total puts the reversed subscale
@@ -44,6 +52,7 @@ import pandas as pd
 
 from assessments.instruments import (
     ITEM_MEAN,
+    ITEM_SUM,
     SUBSCALE_MEAN,
     SUM,
     Band,
@@ -111,6 +120,8 @@ class ScoreResult:
     status: str  # STATUS_SCORED or STATUS_INCOMPLETE
     prorated: bool  # some score was computed from fewer than all of its items
     missing_rule: str  # id of the missing-item rule applied, see MISSING_ITEM_RULES
+    risk_alert: bool | None = None  # the risk item's alert; None: no risk item, or it is blank
+    case: bool | None = None  # caseness of the total; None: no caseness, or no total
 
     @property
     def is_scored(self) -> bool:
@@ -130,6 +141,8 @@ class ScoreResult:
             "status": self.status,
             "prorated": self.prorated,
             "missing_rule": self.missing_rule,
+            "risk_alert": self.risk_alert,
+            "case": self.case,
         }
 
 
@@ -138,6 +151,8 @@ def score_response(
     instrument: Instrument | str,
     answers: Mapping[int | str, Any] | Sequence[Any],
     total_method: str | None = None,
+    *,
+    allow_proration: bool = False,
 ) -> ScoreResult:
     """Score one administration.
 
@@ -145,7 +160,8 @@ def score_response(
     order. A blank is None (or NaN, or an empty string); an item absent from a mapping is blank.
     Mapping keys may be ints or digit strings (as a JSONField returns them). Values must be whole
     numbers in the response range: ints, floats such as 3.0, or text such as "3"; bools are not
-    answers. Raises ScoringError naming every bad item and its value.
+    answers. Raises ScoringError naming every bad item and its value. `allow_proration`: the
+    clinic allows proration of one blank item of an item_sum total (PHQ-9, GAD-7).
     """
     instrument = resolve_instrument(instrument)
     method = resolve_total_method(instrument, total_method)
@@ -159,7 +175,7 @@ def score_response(
             problems.append(str(exc))
     if problems:
         raise ScoringError("; ".join(problems), problems)
-    return _score_values(instrument, values, method)
+    return _score_values(instrument, values, method, allow_proration)
 
 
 def resolve_instrument(instrument: Instrument | str) -> Instrument:
@@ -263,11 +279,16 @@ def _item_number(key: Any) -> int | None:
 
 
 def _score_values(
-    instrument: Instrument, values: list[int | None], method: str | None
+    instrument: Instrument, values: list[int | None], method: str | None, allow_proration: bool
 ) -> ScoreResult:
     subscales = {s.code: _score_subscale(s, values) for s in instrument.subscales}
     complete = all(score.scored for score in subscales.values())
-    total = _total(instrument, values, method) if complete and method else None
+    prorated = any(score.prorated for score in subscales.values())
+    if method == ITEM_SUM:
+        total, prorated = _item_sum(values, allow_proration)
+        complete = total is not None
+    else:
+        total = _total(instrument, values, method) if complete and method else None
     composites = {
         composite.code: _score_composite(instrument, composite.items, values, subscales)
         for composite in instrument.composites
@@ -283,9 +304,28 @@ def _score_values(
         band=instrument.band_for(total),
         missing_items=missing,
         status=STATUS_SCORED if complete else STATUS_INCOMPLETE,
-        prorated=any(score.prorated for score in subscales.values()),
-        missing_rule=instrument.missing_rule,
+        prorated=prorated,
+        missing_rule=instrument.missing_rule_for(allow_proration=allow_proration),
+        risk_alert=_risk_alert(instrument, values),
+        case=instrument.caseness.is_case(total) if instrument.caseness else None,
     )
+
+
+def _item_sum(values: list[int | None], allow_proration: bool) -> tuple[float | None, bool]:
+    """(total, prorated) of an item_sum instrument: the sum of every item; with one blank item
+    and the clinic's proration, (sum x items) / answered in one division; else unscored."""
+    answered = [value for value in values if value is not None]
+    blanks = len(values) - len(answered)
+    if not answered or blanks > (1 if allow_proration else 0):
+        return None, False
+    return sum(answered) * len(values) / len(answered), blanks > 0
+
+
+def _risk_alert(instrument: Instrument, values: list[int | None]) -> bool | None:
+    risk = instrument.risk_item
+    if risk is None or values[risk.item - 1] is None:
+        return None
+    return risk.alerts(values[risk.item - 1])
 
 
 def allowed_blanks(subscale: Subscale) -> int:
@@ -360,7 +400,7 @@ def _composite_subscales(instrument: Instrument, items: tuple[int, ...]) -> tupl
 @cache
 def _common_multiple(instrument: Instrument) -> int:
     """Least common multiple of 1..(largest subscale size): divisible by any answered count."""
-    return math.lcm(*range(1, max(s.n_items for s in instrument.subscales) + 1))
+    return math.lcm(*range(1, max((s.n_items for s in instrument.subscales), default=1) + 1))
 
 
 # -- many administrations at once ---------------------------------------------------------------
@@ -370,13 +410,16 @@ def item_columns(instrument: Instrument) -> list[str]:
 
 
 def result_columns(instrument: Instrument) -> list[str]:
-    """The columns `score_frame` returns, in order."""
+    """The columns `score_frame` returns, in order: `case` and `risk_alert` only for the
+    instruments that have caseness or a risk item (PHQ-9, GAD-7)."""
     return [
         *(s.code for s in instrument.subscales),
         "total",
         "total_method",
         *(c.code for c in instrument.composites),
         "band",
+        *(["case"] if instrument.caseness else []),
+        *(["risk_alert"] if instrument.risk_item else []),
         "missing_items",
         "status",
         "error",
@@ -384,7 +427,11 @@ def result_columns(instrument: Instrument) -> list[str]:
 
 
 def score_frame(
-    instrument: Instrument | str, df: pd.DataFrame, total_method: str | None = None
+    instrument: Instrument | str,
+    df: pd.DataFrame,
+    total_method: str | None = None,
+    *,
+    allow_proration: bool = False,
 ) -> pd.DataFrame:
     """Score every row of `df` (columns item_1..item_N; other columns are ignored).
 
@@ -392,8 +439,8 @@ def score_frame(
     blank) or text ("" = blank, e.g. a CSV read with dtype=str). A row with an out-of-range or
     non-whole value does not stop the frame: it gets status "invalid", empty scores, and an
     `error` naming each bad item and its value. Scores are floats (NaN when not scored); the
-    text columns hold "" when empty. Raises ScoringError for a missing item column, an unknown
-    instrument or an unknown total method.
+    text columns hold "" when empty (`case` and `risk_alert` hold "yes", "no" or ""). Raises
+    ScoringError for a missing item column, an unknown instrument or an unknown total method.
     """
     instrument = resolve_instrument(instrument)
     method = resolve_total_method(instrument, total_method)
@@ -402,7 +449,8 @@ def score_frame(
     if absent:
         raise ScoringError(f"missing item columns for {instrument.code}: {', '.join(absent)}")
     grid = _parse_items(instrument, [df[name] for name in columns])
-    scores = _score_grid(_Keys.of(instrument), grid.values, grid.answered, method)
+    blanks_allowed = 1 if allow_proration else 0
+    scores = _score_grid(_Keys.of(instrument), grid.values, grid.answered, method, blanks_allowed)
     return _result_frame(instrument, scores, grid, method, df.index)
 
 
@@ -512,7 +560,11 @@ class _Keys:
 
 
 def _score_grid(
-    keys: _Keys, values: np.ndarray, answered: np.ndarray, method: str | None
+    keys: _Keys,
+    values: np.ndarray,
+    answered: np.ndarray,
+    method: str | None,
+    sum_blanks_allowed: int = 0,
 ) -> dict[str, np.ndarray]:
     """The arithmetic of `score_response` for every row at once.
 
@@ -535,6 +587,11 @@ def _score_grid(
         totals = over_common / (split * keys.common)
     elif method == ITEM_MEAN:
         totals = reversed_sums.sum(axis=1) / np.where(complete, counts.sum(axis=1), 1.0)
+    elif method == ITEM_SUM:
+        items = values.shape[1]
+        answered_items = answered.sum(axis=1)
+        complete = (answered_items > 0) & (answered_items >= items - sum_blanks_allowed)
+        totals = values.sum(axis=1) * items / np.where(answered_items > 0, answered_items, 1.0)
     else:
         totals = np.full(len(values), np.nan)
 
@@ -564,19 +621,44 @@ def _result_frame(
     texts = {
         "total_method": np.where(invalid, "", method or ""),
         "band": _band_codes(instrument, total),
+        "case": _case_flags(instrument, total),
+        "risk_alert": _risk_flags(instrument, grid, invalid),
         "missing_items": _blank_item_lists((grid.answered == 0) & ~invalid[:, None]),
         "status": np.where(invalid, STATUS_INVALID, status),
         "error": grid.errors,
     }
+    columns = result_columns(instrument)
     data: dict[str, Any] = {
-        name: pd.Series(v, index=index, dtype=object) for name, v in texts.items()
+        name: pd.Series(v, index=index, dtype=object)
+        for name, v in texts.items()
+        if name in columns
     }
     for position, subscale in enumerate(instrument.subscales):
         data[subscale.code] = np.where(invalid, np.nan, scores["subscales"][:, position])
     data["total"] = total
     for position, composite in enumerate(instrument.composites):
         data[composite.code] = np.where(invalid, np.nan, scores["composites"][:, position])
-    return pd.DataFrame(data, index=index, columns=result_columns(instrument))
+    return pd.DataFrame(data, index=index, columns=columns)
+
+
+def _yes_no(flags: np.ndarray, known: np.ndarray) -> np.ndarray:
+    return np.where(known, np.where(flags, "yes", "no"), "").astype(object)
+
+
+def _case_flags(instrument: Instrument, totals: np.ndarray) -> np.ndarray:
+    if instrument.caseness is None:
+        return np.full(len(totals), "", dtype=object)
+    known = ~np.isnan(totals)
+    return _yes_no(np.where(known, totals, 0) >= instrument.caseness.at_least, known)
+
+
+def _risk_flags(instrument: Instrument, grid: _ItemGrid, invalid: np.ndarray) -> np.ndarray:
+    risk = instrument.risk_item
+    if risk is None:
+        return np.full(len(invalid), "", dtype=object)
+    column = risk.item - 1
+    known = (grid.answered[:, column] == 1) & ~invalid
+    return _yes_no(grid.values[:, column] > risk.alert_above, known)
 
 
 def _band_codes(instrument: Instrument, totals: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 
-from assessments.instruments import Instrument, get_instrument
+from assessments.instruments import MISSING_ITEM_RULES, Instrument, get_instrument
 from assessments.invitations import EmailFacts, InvitationFacts, invitation_steps, reminder_due_at
 from assessments.labels import scale_label, total_method_label
 from assessments.models import (
@@ -440,8 +440,13 @@ def results_for(administration: Administration, *, with_change: bool = True) -> 
         "composites": composites,
         "baseline": baseline,
         "previous": previous,
-        "figure": subscale_figure(instrument, rows, administration, baseline),
-        "figure_caption": subscale_figure_caption(instrument),
+        "figure": subscale_figure(instrument, rows, administration, baseline) if rows else None,
+        "figure_caption": subscale_figure_caption(instrument) if rows else "",
+        "missing_rule_text": MISSING_ITEM_RULES.get(
+            score.missing_rule, instrument.missing_rule_text
+        ),
+        "case": instrument.caseness.is_case(score.total) if instrument.caseness else None,
+        "threshold": instrument.change_threshold("total"),
         "unverified_reliability": sorted(
             {
                 f"r = {r.retest_r:.2f} ({r.retest_source})"
@@ -542,15 +547,16 @@ def item_rows(instrument: Instrument, wording: ItemWording | None) -> list[dict]
 
 
 def preview_key(instrument: Instrument) -> dict:
-    """The small scoring key the entry page's script uses for its live subscale preview."""
-    return {
-        "min": instrument.response_min,
-        "max": instrument.response_max,
-        "subscales": [
-            {"code": s.code, "name": s.name, "items": list(s.items), "aggregation": s.aggregation}
-            for s in instrument.subscales
-        ],
-    }
+    """The small scoring key the entry page's script uses for its live subscale preview (for
+    an instrument without subscales, its total: the sum of every item)."""
+    scales = [
+        {"code": s.code, "name": s.name, "items": list(s.items), "aggregation": s.aggregation}
+        for s in instrument.subscales
+    ]
+    if instrument.total_only:
+        every_item = [item.number for item in instrument.items]
+        scales = [{"code": "total", "name": "Total", "items": every_item, "aggregation": "sum"}]
+    return {"min": instrument.response_min, "max": instrument.response_max, "subscales": scales}
 
 
 def client_administrations(client) -> list[Administration]:
@@ -667,4 +673,36 @@ def scs_subscale_trend(client) -> list[dict]:
                         "score": value,
                     }
                 )
+    return rows
+
+
+SYMPTOM_MEASURES = ("phq-9", "gad-7")
+
+
+def symptom_totals(client, first=None, last=None, limit: int = 60) -> list[dict]:
+    """PHQ-9 and GAD-7 totals of one client over time, for the progress charts: rows
+    {instrument (short name), administered_on, total, case_at (caseness threshold)} of scored
+    administrations, oldest first, at most the `limit` latest. The caller has checked access to
+    `client`. One query."""
+    administrations = (
+        Administration.objects.scored()
+        .filter(client=client, instrument_code__in=SYMPTOM_MEASURES)
+        .order_by("-administered_on", "-created_at", "-pk")
+        .values_list("instrument_code", "administered_on", "score__total")
+    )
+    if first is not None:
+        administrations = administrations.filter(administered_on__gte=first)
+    if last is not None:
+        administrations = administrations.filter(administered_on__lte=last)
+    rows = []
+    for code, on, total in reversed(list(administrations[:limit])):
+        instrument = get_instrument(code)
+        rows.append(
+            {
+                "instrument": instrument.short_name,
+                "administered_on": on,
+                "total": total,
+                "case_at": instrument.caseness.at_least if instrument.caseness else None,
+            }
+        )
     return rows

@@ -32,8 +32,17 @@ from assessments.models import (
 )
 from assessments.scoring import ScoreResult, score_response
 from clinic.audit import audit_record
-from clinic.models import AuditAction, Client, EmailKind, Organisation
+from clinic.models import (
+    AuditAction,
+    Client,
+    EmailKind,
+    Organisation,
+    SafetySignal,
+    SignalKind,
+    SignalSource,
+)
 from clinic.outbox import absolute_url, email_enqueue, email_opted_out
+from clinic.safety import safety_signal_raise
 from clinic.validation import HAPPENED, check_plausible_date
 
 SUBJECT = "assessment"
@@ -72,16 +81,49 @@ def score_fields(result: ScoreResult) -> dict:
     }
 
 
+def allows_proration(organisation_id: int) -> bool:
+    """The clinic prorates one blank item of a PHQ-9 or GAD-7 total (AssessmentSettings)."""
+    return AssessmentSettings.for_organisation(organisation_id).prorate_sum_totals
+
+
 def _store_score(administration: Administration, answers: Mapping[int, int | None]) -> Score:
     """Score the answers, store the score, and bring the client's projections up to date (in
     the caller's transaction)."""
     instrument = get_instrument(administration.instrument_code)
-    result = score_response(instrument, dict(answers))
+    result = score_response(
+        instrument,
+        dict(answers),
+        allow_proration=allows_proration(administration.organisation_id),
+    )
     score, _ = Score.objects.update_or_create(
         administration=administration, defaults=score_fields(result)
     )
     projections.scores_refresh([administration.client_id])
     return score
+
+
+def risk_check(
+    administration: Administration,
+    instrument: Instrument,
+    answers: Mapping[int, int | None],
+    actor=None,
+) -> SafetySignal | None:
+    """Raise the risk flag at once (clinic.safety: routed to the primary clinician and the
+    safety contacts) when these answers trip the instrument's risk item (PHQ-9 item 9 above 0),
+    whatever the total, on a final form or a draft; once per questionnaire. In the caller's
+    transaction."""
+    if not instrument.risk_alert(answers):
+        return None
+    item = instrument.risk_item.item
+    return safety_signal_raise(
+        client=administration.client,
+        kind=SignalKind.RISK_ITEM,
+        source=SignalSource.QUESTIONNAIRE,
+        source_id=administration.pk,
+        actor=actor,
+        label=f"{instrument.short_name} item {item} answered {answers[item]} "
+        f"({instrument.response_min}-{instrument.response_max})",
+    )
 
 
 def _json_answers(answers: Mapping[int, int | None]) -> dict[str, int | None]:
@@ -118,6 +160,7 @@ def administration_create(
     )
     _store_score(administration, answers)
     audit_record(entered_by, client, AuditAction.CREATE, subject=SUBJECT, fields=["answers"])
+    risk_check(administration, instrument, answers, entered_by)
     return administration
 
 
@@ -173,6 +216,7 @@ def self_completion_save(
     if finish:
         _store_score(draft, answers)
         audit_record(actor, client, AuditAction.CREATE, subject=SUBJECT, fields=["answers"])
+    risk_check(draft, instrument, answers, actor)  # a draft too: the alert cannot wait
     return draft
 
 
@@ -224,6 +268,7 @@ def correction_create(
         subject=SUBJECT,
         fields=[f"item_{c.item}" for c in corrections],
     )
+    risk_check(administration, get_instrument(administration.instrument_code), current, user)
     return corrections
 
 
@@ -513,6 +558,17 @@ def invitations_send_due(
             is not None
         )
     return ScheduleRun(invited, not_delivered, reminded)
+
+
+@transaction.atomic
+def proration_set(*, organisation_id: int, prorate_sum_totals: bool) -> AssessmentSettings:
+    """Whether the clinic prorates one blank PHQ-9 or GAD-7 item: forms scored from now on
+    follow (a score keeps the rule it was scored by, stated with it)."""
+    settings, _ = AssessmentSettings.objects.update_or_create(
+        organisation_id=organisation_id,
+        defaults={"prorate_sum_totals": prorate_sum_totals, "updated_at": timezone.now()},
+    )
+    return settings
 
 
 __all__ = [

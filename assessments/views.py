@@ -18,6 +18,7 @@ from assessments import selectors, services
 from assessments.access import (
     administration_for,
     link_for,
+    link_for_known_token,
     open_link_for_token,
     portal_administration_for,
 )
@@ -25,6 +26,7 @@ from assessments.forms import (
     CorrectionForm,
     ImportForm,
     PaperEntryForm,
+    ProrationForm,
     QuestionnaireDeliveryForm,
     ReliableChangeSettingsForm,
     SelfCompletionForm,
@@ -47,9 +49,19 @@ from clinic.access import (
 )
 from clinic.audit import audit_record, audit_records
 from clinic.exporting import spreadsheet_safe
-from clinic.models import AuditAction, Programme
+from clinic.models import AuditAction, Programme, SafetySignal, SignalKind, SignalSource
+from clinic.selectors import crisis_contacts_of
 
 SUBJECT = services.SUBJECT
+RISK_MESSAGE = (
+    "Your answers are saved. One of them tells us things may be very hard for you right now, "
+    "so your clinician will be told. If you need help now, the contacts below are there for you."
+)
+
+
+def link_token(request) -> str:
+    """The token of the one-time link this request came by (the URL's own argument)."""
+    return request.resolver_match.kwargs["token"]
 
 
 def instrument_or_404(code: str):
@@ -90,7 +102,10 @@ def entry(request, client_id: int, instrument: str):
     instrument = instrument_or_404(instrument)
     wording = selectors.wording_for(client.organisation_id, instrument)
     form = PaperEntryForm(
-        request.POST or None, instrument=instrument, today=client.organisation.today()
+        request.POST or None,
+        instrument=instrument,
+        today=client.organisation.today(),
+        allow_proration=services.allows_proration(client.organisation_id),
     )
     if request.method == "POST" and form.is_valid():
         administration = services.administration_create(
@@ -135,12 +150,26 @@ def results(request, pk: int):
         raise Http404("This assessment is not finished yet.")
     audit_record(request.user, administration.client, AuditAction.VIEW, subject=SUBJECT)
     context = selectors.results_for(administration)
+    corrections = list(administration.corrections.select_related("corrected_by"))
     context.update(
         administration=administration,
         client=administration.client,
-        corrections=list(administration.corrections.select_related("corrected_by")),
+        corrections=corrections,
+        risk_signal=_risk_signal(context["instrument"], administration, corrections),
     )
     return render(request, "assessments/results.html", context)
+
+
+def _risk_signal(instrument, administration, corrections) -> SafetySignal | None:
+    """The risk flag this questionnaire raised, when its answers trip the risk item."""
+    if not instrument.risk_alert(administration.answers_with(corrections)):
+        return None
+    return SafetySignal.objects.filter(
+        client_id=administration.client_id,
+        kind=SignalKind.RISK_ITEM,
+        source=SignalSource.QUESTIONNAIRE,
+        source_id=administration.pk,
+    ).first()
 
 
 def _stale_correction_form(request, administration, instrument, initial, submitted, stale):
@@ -348,10 +377,20 @@ def rc_settings(request):
         (s.instrument_code, s.scale): s
         for s in ReliableChangeSetting.objects.filter(organisation=organisation)
     }
-    form = ReliableChangeSettingsForm(
-        request.POST or None, instruments=all_instruments(), current=current
+    proration = ProrationForm(
+        request.POST if "proration" in request.POST else None,
+        initial={"prorate_sum_totals": services.allows_proration(organisation.pk)},
     )
-    if request.method == "POST" and form.is_valid():
+    if proration.is_bound and proration.is_valid():
+        services.proration_set(organisation_id=organisation.pk, **proration.cleaned_data)
+        messages.success(request, "Missing-item rule of the PHQ-9 and GAD-7 saved.")
+        return redirect("assessments:rc_settings")
+    form = ReliableChangeSettingsForm(
+        request.POST if request.method == "POST" and not proration.is_bound else None,
+        instruments=all_instruments(),
+        current=current,
+    )
+    if form.is_bound and form.is_valid():
         services.reliable_change_settings_update(
             organisation=organisation, settings=form.cleaned_data["settings"]
         )
@@ -360,7 +399,7 @@ def rc_settings(request):
     return render(
         request,
         "assessments/rc_settings.html",
-        {"form": form},
+        {"form": form, "proration": proration},
         status=400 if form.is_bound and not form.is_valid() else 200,
     )
 
@@ -494,12 +533,41 @@ def link_complete(request, token: str):
     return response
 
 
+@login_not_required
+@never_cache
+def link_help(request, token: str):
+    """The crisis resources of the clinic that sent a one-time link: reachable without logging
+    in from every page of the link (and after it is used), showing nothing about the client."""
+    link = link_for_known_token(token)
+    response = render(
+        request,
+        "assessments/link_help.html",
+        {
+            "contacts": crisis_contacts_of(link.organisation_id),
+            "crisis_url": request.path,
+            "back_url": reverse("assessment_link", kwargs={"token": token}),
+            "link_open": link.is_open() and not link.client.portal_is_read_only,
+        },
+    )
+    response["Referrer-Policy"] = "same-origin"
+    return response
+
+
 def _self_completion(request, *, client, instrument, draft, mode, actor, done_url, link=None):
     wording = selectors.wording_for(client.organisation_id, instrument)
     initial = {}
     if draft is not None:
         initial = {f"item_{k}": "" if v is None else v for k, v in draft.answers.items()}
-    form = SelfCompletionForm(request.POST or None, instrument=instrument, initial=initial)
+    form = SelfCompletionForm(
+        request.POST or None,
+        instrument=instrument,
+        initial=initial,
+        allow_proration=services.allows_proration(client.organisation_id),
+    )
+    # A one-time link's pages link to its own crisis page (no login); the portal's base does.
+    help_url = (
+        reverse("assessment_link_help", kwargs={"token": link_token(request)}) if link else ""
+    )
     if request.method == "POST" and form.is_valid():
         try:
             saved = services.self_completion_save(
@@ -515,9 +583,25 @@ def _self_completion(request, *, client, instrument, draft, mode, actor, done_ur
             )
         except services.LinkClosed:
             raise Http404("This questionnaire is already finished.") from None
+        alert = instrument.risk_alert(form.cleaned_data["answers"])
+        if saved.is_final and done_url is None:
+            return render(
+                request,
+                "assessments/link_done.html",
+                {
+                    "instrument": instrument,
+                    "alert": alert,
+                    "contacts": crisis_contacts_of(client.organisation_id) if alert else [],
+                    "crisis_url": help_url,
+                },
+            )
+        if alert and done_url is not None:
+            # Right after submitting, the portal shows the crisis resources.
+            messages.warning(request, RISK_MESSAGE)
+            return redirect("clinic:portal_help")
+        if alert:
+            messages.warning(request, RISK_MESSAGE)
         if saved.is_final:
-            if done_url is None:
-                return render(request, "assessments/link_done.html", {"instrument": instrument})
             messages.success(request, "Thank you, your answers are saved.")
             return redirect(done_url)
         messages.info(request, "Saved. You can come back and finish later.")
@@ -536,6 +620,7 @@ def _self_completion(request, *, client, instrument, draft, mode, actor, done_ur
             "resumed": draft is not None,
             "scale": range(instrument.response_min, instrument.response_max + 1),
             "anonymous_link": link is not None,
+            "crisis_url": help_url,
         },
         status=400 if form.is_bound and not form.is_valid() else 200,
     )

@@ -10,6 +10,11 @@ Scope:
   record is discharged: every portal write passes `portal_writable`, which answers 403 with
   an explanation (PortalReadOnly); reading and the client's own export stay available;
 - anyone else (anonymous, superuser without organisation): nothing.
+
+Safety signals widen one thing, on purpose: a clinic's safety contacts (staff a clinic admin
+marks as such) may open every safety signal of their clinic (`safety_signals_for`), so someone
+can act on one whoever the client's clinician is; the client's other records stay in scope as
+above.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404
 
-from clinic.models import Client, ClientQuerySet
+from clinic.models import Client, ClientQuerySet, SafetySignal
 
 if TYPE_CHECKING:
     from clinic.models import User
@@ -58,6 +63,30 @@ def client_for(
         return scoped.get(pk=client_id)
     except (Client.DoesNotExist, ValueError, TypeError):
         raise Http404("No such client.") from None
+
+
+def safety_signals_for(user: User):
+    """Safety signals a staff user may open: those of the clients in their scope, and every one
+    of their clinic when they are a clinic admin or one of its safety contacts."""
+    if not user.is_authenticated or not getattr(user, "is_clinic_staff", False):
+        return SafetySignal.objects.none()
+    signals = SafetySignal.objects.filter(organisation_id=user.organisation_id)
+    if user.is_clinic_admin or user.is_safety_contact:
+        return signals
+    return signals.filter(client__in=clients_for(user))
+
+
+def safety_signal_for(user: User, pk: int) -> SafetySignal:
+    """One safety signal the staff user may open (with its client and their clinician), else
+    404."""
+    try:
+        return (
+            safety_signals_for(user)
+            .select_related("client", "client__primary_clinician", "raised_by", "acknowledged_by")
+            .get(pk=pk)
+        )
+    except (SafetySignal.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such safety flag.") from None
 
 
 class PortalReadOnly(PermissionDenied):

@@ -11,3 +11,4 @@ class ClinicConfig(AppConfig):
         from clinic.timeline import register_settings_link
 
         register_settings_link("Email delivery", "clinic:email_log")
+        from clinic import checks  # noqa: F401 - registers the system checks

@@ -12,9 +12,11 @@ from clinic.models import (
     RETENTION_MONTHS_MIN,
     Client,
     ClientStatus,
+    CrisisContact,
     Organisation,
     Programme,
     Role,
+    SignalAction,
     Tag,
 )
 from clinic.selectors import SORTS, STATUS_FILTERS, staff_of
@@ -302,6 +304,10 @@ class StaffUpdateForm(forms.Form):
         choices=[(Role.CLINICIAN, Role.CLINICIAN.label), (Role.CLINIC_ADMIN, "Clinic admin")]
     )
     is_active = forms.BooleanField(required=False, label="Active (may log in)")
+    is_safety_contact = forms.BooleanField(
+        required=False,
+        label="Safety contact: sees every safety flag of the clinic and is told of each by email",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -436,3 +442,71 @@ class ErasureForm(forms.Form):
                 f"That is not this client's code ({self.client.code}); nothing was erased."
             )
         return typed
+
+
+class CrisisContactForm(forms.ModelForm):
+    """One crisis contact of the clinic: a name and a phone number or a text line (or both)."""
+
+    class Meta:
+        model = CrisisContact
+        fields = ["name", "phone", "text_line", "hours", "note", "position"]
+        labels = {"position": "Order on the page"}
+        help_texts = {
+            "phone": "Digits, spaces and + ( ) -, e.g. 116 123.",
+            "note": "A short line for clients, e.g. free from any phone, or who it is for.",
+            "position": "Contacts are listed from the smallest number.",
+        }
+        error_messages = {
+            "name": {"required": "Name is required (e.g. Samaritans)."},
+            "position": {"max_value": "Order on the page must be at most 32767."},
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["position"].min_value = 0
+        self.fields["position"].widget.attrs.update(min=0, max=999)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_name(self) -> str:
+        return normalise_name(self.cleaned_data["name"], label="Name")
+
+    def clean_position(self) -> int:
+        position = self.cleaned_data["position"]
+        if not 0 <= position <= 999:
+            raise forms.ValidationError("Order on the page must be between 0 and 999.")
+        return position
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("phone", "text_line", "hours", "note"):
+            if isinstance(cleaned.get(name), str):
+                cleaned[name] = cleaned[name].strip()
+        if not self.errors and not cleaned.get("phone") and not cleaned.get("text_line"):
+            raise forms.ValidationError("Give a phone number or a text line (or both).")
+        return cleaned
+
+
+class SafetySignalAcknowledgeForm(forms.Form):
+    """What was done about a safety flag, and why: both required."""
+
+    action = forms.ChoiceField(
+        choices=SignalAction.choices,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        label="Action taken",
+        error_messages={
+            "required": "Action taken: choose what you did.",
+            "invalid_choice": "Action taken: choose one of the actions listed.",
+        },
+    )
+    note = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Note",
+        help_text="What you saw and did; for no action needed, why. Kept with the flag for the "
+        "care team.",
+        error_messages={
+            "required": "Note: write what you saw and did (for no action needed: why).",
+            "max_length": "Note: at most 2,000 characters (it has %(show_value)d).",
+        },
+    )

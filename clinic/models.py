@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 import zoneinfo
 
@@ -97,6 +98,12 @@ class User(AbstractUser):
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.CLINICIAN)
+    is_safety_contact = models.BooleanField(
+        "safety contact",
+        default=False,
+        help_text="Sees every safety flag of the clinic and is told of each one by email, "
+        "besides the client's primary clinician.",
+    )
 
     class Meta:
         constraints = [
@@ -347,6 +354,7 @@ class CareTeamMember(models.Model):
 
 
 class AuditAction(models.TextChoices):
+    ACKNOWLEDGE = "acknowledge", "Acknowledged"
     VIEW = "view", "Viewed"
     CREATE = "create", "Created"
     UPDATE = "update", "Changed"
@@ -515,6 +523,7 @@ class EmailKind(models.TextChoices):
     RECORDS_DUE = "records_due", "Records past retention"
     QUESTIONNAIRE = "questionnaire", "Scheduled questionnaire"
     QUESTIONNAIRE_REMINDER = "questionnaire_reminder", "Scheduled questionnaire reminder"
+    SAFETY = "safety", "Safety flag"
 
 
 # Kinds a recipient may unsubscribe from (List-Unsubscribe): what the clinic sends on a schedule
@@ -601,3 +610,137 @@ class EmailOptOut(models.Model):
 
     def __str__(self) -> str:
         return f"opt-out {self.pk} at clinic {self.organisation_id}"
+
+
+# --- The safety pathway ------------------------------------------------------------------------
+#
+# Crisis contacts are a clinic's own; safety signals are raised by writes in tracking (a client
+# says an entry, a practice or a journal brought up something difficult) and in assessments (a
+# risk item answered above its threshold). They live here, on the ground floor, so that those
+# writers can reach them without importing the dashboard, which reads them and puts them first.
+
+
+PHONE_CHARACTERS = re.compile(r"[0-9 +()\-]*")
+
+
+def validate_phone(value: str) -> None:
+    digits = sum(character.isdigit() for character in value)
+    if not PHONE_CHARACTERS.fullmatch(value) or not 3 <= digits <= 20:
+        raise ValidationError(
+            "Phone: use digits, spaces and + ( ) - only, with 3 to 20 digits (e.g. 116 123)."
+        )
+
+
+class CrisisContact(models.Model):
+    """Where a client of the clinic can turn in a crisis: shown one tap away on every portal page,
+    the one-time questionnaire pages and the screens after something was difficult."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="crisis_contacts"
+    )
+    name = models.CharField(max_length=100, validators=[validate_identifier])
+    phone = models.CharField(max_length=40, blank=True, validators=[validate_phone])
+    text_line = models.CharField(
+        "text line", max_length=80, blank=True, help_text="E.g. Text SHOUT to 85258."
+    )
+    hours = models.CharField(max_length=80, blank=True, help_text="E.g. 24 hours, every day.")
+    note = models.CharField(max_length=300, blank=True)
+    position = models.PositiveSmallIntegerField(default=100)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "name", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(phone="") | ~Q(text_line=""),
+                name="crisis_contact_has_a_phone_or_text_line",
+                violation_error_message="Give a phone number or a text line (or both).",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tel(self) -> str:
+        """The phone number for a tel: link (digits and a leading +)."""
+        digits = "".join(c for c in self.phone if c.isdigit())
+        return f"+{digits}" if self.phone.strip().startswith("+") else digits
+
+
+class SignalKind(models.TextChoices):
+    SAFETY = "safety", "Safety"  # the client said something brought up something difficult
+    RISK_ITEM = "risk_item", "Risk item"  # e.g. PHQ-9 item 9 answered above 0
+
+
+class SignalSource(models.TextChoices):
+    CRITIC_ENTRY = "critic_entry", "an inner-critic entry"
+    PRACTICE = "practice", "a practice"
+    JOURNAL = "journal", "a journal entry"
+    QUESTIONNAIRE = "questionnaire", "a questionnaire"
+
+
+class SignalAction(models.TextChoices):
+    CONTACTED = "contacted", "Contacted the client"
+    SCHEDULED = "scheduled", "Scheduled a session"
+    ESCALATED = "escalated", "Escalated"
+    NO_ACTION = "no_action", "No action needed (say why)"
+
+
+class SafetySignal(models.Model):
+    """A safety or risk signal: raised by a write, open until someone acknowledges it with a note
+    and the action taken. Holds no words of the client: only what kind of record raised it (its
+    id, e.g. to link a questionnaire) and whether the client asked to be contacted."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="safety_signals")
+    kind = models.CharField(max_length=20, choices=SignalKind.choices)
+    source = models.CharField(max_length=20, choices=SignalSource.choices)
+    source_id = models.PositiveBigIntegerField()  # the entry, practice, journal or questionnaire
+    # What raised it in the raising app's words, never the client's (e.g. "PHQ-9 item 9: 2").
+    label = models.CharField(max_length=80, blank=True)
+    asked_for_contact = models.BooleanField(default=False)
+    raised_at = models.DateTimeField(default=timezone.now)
+    raised_by = models.ForeignKey(  # none: a one-time link
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=SignalAction.choices, blank=True)
+    note = models.TextField(max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "kind", "source", "source_id"],
+                condition=Q(acknowledged_at__isnull=True),
+                name="one_open_signal_per_record",
+            ),
+            models.CheckConstraint(
+                condition=Q(acknowledged_at__isnull=True, action="", note="")
+                | (Q(acknowledged_at__isnull=False) & ~Q(action="") & ~Q(note="")),
+                name="signal_acknowledged_with_action_and_note",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["client", "acknowledged_at"], name="signal_client_open"),
+            models.Index(fields=["organisation", "acknowledged_at"], name="signal_clinic_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} signal {self.pk} of client {self.client_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.acknowledged_at is None
+
+    @property
+    def summary(self) -> str:
+        """What raised it, in words that hold nothing the client wrote (whether the client asked
+        to be contacted is shown beside it)."""
+        if self.kind == SignalKind.RISK_ITEM:
+            return f"A risk item was answered above 0: {self.label or 'a questionnaire'}"
+        return f"The client said {SignalSource(self.source).label} brought up something difficult"

@@ -33,6 +33,7 @@ from clinic.models import (
     ClientStatus,
     Organisation,
     RecordErasure,
+    SafetySignal,
     SecurityEvent,
     User,
 )
@@ -290,6 +291,11 @@ def erasure_refusals(client: Client) -> list[str]:
     reasons = []
     if client.status != ClientStatus.DISCHARGED:
         reasons.append("Only a discharged client's record can be erased.")
+    if SafetySignal.objects.filter(client=client, acknowledged_at__isnull=True).exists():
+        reasons.append(
+            "A safety flag of this client is open: acknowledge it (the action taken and a note) "
+            "before the record can be erased."
+        )
     reasons += [reason for check in _erasure_checks if (reason := check(client))]
     return reasons
 

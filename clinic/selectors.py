@@ -12,6 +12,7 @@ from clinic.models import (
     CareTeamMember,
     Client,
     ClientStatus,
+    CrisisContact,
     OutboxEmail,
     Programme,
     Role,
@@ -122,3 +123,8 @@ def emails_of(organisation_id: int) -> QuerySet[OutboxEmail]:
         .defer("body")
         .order_by("-created_at", "-id")
     )
+
+
+def crisis_contacts_of(organisation_id: int) -> list[CrisisContact]:
+    """The clinic's crisis contacts in the order it chose: one query."""
+    return list(CrisisContact.objects.filter(organisation_id=organisation_id))

@@ -443,9 +443,18 @@ def password_reset_email(*, address: str) -> int:
     return len(users)
 
 
-def staff_update(*, actor: User, staff: User, role: str, is_active: bool, request=None) -> None:
-    """Change a colleague's role or whether they may sign in. Deactivating ends every session
-    of theirs at once (a stolen or shared session must not outlive the account)."""
+def staff_update(
+    *,
+    actor: User,
+    staff: User,
+    role: str,
+    is_active: bool,
+    is_safety_contact: bool = False,
+    request=None,
+) -> None:
+    """Change a colleague's role, whether they may sign in, and whether they are one of the
+    clinic's safety contacts (clinic.safety). Deactivating ends every session of theirs at once
+    (a stolen or shared session must not outlive the account)."""
     if staff.pk == actor.pk and (not is_active or role != actor.role):
         raise ServiceError("You cannot deactivate yourself or change your own role.")
     if role not in (Role.CLINICIAN, Role.CLINIC_ADMIN):
@@ -454,7 +463,8 @@ def staff_update(*, actor: User, staff: User, role: str, is_active: bool, reques
     with transaction.atomic():
         staff.role = role
         staff.is_active = is_active
-        staff.save(update_fields=["role", "is_active"])
+        staff.is_safety_contact = is_safety_contact
+        staff.save(update_fields=["role", "is_active", "is_safety_contact"])
         if deactivating:
             user_sessions_end(staff.pk)
             security_event_record(

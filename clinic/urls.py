@@ -32,5 +32,14 @@ urlpatterns = [
     path("clients/<int:client_id>/erase/", record_views.client_erase, name="client_erase"),
     path("records/retention/", record_views.retention, name="retention"),
     path("settings/emails/", views.email_log, name="email_log"),
+    path("settings/crisis/", views.crisis_contacts, name="crisis_contacts"),
+    path("settings/crisis/<int:pk>/", views.crisis_contact_edit, name="crisis_contact_edit"),
+    path(
+        "settings/crisis/<int:pk>/delete/",
+        views.crisis_contact_delete,
+        name="crisis_contact_delete",
+    ),
+    path("clients/safety/<int:pk>/", views.safety_signal, name="safety_signal"),
     path("me/", views.portal_home, name="portal_home"),
+    path("me/help/", views.portal_help, name="portal_help"),
 ]

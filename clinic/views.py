@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clinic import outbox, selectors, services
+from clinic import outbox, safety, selectors, services
 from clinic.access import (
     PortalReadOnly,
     client_for,
@@ -22,6 +22,7 @@ from clinic.access import (
     clients_for,
     clinic_admin_required,
     portal_client_for,
+    safety_signal_for,
     staff_required,
 )
 from clinic.audit import audit_record
@@ -29,9 +30,11 @@ from clinic.forms import (
     CareTeamForm,
     CaseloadFilterForm,
     ClientForm,
+    CrisisContactForm,
     DischargeForm,
     PortalInviteForm,
     ProgrammeForm,
+    SafetySignalAcknowledgeForm,
     StaffInviteForm,
     StaffUpdateForm,
     TagForm,
@@ -42,6 +45,7 @@ from clinic.models import (
     AuditAction,
     Client,
     ClientStatus,
+    CrisisContact,
     OutboxEmail,
     Programme,
     Tag,
@@ -530,7 +534,12 @@ def staff_edit(request, user_id: int):
         selectors.staff_of(request.user.organisation_id, include_inactive=True), pk=user_id
     )
     form = StaffUpdateForm(
-        request.POST or None, initial={"role": staff.role, "is_active": staff.is_active}
+        request.POST or None,
+        initial={
+            "role": staff.role,
+            "is_active": staff.is_active,
+            "is_safety_contact": staff.is_safety_contact,
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -567,6 +576,7 @@ def clinic_settings(request):
         request,
         "clinic/settings.html",
         {
+            "crisis_contacts": len(selectors.crisis_contacts_of(org_id)),
             "tags": Tag.objects.available_to(org_id),
             "programmes": Programme.objects.filter(organisation_id=org_id),
             "tag_form": tag_form,
@@ -590,4 +600,94 @@ def portal_home(request):
             "links": [(link.label, reverse(link.url_name)) for link in portal_links()],
             "downloads": _download_links(),
         },
+    )
+
+
+# --- The safety pathway ------------------------------------------------------------------------
+
+
+@client_user_required
+def portal_help(request):
+    """The client's crisis resources, one tap away from every portal page (works without
+    JavaScript). Readable after discharge too."""
+    client = portal_client_for(request.user)
+    return render(
+        request,
+        "clinic/portal_help.html",
+        {"client": client, "contacts": selectors.crisis_contacts_of(client.organisation_id)},
+    )
+
+
+@clinic_admin_required
+def crisis_contacts(request):
+    """The clinic's crisis contacts, a form to add one, and the section as clients see it."""
+    organisation_id = request.user.organisation_id
+    form = CrisisContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        contact = safety.crisis_contact_create(actor=request.user, data=form.cleaned_data)
+        messages.success(request, f"{contact.name} added: your clients see it at once.")
+        return redirect("clinic:crisis_contacts")
+    return render(
+        request,
+        "clinic/crisis_contacts.html",
+        {"form": form, "contacts": selectors.crisis_contacts_of(organisation_id)},
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )
+
+
+def _crisis_contact(request, pk: int) -> CrisisContact:
+    return get_object_or_404(CrisisContact, pk=pk, organisation_id=request.user.organisation_id)
+
+
+@clinic_admin_required
+def crisis_contact_edit(request, pk: int):
+    contact = _crisis_contact(request, pk)
+    form = CrisisContactForm(request.POST or None, instance=contact)
+    if request.method == "POST" and form.is_valid():
+        safety.crisis_contact_update(actor=request.user, contact=contact, data=form.cleaned_data)
+        messages.success(request, f"{contact.name} saved.")
+        return redirect("clinic:crisis_contacts")
+    return render(
+        request,
+        "clinic/crisis_contact_form.html",
+        {"form": form, "contact": contact},
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )
+
+
+@require_POST
+@clinic_admin_required
+def crisis_contact_delete(request, pk: int):
+    contact = _crisis_contact(request, pk)
+    safety.crisis_contact_delete(actor=request.user, contact=contact)
+    messages.success(request, f"{contact.name} removed from your clients' crisis resources.")
+    return redirect("clinic:crisis_contacts")
+
+
+@staff_required
+def safety_signal(request, pk: int):
+    """One safety flag: what raised it (never the client's words), and, while it is open, the
+    form to acknowledge it with the action taken and a note."""
+    signal = safety_signal_for(request.user, pk)
+    form = SafetySignalAcknowledgeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            safety.safety_signal_acknowledge(actor=request.user, signal=signal, **form.cleaned_data)
+        except safety.SignalAlreadyAcknowledged as already:
+            signal = already.signal
+            form.add_error(
+                None,
+                "Someone acknowledged this flag after you opened it, so your note was not "
+                "saved; theirs is shown below. Your note is kept here.",
+            )
+        else:
+            messages.success(request, "Safety flag acknowledged; your note and action are kept.")
+            return redirect("clinic:safety_signal", pk=signal.pk)
+    if request.method == "GET":
+        audit_record(request.user, signal.client, AuditAction.VIEW, subject=safety.SUBJECT)
+    return render(
+        request,
+        "clinic/safety_signal.html",
+        {"signal": signal, "client": signal.client, "form": form},
+        status=400 if form.is_bound and not form.is_valid() else 200,
     )

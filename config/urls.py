@@ -55,6 +55,7 @@ urlpatterns = [
         ),
         name="password_reset_complete",
     ),
+    path("t/a/<str:token>/help/", assessment_views.link_help, name="assessment_link_help"),
     path("", include("clinic.urls")),
     path("account/", include("clinic.account_urls")),
     path("account/passkeys/", include("clinic.passkeys")),

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from assessments.instruments import TOTAL, get_instrument
-from assessments.models import Administration
+from assessments.models import Administration, ScoreSummary
 from assessments.reliable_change import ReliableChange, reliable_change_for
 from clinic.models import AuditAction, AuditEvent, Client, User
 from dashboard import charts as dashboard_charts
@@ -63,6 +63,7 @@ class Brief:
     practice_kinds: list[tuple[str, int, int]] = field(default_factory=list)
     journal_entries: int = 0
     flags: list[flags.Flag] = field(default_factory=list)
+    symptoms: list[selectors.SymptomScore] = field(default_factory=list)  # PHQ-9, GAD-7
     charts: list[Chart] = field(default_factory=list)
     dose: pd.DataFrame | None = None
     dose_chart: Chart | None = None
@@ -114,17 +115,29 @@ def brief_for(user: User, client: Client, since: dt.date, today: dt.date, reason
         .count()
     )
     brief.flags = selectors.client_row(client, context, today).flags
+    brief.symptoms = [
+        selectors.symptom_score(summary)
+        for summary in ScoreSummary.objects.filter(
+            client=client, instrument_code__in=selectors.SYMPTOM_MEASURES
+        ).order_by("-instrument_code")  # PHQ-9, then GAD-7
+    ]
     first = min(since, today - dt.timedelta(weeks=CHART_WEEKS) + dt.timedelta(days=1))
     if client.intake_date and first < client.intake_date <= today:
         first = client.intake_date - dt.timedelta(days=client.intake_date.weekday())
     data = chart_data(
-        client, first, today, for_staff=True, parts=frozenset({"weekly", "practice", "scs"})
+        client,
+        first,
+        today,
+        for_staff=True,
+        parts=frozenset({"weekly", "practice", "scs", "symptoms"}),
     )
     brief.charts = [
         tracking_charts.scs_chart(data.scs),
         tracking_charts.intensity_chart(data.weekly),
         tracking_charts.practice_chart(data.practice),
     ]
+    if data.symptoms:
+        brief.charts.append(tracking_charts.symptom_chart(data.symptoms))
     _dose(brief, client, history)
     return brief
 

@@ -21,7 +21,7 @@ from assessments.selectors import sd_choices
 from clinic.access import clients_for
 from clinic.models import Client, Programme, User
 from dashboard import charts, selectors, stats
-from dashboard.selectors import SCS, scs_rows
+from dashboard.selectors import SCS, SYMPTOM_MEASURES, score_rows, scs_rows
 from tracking.charts import Chart
 
 TRAJECTORY_WEEKS_BEFORE = 8
@@ -81,6 +81,7 @@ class Cohort:
     trajectories: Chart
     dose: DoseResponse
     verdicts: dict[int, str]  # client id -> verdict on the total
+    symptoms: list[stats.SymptomOutcome]  # PHQ-9, GAD-7, and the two together
 
     @property
     def status_counts(self) -> list[tuple[str, int]]:
@@ -159,7 +160,38 @@ def cohort_for(user: User, programme: Programme) -> Cohort:
         ),
         dose=dose_response_for(ids),
         verdicts=verdicts,
+        symptoms=symptom_outcomes(programme, ids),
     )
+
+
+def measure_facts(code: str) -> stats.MeasureFacts:
+    """A symptom measure's reliable-change threshold and caseness, from its instrument file."""
+    instrument = get_instrument(code)
+    return stats.MeasureFacts(
+        instrument.short_name,
+        instrument.change_threshold(TOTAL).points,
+        instrument.caseness.at_least,
+    )
+
+
+def symptom_outcomes(programme: Programme, ids: list[int]) -> list[stats.SymptomOutcome]:
+    """Reliable improvement, reliable deterioration, recovery and reliable recovery on the PHQ-9
+    and the GAD-7 (NHS Talking Therapies), each measure's before and after chosen as for the
+    SCS (stats.pre_post), and on the two together for members with both: two queries."""
+    facts = [measure_facts(code) for code in SYMPTOM_MEASURES]
+    by_member: dict[int, dict[str, tuple[float, float]]] = {pk: {} for pk in ids}
+    outcomes = []
+    for code, fact in zip(SYMPTOM_MEASURES, facts, strict=True):
+        frame = stats.pre_post(score_rows(ids, code), ids, programme.starts_on, programme.ends_on)
+        pairs = []
+        for row in frame.itertuples():
+            if row.total_comparable:
+                pair = (float(row.pre_total), float(row.post_total))
+                pairs.append(pair)
+                by_member[int(row.client_id)][fact.name] = pair
+        outcomes.append(stats.symptom_outcome(pairs, fact))
+    outcomes.append(stats.combined_outcome(by_member.values(), facts))
+    return outcomes
 
 
 def _trajectory_points(programme: Programme, members: list[Client], rows: list[dict]):

@@ -1,6 +1,14 @@
 """The dashboard's flags: pure rules over plain values (no ORM, no request).
 
-Four flags, each with thresholds a clinic sets (dashboard.models.FlagSettings):
+In order of severity (KINDS), the order of "Needs attention first" and of every flag list:
+
+- safety: the client said an entry, a practice or a journal entry brought up something
+  difficult (clinic.SafetySignal, raised by that write and open until someone acknowledges it
+  with an action and a note);
+- risk_item: a questionnaire's risk item was answered above its threshold (PHQ-9 item 9 above
+  0; a SafetySignal too);
+- deterioration, distress, rising, quiet, overdue: below. Each has thresholds a clinic sets
+  (dashboard.models.FlagSettings):
 
 - deterioration: reliable deterioration (Jacobson & Truax, shared/instruments.md) from the SCS
   baseline to the latest SCS, on the total or (by default) a negative subscale;
@@ -11,7 +19,13 @@ Four flags, each with thresholds a clinic sets (dashboard.models.FlagSettings):
   assessment, or after intake when there is none);
 - rising: the weekly mean critic intensity rose by at least `rising_min_slope` points a week
   (least-squares trend) over the last `rising_weeks` seven-day windows up to the latest entry,
-  with entries in all but at most one window, while that entry is under a week old.
+  with entries in all but at most one window, while that entry is under a week old;
+- distress (practice raising distress): distress after a practice exceeded distress before it
+  in at least `distress_min_rises` of the client's last 3 rated practices: titration, not a
+  crisis.
+
+One safety flag outranks any number of lesser flags: the severity weights are powers of two
+(`SEVERITY`), and "Needs attention first" sorts by their sum, then by recency (`attention_key`).
 
 Each flag is about an *episode* (the assessment, the last active day, the due date, the week);
 an acknowledgement quiets the flag until the episode changes. The inputs (`FlagInput`) come from
@@ -34,11 +48,17 @@ from assessments.reliable_change import (
     standard_error_of_difference,
 )
 
+SAFETY = "safety"  # clinic.SignalKind.SAFETY
+RISK = "risk_item"  # clinic.SignalKind.RISK_ITEM
 DETERIORATION = "deterioration"
+DISTRESS = "distress"
+RISING = "rising"
 QUIET = "quiet"
 OVERDUE = "overdue"
-RISING = "rising"
-KINDS = (DETERIORATION, QUIET, OVERDUE, RISING)
+KINDS = (SAFETY, RISK, DETERIORATION, DISTRESS, RISING, QUIET, OVERDUE)  # most severe first
+SIGNAL_KINDS = (SAFETY, RISK)  # raised by a write, open until acknowledged (clinic.safety)
+# One flag of a kind outweighs every less severe kind together (2**k > 2**k - 1).
+SEVERITY = {kind: 2 ** (len(KINDS) - 1 - rank) for rank, kind in enumerate(KINDS)}
 
 
 @dataclass(frozen=True)
@@ -52,6 +72,7 @@ class Rules:
     rising_weeks: int = 4
     rising_min_slope: float = 0.5
     deterioration_subscales: bool = True
+    distress_min_rises: int = 2
 
     @classmethod
     def from_settings(cls, settings: Any, assessment_every_weeks: int) -> Rules:
@@ -64,9 +85,19 @@ class Rules:
         return cls(assessment_every_weeks=assessment_every_weeks, **fields)
 
     def explanations(self) -> dict[str, str]:
-        """One sentence per flag, shown below the table and in the flag's tooltip."""
+        """One sentence per flag, most severe first, shown below the table and in the flag's
+        tooltip."""
         subscales = " or a negative subscale" if self.deterioration_subscales else ""
-        return {
+        texts = {
+            SAFETY: (
+                "The client said an entry, a practice or a journal entry brought up something "
+                "difficult (perhaps asking to be contacted). Open until acknowledged with the "
+                "action taken."
+            ),
+            RISK: (
+                "A risk item was answered above 0 (PHQ-9 item 9: thoughts of death or "
+                "self-harm), whatever the total. Open until acknowledged with the action taken."
+            ),
             DETERIORATION: (
                 f"The latest SCS is reliably worse than the baseline on the total{subscales} "
                 "(Jacobson & Truax reliable change, |RC| > 1.96)."
@@ -83,14 +114,23 @@ class Rules:
                 f"Weekly mean critic intensity rose by at least {self.rising_min_slope:g} points "
                 f"a week over the last {self.rising_weeks} weeks of entries."
             ),
+            DISTRESS: (
+                f"Distress after practice exceeded distress before it in "
+                f"{self.distress_min_rises} or more of the last 3 rated practices: consider a "
+                "shorter or different practice (titration)."
+            ),
         }
+        return {kind: texts[kind] for kind in KINDS}  # most severe first
 
 
 LABELS = {
+    SAFETY: "Safety",
+    RISK: "Risk item",
     DETERIORATION: "Reliable deterioration",
+    DISTRESS: "Practice raising distress",
+    RISING: "Rising intensity",
     QUIET: "Stopped logging",
     OVERDUE: "Assessment overdue",
-    RISING: "Rising intensity",
 }
 
 
@@ -164,10 +204,27 @@ class Flag:
     episode: str  # what an acknowledgement names (an id or an ISO date)
     detail: str  # the specifics, e.g. "last entry or practice 3 Nov"
     acknowledged: bool
+    at: dt.datetime | dt.date | None = None  # when its data arose: "Needs attention" recency
 
     @property
     def label(self) -> str:
         return LABELS[self.kind]
+
+    @property
+    def is_signal(self) -> bool:
+        """Safety and risk flags: acknowledged on the signal's own page (clinic.safety)."""
+        return self.kind in SIGNAL_KINDS
+
+
+@dataclass(frozen=True)
+class Signal:
+    """An open safety or risk signal (clinic.SafetySignal) as plain values."""
+
+    id: int
+    kind: str  # SAFETY or RISK
+    raised_at: dt.datetime
+    asked_for_contact: bool = False
+    summary: str = ""
 
 
 def _day(day: dt.date) -> str:
@@ -185,10 +242,16 @@ class FlagInput:
     activity_count: int = 0
     last_entry_on: dt.date | None = None
     rising_slope: float | None = None  # for the clinic's number of weeks
+    signals: tuple[Signal, ...] = ()  # open safety and risk signals, newest first
+    rated_practices: tuple[tuple[str, int, int], ...] = ()  # last 3: (iso day, before, after)
+    distress_rises: int = 0  # how many of them raised distress
+    last_rated_id: int | None = None  # the latest rated practice
+    last_rated_on: dt.date | None = None
     ack_deterioration: int | None = None
     ack_quiet: dt.date | None = None
     ack_overdue: dt.date | None = None
     ack_rising: dt.date | None = None
+    ack_distress: int | None = None
 
     @property
     def rising_week(self) -> dt.date | None:
@@ -221,6 +284,30 @@ def is_rising(state: FlagInput, rules: Rules, today: dt.date) -> bool:
         and through is not None
         and (today - through).days < 7
     )
+
+
+def is_distress(state: FlagInput, rules: Rules) -> bool:
+    return state.last_rated_id is not None and state.distress_rises >= rules.distress_min_rises
+
+
+def _signal_flags(state: FlagInput) -> list[Flag]:
+    """One flag per kind of open signal: the newest names the episode and the time."""
+    found = []
+    for kind in SIGNAL_KINDS:
+        signals = sorted(
+            (s for s in state.signals if s.kind == kind), key=lambda s: (s.raised_at, s.id)
+        )
+        if not signals:
+            continue
+        newest = signals[-1]
+        asked = sum(s.asked_for_contact for s in signals)
+        detail = f"{newest.summary or LABELS[kind]} ({newest.raised_at:%d %b %H:%M})"
+        if len(signals) > 1:
+            detail = f"{len(signals)} open; the latest: {detail}"
+        if asked:
+            detail += f"; {'the client asked' if asked == 1 else f'{asked} ask'} to be contacted"
+        found.append(Flag(kind, str(newest.id), detail, False, newest.raised_at))
+    return found
 
 
 def deterioration_limits(
@@ -262,7 +349,7 @@ def flags_for(
     """The flags raised for one client on `today`, each marked acknowledged when its episode
     was acknowledged."""
     names = scale_names or {}
-    flags = []
+    flags = _signal_flags(state)
     worse = deteriorated_scales(
         instrument,
         state.baseline,
@@ -279,6 +366,32 @@ def flags_for(
                 str(latest.administration_id),
                 f"SCS of {_day(latest.administered_on)} vs baseline: {scales}",
                 state.ack_deterioration == latest.administration_id,
+                latest.administered_on,
+            )
+        )
+    if is_distress(state, rules):
+        rises = ", ".join(
+            f"{before}→{after} on {_day(dt.date.fromisoformat(day))}"
+            for day, before, after in state.rated_practices
+        )
+        flags.append(
+            Flag(
+                DISTRESS,
+                str(state.last_rated_id),
+                f"distress before→after in the last {len(state.rated_practices)} rated "
+                f"practices: {rises}",
+                state.ack_distress == state.last_rated_id,
+                state.last_rated_on,
+            )
+        )
+    if is_rising(state, rules, today):
+        flags.append(
+            Flag(
+                RISING,
+                state.rising_week.isoformat(),
+                f"+{state.rising_slope:.1f} points a week up to {_day(state.last_entry_on)}",
+                state.ack_rising == state.rising_week,
+                state.last_entry_on,
             )
         )
     if is_quiet(state, rules, today):
@@ -289,6 +402,7 @@ def flags_for(
                 last.isoformat(),
                 f"last entry or practice {_day(last)} ({(today - last).days} days ago)",
                 state.ack_quiet == last,
+                last,
             )
         )
     if is_overdue(state, rules, today):
@@ -299,24 +413,33 @@ def flags_for(
                 due.isoformat(),
                 f"due {_day(due)} ({(today - due).days} days ago)",
                 state.ack_overdue == due,
-            )
-        )
-    if is_rising(state, rules, today):
-        flags.append(
-            Flag(
-                RISING,
-                state.rising_week.isoformat(),
-                f"+{state.rising_slope:.1f} points a week up to {_day(state.last_entry_on)}",
-                state.ack_rising == state.rising_week,
+                due,
             )
         )
     return flags
 
 
+def attention_key(flags: list[Flag]) -> tuple[int, float, int]:
+    """How "Needs attention first" ranks a client by their open flags: the sum of the severity
+    weights (one flag of a kind outranks every less severe kind together), then the newest open
+    signal, then the date behind the most severe other flag; larger first. The SQL sort
+    (dashboard.selectors) states the same; tests/dashboard check that the two agree."""
+    open_flags = [flag for flag in flags if not flag.acknowledged]
+    weight = sum(SEVERITY[flag.kind] for flag in open_flags)
+    signal_at = max(
+        (flag.at.timestamp() for flag in open_flags if flag.is_signal and flag.at is not None),
+        default=float("-inf"),
+    )
+    dated = [flag for flag in open_flags if not flag.is_signal and flag.at is not None]
+    most_severe = min(dated, key=lambda flag: KINDS.index(flag.kind), default=None)
+    on = most_severe.at.toordinal() if most_severe is not None else -1
+    return weight, signal_at, on
+
+
 def parse_episode(kind: str, episode: str) -> int | dt.date:
     """An episode as stored on the summary: an administration id or a date. ValueError if
     malformed."""
-    if kind == DETERIORATION:
+    if kind in (DETERIORATION, DISTRESS):
         return int(episode)
     if kind in (QUIET, OVERDUE, RISING):
         return dt.date.fromisoformat(episode)

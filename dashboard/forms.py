@@ -85,6 +85,7 @@ class FlagSettingsForm(forms.ModelForm):
             "rising_weeks",
             "rising_min_slope",
             "deterioration_subscales",
+            "distress_min_rises",
         ]
 
     def __init__(self, *args, **kwargs):

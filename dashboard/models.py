@@ -18,10 +18,14 @@ from clinic.models import Client, Organisation
 
 
 class FlagKind(models.TextChoices):
+    """The flags acknowledged here. Safety and risk flags are acknowledged on their signal
+    (clinic.SafetySignal), with the action taken."""
+
     DETERIORATION = "deterioration", "Reliable deterioration"
+    DISTRESS = "distress", "Practice raising distress"
+    RISING = "rising", "Rising critic intensity"
     QUIET = "quiet", "Stopped logging"
     OVERDUE = "overdue", "Assessment overdue"
-    RISING = "rising", "Rising critic intensity"
 
 
 class FlagSettings(models.Model):
@@ -61,6 +65,12 @@ class FlagSettings(models.Model):
         "flag reliable deterioration on the negative subscales too",
         default=True,
         help_text="Self-judgment, isolation and over-identification, besides the SCS total.",
+    )
+    distress_min_rises = models.PositiveSmallIntegerField(
+        "practice raising distress: in at least (of the last 3 rated practices)",
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(3)],
+        help_text="Practices whose distress after exceeded distress before (rated 0-10).",
     )
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(
@@ -115,6 +125,7 @@ class FlagState(models.Model):
     ack_quiet = models.DateField(null=True, blank=True)  # the last active day
     ack_overdue = models.DateField(null=True, blank=True)  # the due date
     ack_rising = models.DateField(null=True, blank=True)  # the Monday of the latest entry's week
+    ack_distress = models.PositiveBigIntegerField(null=True, blank=True)  # latest rated practice
 
     def __str__(self) -> str:
         return f"Acknowledged flags of {self.client_id}"

@@ -20,10 +20,12 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     Case,
+    DateField,
     Exists,
     F,
     FloatField,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -52,8 +54,8 @@ from assessments.selectors import (
     undelivered_invitations,
     with_next_due,
 )
-from clinic.access import clients_for
-from clinic.models import Client, ClientStatus, Programme, User
+from clinic.access import clients_for, safety_signals_for
+from clinic.models import Client, ClientStatus, Programme, SafetySignal, User
 from dashboard import flags
 from dashboard.models import FlagSettings, FlagState
 from tracking.analysis import rising_key
@@ -61,9 +63,18 @@ from tracking.models import ClientActivity, ClientDay
 
 RECENT_DAYS = 14
 SCS = "scs"
+SYMPTOM_MEASURES = ("phq-9", "gad-7")  # shown beside the SCS: latest total, band, change
+SAFETY_PANEL_LIMIT = 50
 
 SORTS = {
-    "attention": ("-open_flags", "code"),
+    # Severity first (one safety flag outranks any number of lesser ones), then recency: the
+    # newest open signal, then the date behind the most severe other flag (flags.attention_key).
+    "attention": (
+        "-attention",
+        F("signal_at").desc(nulls_last=True),
+        F("attention_on").desc(nulls_last=True),
+        "code",
+    ),
     "code": ("code",),
     "-code": ("-code",),
     "name": ("display_name", "code"),
@@ -99,10 +110,7 @@ FLAG_FILTERS = {
     "": "All active clients",
     "open": "With an open flag",
     "none": "Without open flags",
-    flags.DETERIORATION: flags.LABELS[flags.DETERIORATION],
-    flags.QUIET: flags.LABELS[flags.QUIET],
-    flags.OVERDUE: flags.LABELS[flags.OVERDUE],
-    flags.RISING: flags.LABELS[flags.RISING],
+    **{kind: flags.LABELS[kind] for kind in flags.KINDS},
     "due": "Assessment due now",
     "undelivered": "Questionnaire not delivered",
 }
@@ -153,9 +161,16 @@ def _not_acked(ack: str, episode) -> Q:
     return Q(**{f"flag_state__{ack}__isnull": True}) | ~Q(**{f"flag_state__{ack}": episode})
 
 
+def _open_signals(kind: str | None = None) -> QuerySet[SafetySignal]:
+    """The open safety or risk signals of the outer query's client."""
+    signals = SafetySignal.objects.filter(client=OuterRef("pk"), acknowledged_at__isnull=True)
+    return signals.filter(kind=kind) if kind else signals
+
+
 def open_flag_conditions(context: ClinicContext, today: dt.date) -> dict[str, Q]:
     """dashboard.flags' rules for an open (raised, not acknowledged) flag, as SQL conditions on
-    a queryset from `_with_projections`. tests/dashboard check that both say the same."""
+    a queryset from `_with_projections`, in order of severity. tests/dashboard check that both
+    say the same."""
     rules = context.rules
     limits = flags.deterioration_limits(
         context.instrument, context.sds, include_subscales=rules.deterioration_subscales
@@ -175,10 +190,18 @@ def open_flag_conditions(context: ClinicContext, today: dt.date) -> dict[str, Q]
             worse |= Q(GreaterThan(rc, RC_THRESHOLD))
     rising_slope = _json_number(rising_key(rules.rising_weeks), "activity__rising_slopes")
     return {
+        flags.SAFETY: Q(Exists(_open_signals(flags.SAFETY))),
+        flags.RISK: Q(Exists(_open_signals(flags.RISK))),
         flags.DETERIORATION: Q(scs__latest_id__isnull=False)
         & ~Q(scs__latest_id=F("scs__baseline_id"))
         & worse
         & _not_acked("ack_deterioration", F("scs__latest_id")),
+        flags.DISTRESS: Q(activity__last_rated_id__isnull=False)
+        & Q(activity__distress_rises__gte=rules.distress_min_rises)
+        & _not_acked("ack_distress", F("activity__last_rated_id")),
+        flags.RISING: Q(GreaterThanOrEqual(rising_slope, rules.rising_min_slope))
+        & Q(activity__last_entry_on__gt=today - dt.timedelta(days=7))
+        & _not_acked("ack_rising", TruncWeek("activity__last_entry_on")),
         flags.QUIET: Q(activity__last_activity_on__lte=today - dt.timedelta(rules.quiet_days))
         & Q(
             GreaterThanOrEqual(
@@ -188,9 +211,6 @@ def open_flag_conditions(context: ClinicContext, today: dt.date) -> dict[str, Q]
         & _not_acked("ack_quiet", F("activity__last_activity_on")),
         flags.OVERDUE: Q(next_due__lt=today - dt.timedelta(rules.overdue_after_days))
         & _not_acked("ack_overdue", F("next_due")),
-        flags.RISING: Q(GreaterThanOrEqual(rising_slope, rules.rising_min_slope))
-        & Q(activity__last_entry_on__gt=today - dt.timedelta(days=7))
-        & _not_acked("ack_rising", TruncWeek("activity__last_entry_on")),
     }
 
 
@@ -202,7 +222,8 @@ def dashboard_clients(
     user: User, filters: DashboardFilters, context: ClinicContext, today: dt.date
 ) -> QuerySet[Client]:
     """The user's active clients (a clinic admin's: the whole clinic), with one 0/1 column per
-    open flag plus `open_flags`, filtered and sorted."""
+    open flag plus `open_flags` (how many) and `attention` (their severity weights summed),
+    filtered and sorted."""
     rules = context.rules
     clients = clients_for(user).filter(status=ClientStatus.ACTIVE).matching(filters.q)
     if filters.clinician is not None:
@@ -216,7 +237,10 @@ def dashboard_clients(
         for kind, condition in conditions.items()
     }
     clients = clients.annotate(**columns).annotate(
-        open_flags=sum((F(name) for name in columns), Value(0))
+        open_flags=sum((F(name) for name in columns), Value(0)),
+        attention=sum(
+            (F(f"flag_{kind}") * Value(flags.SEVERITY[kind]) for kind in conditions), Value(0)
+        ),
     )
     if filters.flag == "open":
         clients = clients.filter(open_flags__gt=0)
@@ -237,7 +261,30 @@ def dashboard_clients(
     sort = filters.sort if filters.sort in SORTS else "attention"
     if sort.lstrip("-") in ("entries", "minutes"):
         clients = _with_recent_totals(clients, today)
+    if sort == "attention":
+        clients = _with_attention_recency(clients)
     return clients.order_by(*SORTS[sort])
+
+
+def _with_attention_recency(clients: QuerySet[Client]) -> QuerySet[Client]:
+    """Annotate the recency keys of "Needs attention first" (flags.attention_key): the newest
+    open signal, and the date behind the most severe other open flag."""
+    newest = _open_signals().order_by().values("client").annotate(at=Max("raised_at"))
+    dates = {
+        flags.DETERIORATION: F("scs__latest_on"),
+        flags.DISTRESS: F("activity__last_rated_on"),
+        flags.RISING: F("activity__last_entry_on"),
+        flags.QUIET: F("activity__last_activity_on"),
+        flags.OVERDUE: F("next_due"),
+    }
+    return clients.annotate(
+        signal_at=Subquery(newest.values("at")),
+        attention_on=Case(
+            *(When(**{f"flag_{kind}": 1}, then=date) for kind, date in dates.items()),
+            default=None,
+            output_field=DateField(),
+        ),
+    )
 
 
 def _with_recent_totals(clients: QuerySet[Client], today: dt.date) -> QuerySet[Client]:
@@ -280,6 +327,39 @@ def recent_totals(client_ids: Iterable[int], today: dt.date) -> dict[int, tuple[
 # --- Rows for the template and the CSV -----------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SymptomScore:
+    """A client's latest PHQ-9 or GAD-7: total, band, and change since the first with its
+    reliable-change verdict (NHS Talking Therapies thresholds in points)."""
+
+    short_name: str
+    total: float | None
+    band: str
+    latest_on: dt.date
+    change: float | None
+    verdict: str
+    case: bool | None
+
+
+def symptom_score(summary: ScoreSummary) -> SymptomScore:
+    instrument = get_instrument(summary.instrument_code)
+    band = instrument.band_for(summary.latest_total)
+    verdict = ""
+    if summary.total_change is not None:
+        verdict = reliable_change_for(
+            instrument, "total", summary.baseline_values.get("total"), summary.latest_total, None
+        ).verdict
+    return SymptomScore(
+        short_name=instrument.short_name,
+        total=summary.latest_total,
+        band=band.label if band else "",
+        latest_on=summary.latest_on,
+        change=summary.total_change,
+        verdict=verdict,
+        case=instrument.caseness.is_case(summary.latest_total) if instrument.caseness else None,
+    )
+
+
 @dataclass
 class DashboardRow:
     client: Client
@@ -295,6 +375,8 @@ class DashboardRow:
     not_delivered: str = ""
     sparkline: str = ""  # SVG polyline points, "" when fewer than two totals
     scale_names: dict = field(default_factory=dict)
+    symptoms: dict[str, SymptomScore] = field(default_factory=dict)  # PHQ-9, GAD-7 by code
+    signals: list[SafetySignal] = field(default_factory=list)  # open, newest first
 
     @property
     def open_flags(self) -> list[flags.Flag]:
@@ -332,12 +414,19 @@ def score_values(summary: ScoreSummary | None, which: str) -> flags.ScoreValues 
     )
 
 
+def signal_values(signal: SafetySignal) -> flags.Signal:
+    return flags.Signal(
+        signal.pk, signal.kind, signal.raised_at, signal.asked_for_contact, signal.summary
+    )
+
+
 def flag_input(
     summary: ScoreSummary | None,
     activity: ClientActivity | None,
     state: FlagState | None,
     next_due_on: dt.date | None,
     rules: flags.Rules,
+    signals: Iterable[SafetySignal] = (),
 ) -> flags.FlagInput:
     return flags.FlagInput(
         baseline=score_values(summary, "baseline"),
@@ -349,16 +438,25 @@ def flag_input(
         rising_slope=activity.rising_slopes.get(rising_key(rules.rising_weeks))
         if activity
         else None,
+        signals=tuple(signal_values(signal) for signal in signals),
+        rated_practices=tuple(tuple(rated) for rated in activity.rated_practices)
+        if activity
+        else (),
+        distress_rises=activity.distress_rises if activity else 0,
+        last_rated_id=activity.last_rated_id if activity else None,
+        last_rated_on=activity.last_rated_on if activity else None,
         ack_deterioration=state.ack_deterioration if state else None,
         ack_quiet=state.ack_quiet if state else None,
         ack_overdue=state.ack_overdue if state else None,
         ack_rising=state.ack_rising if state else None,
+        ack_distress=state.ack_distress if state else None,
     )
 
 
 def clients_in_order(ids: Iterable[int], rules: flags.Rules) -> list[Client]:
     """These clients (ids from dashboard_clients, already scoped) with their primary clinician,
-    activity, acknowledged flags, SCS summary and due date, in the order given: two queries."""
+    activity, acknowledged flags, SCS, PHQ-9 and GAD-7 summaries, open safety signals and due
+    date, in the order given: three queries."""
     ids = list(ids)
     found = _with_projections(
         Client.objects.filter(pk__in=ids).select_related(
@@ -367,17 +465,35 @@ def clients_in_order(ids: Iterable[int], rules: flags.Rules) -> list[Client]:
         rules,
     )
     by_id = {client.pk: client for client in found}
-    summaries = {
-        summary.client_id: summary
-        for summary in ScoreSummary.objects.filter(client_id__in=ids, instrument_code=SCS)
-    }
+    summaries: dict[int, dict[str, ScoreSummary]] = {pk: {} for pk in ids}
+    for summary in ScoreSummary.objects.filter(
+        client_id__in=ids, instrument_code__in=(SCS, *SYMPTOM_MEASURES)
+    ):
+        summaries[summary.client_id][summary.instrument_code] = summary
+    signals: dict[int, list[SafetySignal]] = {pk: [] for pk in ids}
+    for signal in SafetySignal.objects.filter(client_id__in=ids, acknowledged_at__isnull=True):
+        signals[signal.client_id].append(signal)  # newest first (the model's ordering)
     ordered = []
     for pk in ids:
         if pk in by_id:
             client = by_id[pk]
-            client.scs_summary = summaries.get(pk)
+            client.scs_summary = summaries[pk].pop(SCS, None)
+            client.symptom_summaries = summaries[pk]
+            client.open_signals = signals[pk]
             ordered.append(client)
     return ordered
+
+
+def open_signals_for(user: User) -> list[SafetySignal]:
+    """The open safety and risk signals the user may act on, newest first (their caseload's; a
+    clinic admin's or safety contact's: the whole clinic's), for the dashboard's panel: one
+    query."""
+    return list(
+        safety_signals_for(user)
+        .filter(acknowledged_at__isnull=True)
+        .select_related("client", "client__primary_clinician")
+        .order_by("-raised_at", "-pk")[:SAFETY_PANEL_LIMIT]
+    )
 
 
 def dashboard_rows(clients: Iterable[Client], context: ClinicContext, today: dt.date):
@@ -393,7 +509,8 @@ def dashboard_rows(clients: Iterable[Client], context: ClinicContext, today: dt.
         activity = getattr(client, "activity", None)
         state = getattr(client, "flag_state", None)
         entries, minutes = totals.get(client.pk, (0, 0))
-        values = flag_input(summary, activity, state, client.next_due, context.rules)
+        signals = getattr(client, "open_signals", [])
+        values = flag_input(summary, activity, state, client.next_due, context.rules, signals)
         verdict = ""
         if summary is not None and summary.total_change is not None:
             verdict = reliable_change_for(
@@ -418,6 +535,12 @@ def dashboard_rows(clients: Iterable[Client], context: ClinicContext, today: dt.
                 verdict=verdict,
                 not_delivered=undelivered.get((client.pk, client.next_due), ""),
                 sparkline=sparkline_points(summary.history) if summary else "",
+                symptoms={
+                    code: symptom_score(found)
+                    for code in SYMPTOM_MEASURES
+                    if (found := getattr(client, "symptom_summaries", {}).get(code)) is not None
+                },
+                signals=signals,
             )
         )
     return rows
@@ -436,19 +559,24 @@ def scale_names() -> dict[str, str]:
 
 
 def scs_rows(clients: Iterable[int] | QuerySet[Client]) -> list[dict]:
-    """Scored SCS administrations (an unscored form never counts) of these clients (ids, or a
-    scoped Client queryset, which stays a subquery: a clinic's 10,000 ids would not) as plain
-    rows for the pure layers (dashboard.flags, dashboard.stats), oldest first per client, in one
-    query: id, client_id, administered_on, total, total_method, band and subscales ({code: score
-    or None})."""
+    """Scored SCS administrations of these clients: `score_rows` of the SCS."""
+    return score_rows(clients, SCS)
+
+
+def score_rows(clients: Iterable[int] | QuerySet[Client], code: str) -> list[dict]:
+    """Scored administrations of one instrument (an unscored form never counts) of these
+    clients (ids, or a scoped Client queryset, which stays a subquery: a clinic's 10,000 ids
+    would not) as plain rows for the pure layers (dashboard.flags, dashboard.stats), oldest
+    first per client, in one query: id, client_id, administered_on, total, total_method, band
+    and subscales ({code: score or None}; none for the PHQ-9 and GAD-7)."""
     scope = clients.values("pk") if isinstance(clients, QuerySet) else list(clients)
-    codes = [subscale.code for subscale in get_instrument(SCS).subscales]
+    codes = [subscale.code for subscale in get_instrument(code).subscales]
     subscales = {
         f"sub_{code}": _json_number("score", f"score__subscales__{code}") for code in codes
     }
     rows = (
         Administration.objects.scored()
-        .filter(client_id__in=scope, instrument_code=SCS)
+        .filter(client_id__in=scope, instrument_code=code)
         .order_by("client_id", "administered_on", "created_at", "pk")
         .annotate(**subscales)
         .values_list(

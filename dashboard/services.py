@@ -22,6 +22,7 @@ from tracking import projections as tracking_projections
 
 ACK_FIELDS = {
     flags.DETERIORATION: "ack_deterioration",
+    flags.DISTRESS: "ack_distress",
     flags.QUIET: "ack_quiet",
     flags.OVERDUE: "ack_overdue",
     flags.RISING: "ack_rising",

@@ -521,3 +521,102 @@ def cohort_outcomes(
             )
         )
     return outcomes
+
+
+# --- Depression and anxiety outcomes (NHS Talking Therapies, shared/instruments.md) -------------
+
+
+@dataclass(frozen=True)
+class MeasureFacts:
+    """What the outcomes need of one measure: the reliable-change threshold in points (a change
+    of at least this much is reliable) and caseness (a score of at least this is a case)."""
+
+    name: str  # e.g. "PHQ-9"
+    threshold: float
+    case_at: float
+
+
+@dataclass(frozen=True)
+class SymptomOutcome:
+    """Counts over members with a first and a last score (``pairs``).
+
+    improved: a decrease of at least the threshold (combined: on either measure, and a reliable
+    increase on neither); deteriorated: an increase of at least the threshold (combined: on
+    either); mixed (combined only): reliably better on one and worse on the other, counted as
+    deteriorated, not improved; no reliable change: the rest. Recovery counts only members who
+    were a case at the first score (``cases``, its denominator): a case on no measure at the
+    last. Reliable recovery: recovery and reliable improvement together.
+    """
+
+    measure: str
+    pairs: int
+    improved: int
+    deteriorated: int
+    unchanged: int
+    cases: int
+    recovered: int
+    reliably_recovered: int
+    mixed: int | None = None  # combined only
+
+    @staticmethod
+    def percent(count: int, of: int) -> float | None:
+        return 100 * count / of if of else None
+
+    @property
+    def rates(self) -> dict[str, float | None]:
+        return {
+            "improved": self.percent(self.improved, self.pairs),
+            "deteriorated": self.percent(self.deteriorated, self.pairs),
+            "unchanged": self.percent(self.unchanged, self.pairs),
+            "recovered": self.percent(self.recovered, self.cases),
+            "reliably_recovered": self.percent(self.reliably_recovered, self.cases),
+        }
+
+
+def symptom_outcome(pairs: Iterable[tuple[float, float]], facts: MeasureFacts) -> SymptomOutcome:
+    """Outcomes on one measure from (first, last) totals: see :class:`SymptomOutcome`. A change
+    of exactly the threshold is reliable; the threshold score itself is a case."""
+    improved = deteriorated = cases = recovered = reliably = n = 0
+    for first, last in pairs:
+        n += 1
+        change = last - first
+        better, worse = change <= -facts.threshold, change >= facts.threshold
+        improved += better
+        deteriorated += worse
+        if first >= facts.case_at:
+            cases += 1
+            if last < facts.case_at:
+                recovered += 1
+                reliably += better
+    return SymptomOutcome(
+        facts.name, n, improved, deteriorated, n - improved - deteriorated, cases, recovered,
+        reliably,
+    )  # fmt: skip
+
+
+def combined_outcome(
+    members: Iterable[Mapping[str, tuple[float, float]]], facts: Sequence[MeasureFacts]
+) -> SymptomOutcome:
+    """Outcomes on the measures together, as NHS Talking Therapies counts them, over members
+    with a (first, last) pair on every measure (``members``: measure name -> pair): see
+    :class:`SymptomOutcome`."""
+    names = [f.name for f in facts]
+    improved = deteriorated = mixed = cases = recovered = reliably = n = 0
+    for pairs in members:
+        if not all(name in pairs for name in names):
+            continue
+        n += 1
+        better = any(pairs[f.name][1] - pairs[f.name][0] <= -f.threshold for f in facts)
+        worse = any(pairs[f.name][1] - pairs[f.name][0] >= f.threshold for f in facts)
+        mixed += better and worse
+        improved += better and not worse
+        deteriorated += worse
+        if any(pairs[f.name][0] >= f.case_at for f in facts):
+            cases += 1
+            if not any(pairs[f.name][1] >= f.case_at for f in facts):
+                recovered += 1
+                reliably += better and not worse
+    return SymptomOutcome(
+        " and ".join(names), n, improved, deteriorated, n - improved - deteriorated, cases,
+        recovered, reliably, mixed,
+    )  # fmt: skip

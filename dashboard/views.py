@@ -17,7 +17,7 @@ from assessments.services import assessment_schedule_set
 from clinic.access import client_for, clients_for, clinic_admin_required, staff_required
 from clinic.audit import audit_record, audit_records
 from clinic.exporting import spreadsheet_cell
-from clinic.models import AuditAction
+from clinic.models import AuditAction, SafetySignal
 from dashboard import brief as brief_reads
 from dashboard import cohorts, flags, selectors, services, stats
 from dashboard.forms import (
@@ -85,6 +85,7 @@ def home(request):
                     selectors.clients_in_order(page.object_list, context.rules), context, today
                 ),
                 "legend": legend(context.rules),
+                "signals": selectors.open_signals_for(user),
                 "sort_links": {
                     column: f"{prefix}sort={'-' if filters.sort == column else ''}{column}"
                     for column in selectors.SORT_LABELS
@@ -117,6 +118,11 @@ EXPORT_HEADERS = [
     f"critic_entries_last_{selectors.RECENT_DAYS}_days",
     f"practice_minutes_last_{selectors.RECENT_DAYS}_days",
     "last_activity_on",
+    *(
+        f"{code.replace('-', '')}_{column}"
+        for code in selectors.SYMPTOM_MEASURES
+        for column in ("latest_total", "band", "latest_on", "change_since_first", "reliable_change")
+    ),
     "open_flags",
     "acknowledged_flags",
 ]
@@ -141,9 +147,20 @@ def _export_row(row: selectors.DashboardRow) -> list:
         row.entries_recent,
         row.minutes_recent,
         row.activity.last_activity_on if row.activity else None,
+        *(
+            cell
+            for code in selectors.SYMPTOM_MEASURES
+            for cell in _symptom_cells(row.symptoms.get(code))
+        ),
         "; ".join(f"{f.label}: {f.detail}" for f in row.flags if not f.acknowledged),
         "; ".join(f.label for f in row.flags if f.acknowledged),
     ]
+
+
+def _symptom_cells(score: selectors.SymptomScore | None) -> list:
+    if score is None:
+        return [None] * 5
+    return [score.total, score.band, score.latest_on, score.change, score.verdict]
 
 
 class _Echo:
@@ -227,11 +244,17 @@ def client_flags(request, client_id: int):
         .select_related("acknowledged_by")
         .order_by("-acknowledged_at", "-pk")[:100]
     )
+    signals = (
+        SafetySignal.objects.filter(client=client)
+        .select_related("acknowledged_by")
+        .order_by("-raised_at", "-pk")[:100]
+    )
     return render(
         request,
         "dashboard/client_flags.html",
         {
             "client": client,
+            "signals": signals,
             "flags": current,
             "failed": form if form is not None and form.errors else None,
             "history": history,

@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from assessments.models import Administration, OneTimeLink
 from clinic import services
-from clinic.models import UserSession
+from clinic.models import SafetySignal, UserSession
 from tests.access_rules import RULES
 from tests.access_rules.assessments import SCS_ANSWERS, a_valid_link, administration_of
 from tests.access_rules.base import LOGIN
-from tests.access_rules.tracking import the_clients_entry
+from tests.access_rules.tracking import the_clients_entry, the_clients_practice
 from tests.clinic.test_caseload import count_queries
 from tests.factories import write_entry
 from tracking.models import InnerCriticEntry, JournalEntry, PracticeSession, Reminder
@@ -77,6 +77,10 @@ PORTAL_WRITES = {
         scs_kwargs,
         lambda world: {**{f"item_{n}": str(v) for n, v in SCS_ANSWERS.items()}, "finish": "1"},
     ),
+    "tracking:my_difficult": (
+        no_kwargs,
+        lambda world: {"source": "entry", "record": entry_kwargs(world)["entry_id"]},
+    ),
 }
 # Pages a client reaches that write nothing of their record (or only their own password).
 NOT_PORTAL_WRITES = {
@@ -114,6 +118,10 @@ NOT_PORTAL_WRITES = {
     "otp_webauthn:credential-authentication-begin",
     "otp_webauthn:credential-authentication-complete",
     "otp_webauthn:js-i18n-catalog",
+    "clinic:portal_help",  # the crisis contacts: readable after discharge (test below)
+    "tracking:my_something_hard",
+    "tracking:my_practice_note",
+    "assessment_link_help",  # anonymous: the clinic's crisis contacts only
 }
 # Portal pages that stay readable after discharge (GET), with their URL arguments.
 PORTAL_READS = {
@@ -123,6 +131,7 @@ PORTAL_READS = {
     "tracking:my_practice": no_kwargs,
     "tracking:my_journal": no_kwargs,
     "tracking:my_charts": no_kwargs,
+    "tracking:my_practice_note": the_clients_practice,
     "assessments:portal_list": no_kwargs,
     "assessments:portal_results": lambda world: {"pk": administration_of(world.client_record).pk},
 }
@@ -168,6 +177,7 @@ def portal_state(world) -> dict:
         "reminders": list(
             Reminder.objects.filter(client=client).values("purpose", "weekdays", "local_time")
         ),
+        "safety_signals": SafetySignal.objects.filter(client=client).count(),
     }
 
 
@@ -216,6 +226,14 @@ def test_a_discharged_client_reads_every_portal_page_without_a_form_to_write(wor
         assert page.count('method="post"') == forms, name
     journal = http.get(reverse("tracking:my_journal")).content.decode()
     assert "A hard week at work." in journal  # this week's journal, shown read-only
+
+
+def test_a_discharged_client_still_reaches_the_crisis_contacts(world):
+    discharge(world)
+    http = world.browser("client")
+    for name in ("clinic:portal_help", "tracking:my_something_hard"):
+        page = http.get(reverse(name)).content.decode()
+        assert "Selfkind is not monitored around the clock" in page, name
 
 
 def test_a_discharged_client_still_downloads_their_own_data(world):

@@ -1,10 +1,12 @@
 """Random sequences of writes never leave a projection different from its raw rows.
 
 A hypothesis state machine writes through the real services, in any order: inner-critic entries
-(new, edited, reframed, made private, deleted), practice, questionnaires (scored and unscored,
-in and out of date order), corrections, an imported file, care-team changes and a new clinic
-time zone. After every step `dashboard.consistency.differences` recomputes every projection of
-the clinic from the raw rows and must find nothing. Runs on SQLite and PostgreSQL alike.
+(new, edited, reframed, made private, deleted), practice (rated before and after or not: the
+last three rated practices behind the "practice raising distress" flag), questionnaires (scored
+and unscored, in and out of date order), corrections, an imported file, care-team changes and a
+new clinic time zone. After every step `dashboard.consistency.differences` recomputes every
+projection of the clinic from the raw rows and must find nothing. Runs on SQLite and PostgreSQL
+alike.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ moments = st.builds(
     st.integers(0, 24 * 60 - 1),
 )
 intensities = st.integers(0, 10)
+distress = st.one_of(st.integers(0, 10), st.integers(0, 10), st.none())
 answers = st.dictionaries(
     st.integers(1, SCS.item_count), st.integers(1, 5), min_size=0, max_size=SCS.item_count
 )
@@ -126,8 +129,12 @@ class Projections(RuleBasedStateMachine):
         days=st.integers(-6, 6),
         minutes=st.integers(1, 90),
         kind=st.sampled_from(PracticeType.values),
+        before=distress,
+        after=distress,
     )
-    def practise(self, who, days, minutes, kind):
+    def practise(self, who, days, minutes, kind, before, after):
+        """Practice, often rated before and after: ClientActivity keeps the last three rated
+        practices (by day, then the order logged), which days close together reorder."""
         tracking_services.practice_create(
             actor=self.clinician,
             client=self.client(who),
@@ -135,6 +142,8 @@ class Projections(RuleBasedStateMachine):
                 "practised_on": BASE.date() + dt.timedelta(days=days),
                 "practice_type": kind,
                 "minutes": minutes,
+                "distress_before": before,
+                "distress_after": after,
             },
         )
 

@@ -32,10 +32,14 @@ from clinic.models import (
     EmailKind,
     RecordErasure,
     SecurityEvent,
+    SignalAction,
+    SignalKind,
+    SignalSource,
     User,
 )
 from clinic.outbox import email_enqueue
 from clinic.records import client_relations, client_rows, months_before, records_past_retention
+from clinic.safety import safety_signal_acknowledge, safety_signal_raise
 from dashboard.services import flag_acknowledge
 from tests.dashboard.helpers import configure_sd, give_scs, log_entry, practise
 from tracking.services import current_week, journal_save, reminders_save
@@ -70,6 +74,16 @@ def fill_record(world, client: Client, *, private: str = PRIVATE_WORDS) -> dict:
         now=timezone.now(),
     )
     CareTeamMember.objects.create(client=client, clinician=world.colleague)
+    signal = safety_signal_raise(
+        client=client,
+        kind=SignalKind.SAFETY,
+        source=SignalSource.PRACTICE,
+        source_id=1,
+        actor=client.user or clinician,
+    )
+    safety_signal_acknowledge(
+        actor=clinician, signal=signal, action=SignalAction.CONTACTED, note="Called, safe."
+    )
     reminders_save(
         client=client,
         choices={"practice": {"weekdays": [0, 3], "local_time": dt.time(8), "paused": False}},
@@ -287,3 +301,17 @@ def test_months_before_keeps_the_day_or_the_months_last():
     assert months_before(dt.date(2026, 3, 31), 1) == dt.date(2026, 2, 28)
     assert months_before(dt.date(2026, 1, 15), 13) == dt.date(2024, 12, 15)
     assert months_before(dt.date(2024, 2, 29), -12) == dt.date(2025, 2, 28)
+
+
+def test_erasure_waits_while_a_safety_flag_is_open(world):
+    discharge(world.client_record, 1)
+    safety_signal_raise(
+        client=world.client_record,
+        kind=SignalKind.SAFETY,
+        source=SignalSource.JOURNAL,
+        source_id=1,
+        actor=world.client,
+    )
+    response = erase(world, "RC-001")
+    assert "A safety flag of this client is open" in response.content.decode()
+    assert Client.objects.filter(pk=world.client_record.pk).exists()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
@@ -58,6 +59,24 @@ def own_journal(user: User) -> QuerySet[JournalEntry]:
 
 def own_reminders(user: User) -> QuerySet[Reminder]:
     return _own(Reminder, user)
+
+
+def own_record(user: User, source: str, record_id: int) -> Model:
+    """One of the client user's own entries, practices or journal entries (`source`: "entry",
+    "practice" or "journal"), else 404."""
+    rows = {"entry": own_entries, "practice": own_practice, "journal": own_journal}[source](user)
+    try:
+        return rows.get(pk=record_id)
+    except (ObjectDoesNotExist, ValueError, TypeError):
+        raise Http404("No such record.") from None
+
+
+def own_practice_session(user: User, practice_id: int) -> PracticeSession:
+    """One of the client user's own practice sessions (with its client record), else 404."""
+    try:
+        return own_practice(user).select_related("client__organisation").get(pk=practice_id)
+    except (PracticeSession.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such practice.") from None
 
 
 def staff_client(user: User, client_id: int) -> Client:

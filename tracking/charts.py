@@ -698,3 +698,67 @@ def scs_subscales_chart(trend: pd.DataFrame) -> Chart:
         table,
         on_demand="Show the six subscales",
     )
+    return _chart(key, title, caption, {"data": traces, "layout": figure_layout}, table)
+
+
+# --- Depression and anxiety (PHQ-9, GAD-7) -------------------------------------------------------
+
+SYMPTOM_COLOURS = {"PHQ-9": "#7a3e9d", "GAD-7": "#0f6e8c"}
+
+
+def symptom_chart(rows: list[dict]) -> Chart:
+    """PHQ-9 and GAD-7 totals over time (sums of items; higher = more severe), from
+    ``assessments.selectors.symptom_totals``, each with its caseness threshold dotted."""
+    key, title = "symptom-trend", "PHQ-9 and GAD-7 over time"
+    measures = list(dict.fromkeys(row["instrument"] for row in rows))
+    dates = sorted({row["administered_on"] for row in rows})
+    totals = {(row["instrument"], row["administered_on"]): row["total"] for row in rows}
+    caption = (
+        f"PHQ-9 (depression, 0-27) and GAD-7 (anxiety, 0-21) totals, higher = more severe, "
+        f"{plural(len(dates), 'questionnaire date')}; dotted: the caseness threshold"
+    )
+    table = Table(
+        ("Date", *measures),
+        tuple(
+            (day_label(day), *(_mean_cell(totals.get((m, day))) for m in measures)) for day in dates
+        ),
+    )
+    if not rows:
+        message = "No PHQ-9 or GAD-7 yet. The totals will show here after the first one."
+        return _empty(key, title, caption, message, table)
+    traces = []
+    for measure in measures:
+        own = [row for row in rows if row["instrument"] == measure]
+        colour = SYMPTOM_COLOURS.get(measure, INK)
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": plotly_text(measure, MAX_LABEL_LENGTH),
+                "x": [row["administered_on"].isoformat() for row in own],
+                "y": [number(row["total"], 3) for row in own],
+                "line": {"color": colour, "width": 2},
+                "marker": {"color": colour, "size": 7},
+                "hovertemplate": "%{x|%-d %b %Y}<br>%{fullData.name}: %{y}<extra></extra>",
+            }
+        )
+        case_at = own[0]["case_at"]
+        if case_at is not None and len(dates) > 1:
+            traces.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "name": plotly_text(f"{measure} caseness ({case_at:g})", MAX_LABEL_LENGTH),
+                    "x": [dates[0].isoformat(), dates[-1].isoformat()],
+                    "y": [case_at, case_at],
+                    "line": {"color": colour, "width": 1, "dash": "dot"},
+                    "hoverinfo": "skip",
+                }
+            )
+    figure_layout = layout(
+        height=320,
+        showlegend=True,
+        xaxis=axis(type="date", tickformat="%-d %b %Y", showgrid=False),
+        yaxis=axis(title={"text": "Total"}, rangemode="tozero"),
+    )
+    return _chart(key, title, caption, {"data": traces, "layout": figure_layout}, table)

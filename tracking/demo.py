@@ -12,6 +12,9 @@
 - `--practice N` does the same for practice sessions: N sessions spread over the Benchmark
   Clinic's clients and each one's time since intake (mostly 5-20 minutes, a distress rating
   before and after for most).
+- The safety pathway, on the portal client (sam): two of their last three rated practices
+  raised distress, and the latest of them was marked as difficult with a request to be
+  contacted, which raises a safety flag through the same service as the portal's button.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from clinic.models import Client
+from clinic.models import Client, SignalKind, SignalSource
+from clinic.safety import safety_signal_raise
 from tracking import projections
 from tracking.models import (
     InnerCriticEntry,
@@ -151,9 +155,12 @@ class TrackingSeeder:
         rng = np.random.default_rng(context.rng.randrange(2**32))
         entries, practice, journal = [], [], []
         now = timezone.now()
+        portal = clients[0]  # sam
         for index, client in enumerate(todo):
             improves = index == 0 or rng.random() < 0.8  # sam improves, as do most clients
             e, p, j = _client_history(client, triggers, rng, now, improves)
+            if client.pk == portal.pk:
+                _practice_that_raised_distress(p)
             entries += e
             practice += p
             journal += j
@@ -162,11 +169,28 @@ class TrackingSeeder:
             PracticeSession.objects.bulk_create(practice, batch_size=BATCH)
             JournalEntry.objects.bulk_create(journal, batch_size=BATCH, ignore_conflicts=True)
             projections.clients_rebuild(client.pk for client in todo)
+            hard = [session for session in practice if session.client_id == portal.pk]
+            if hard:
+                safety_signal_raise(
+                    client=portal,
+                    kind=SignalKind.SAFETY,
+                    source=SignalSource.PRACTICE,
+                    source_id=hard[-1].pk,
+                    actor=portal.user,
+                    asked_for_contact=True,
+                )
         context.created["tracking_entries"] = len(entries)
         context.write(
             f"tracking: {len(entries):,} entries, {len(practice):,} practice sessions, "
             f"{len(journal):,} journal entries for {len(todo)} clients"
         )
+
+
+def _practice_that_raised_distress(practice: list[PracticeSession]) -> None:
+    """Two of the last three practices leave more distress than before (backdraft)."""
+    for session in practice[-3:][::2]:
+        session.distress_before = 3
+        session.distress_after = 6
 
 
 def _client_history(client: Client, triggers, rng, now: dt.datetime, improves: bool):

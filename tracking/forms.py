@@ -10,6 +10,7 @@ from crispy_forms.layout import Layout
 from django import forms
 from django.utils import timezone
 
+from clinic.models import SignalSource
 from clinic.validation import (
     HAPPENED,
     DateQueryForm,
@@ -275,3 +276,34 @@ class ReminderForm(forms.Form):
 
     def clean_local_time(self) -> dt.time:
         return self.cleaned_data["local_time"].replace(second=0, microsecond=0)
+
+
+class DifficultForm(forms.Form):
+    """ "This brought up something difficult" on one of the client's own records, in one tap:
+    the page's two buttons send `contact` or not."""
+
+    SIGNAL_SOURCES = {
+        "entry": SignalSource.CRITIC_ENTRY,
+        "practice": SignalSource.PRACTICE,
+        "journal": SignalSource.JOURNAL,
+    }
+
+    source = forms.ChoiceField(
+        choices=[(key, value.label) for key, value in SIGNAL_SOURCES.items()],
+        error_messages={"invalid_choice": "This could not be sent: reload the page and try again."},
+    )
+    record = forms.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        error_messages={
+            "invalid": "This could not be sent: reload the page and try again.",
+            "min_value": "This could not be sent: reload the page and try again.",
+            "max_value": "This could not be sent: reload the page and try again.",
+            "required": "This could not be sent: reload the page and try again.",
+        },
+    )
+    contact = forms.BooleanField(required=False)
+
+    @property
+    def signal_source(self) -> str:
+        return self.SIGNAL_SOURCES[self.cleaned_data["source"]]

@@ -323,7 +323,12 @@ class ClientActivity(models.Model):
     """One client's logging as the dashboard reads it: counts, last days, and the trend of the
     weekly mean intensity up to the latest entry for each window length a clinic may choose
     (`rising_slopes`: number of weeks -> points a week, or None when too many weeks are
-    empty; see tracking.analysis.rising_slope)."""
+    empty; see tracking.analysis.rising_slope).
+
+    The last three rated practices (distress before and after both given, latest by the day
+    practised, then the order logged) as [iso day, before, after], oldest first, and how many
+    of them raised distress (after > before): the "practice raising distress" flag reads these.
+    `last_rated_id` names the latest, the episode an acknowledgement quiets."""
 
     client = models.OneToOneField(
         Client, on_delete=models.CASCADE, primary_key=True, related_name="activity"
@@ -334,6 +339,10 @@ class ClientActivity(models.Model):
     last_practice_on = models.DateField(null=True, blank=True)
     last_activity_on = models.DateField(null=True, blank=True)
     rising_slopes = models.JSONField(default=dict)
+    rated_practices = models.JSONField(default=list)
+    distress_rises = models.IntegerField(default=0)
+    last_rated_id = models.BigIntegerField(null=True, blank=True)
+    last_rated_on = models.DateField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "client activity"

@@ -7,7 +7,8 @@ own transaction (by name: there are no model signals). They move:
 - ClientDay: the day's sums (on the day in the clinic's time zone);
 - assessments' DoseDay and the questionnaire intervals that hold the day (practice minutes by
   the day practised, reframes by the day they were made): through assessments.projections;
-- ClientActivity: counts, last days and the rising-intensity trend, recomputed from ClientDay.
+- ClientActivity: counts, last days and the rising-intensity trend, recomputed from ClientDay,
+  and the last three rated practices (distress before and after), read from the practice rows.
 
 `expected_rows` recomputes all of it from the raw rows (bulk paths and the repair command call
 the same code: `clients_rebuild`).
@@ -28,6 +29,7 @@ from tracking.models import ClientActivity, ClientDay, InnerCriticEntry, Practic
 
 RISING_HISTORY_DAYS = 7 * 13  # the longest rising window (12 weeks) and a week to spare
 BATCH = 200
+RATED_PRACTICES = 3  # the practice-raising-distress flag reads the last three rated practices
 
 
 # --- The values a row contributes ------------------------------------------------------------
@@ -142,11 +144,35 @@ def add_practice(day: ClientDay, practice: PracticeValues, sign: int = 1) -> Non
     day.practice_types = types
 
 
-def activity_from_days(client_id: int, days: Iterable[ClientDay]) -> ClientActivity | None:
-    """A client's ClientActivity from all of its ClientDay rows (None when it has none)."""
+@dataclass(frozen=True)
+class RatedPractice:
+    """A practice with distress rated before and after."""
+
+    id: int
+    day: dt.date
+    before: int
+    after: int
+
+    @property
+    def raised_distress(self) -> bool:
+        return self.after > self.before
+
+
+def latest_rated(rated: Iterable[RatedPractice]) -> list[RatedPractice]:
+    """The last RATED_PRACTICES rated practices, oldest first (by the day practised, then the
+    order logged)."""
+    return sorted(rated, key=lambda r: (r.day, r.id))[-RATED_PRACTICES:]
+
+
+def activity_from_days(
+    client_id: int, days: Iterable[ClientDay], rated: Iterable[RatedPractice] = ()
+) -> ClientActivity | None:
+    """A client's ClientActivity from all of its ClientDay rows and its rated practices (None
+    when it has no day rows)."""
     days = [day for day in days if not day.is_empty]
     if not days:
         return None
+    last_rated = latest_rated(rated)
     entry_days = [day.day for day in days if day.entries]
     practice_days = [day.day for day in days if day.practice_sessions]
     last_entry = max(entry_days) if entry_days else None
@@ -160,6 +186,10 @@ def activity_from_days(client_id: int, days: Iterable[ClientDay]) -> ClientActiv
         last_practice_on=last_practice,
         last_activity_on=max(d for d in (last_entry, last_practice) if d is not None),
         rising_slopes=rising_slopes(daily, last_entry),
+        rated_practices=[[r.day.isoformat(), r.before, r.after] for r in last_rated],
+        distress_rises=sum(r.raised_distress for r in last_rated),
+        last_rated_id=last_rated[-1].id if last_rated else None,
+        last_rated_on=last_rated[-1].day if last_rated else None,
     )
 
 
@@ -209,14 +239,27 @@ def practice_counted(before: PracticeValues | None, after: PracticeValues | None
     activity_refresh(client_id)
 
 
+def rated_practices_of(client_id: int) -> list[RatedPractice]:
+    """The client's last rated practices: one query, at most RATED_PRACTICES rows."""
+    rows = (
+        PracticeSession.objects.filter(
+            client_id=client_id, distress_before__isnull=False, distress_after__isnull=False
+        )
+        .order_by("-practised_on", "-id")
+        .values_list("id", "practised_on", "distress_before", "distress_after")[:RATED_PRACTICES]
+    )
+    return [RatedPractice(*row) for row in rows]
+
+
 def activity_refresh(client_id: int) -> None:
-    """Recompute a client's ClientActivity from its ClientDay rows: two queries and a write."""
+    """Recompute a client's ClientActivity from its ClientDay rows and its last rated
+    practices: three queries and a write."""
     days = list(
         ClientDay.objects.filter(client_id=client_id).only(
             "day", "entries", "intensity_sum", "practice_sessions"
         )
     )
-    activity = activity_from_days(client_id, days)
+    activity = activity_from_days(client_id, days, rated_practices_of(client_id))
     if activity is None:
         ClientActivity.objects.filter(client_id=client_id).delete()
     else:
@@ -261,12 +304,21 @@ def expected_rows(client_ids: list[int]) -> Expected:
             if values.reframed_on is not None:
                 dose[(values.client_id, values.reframed_on)][1] += 1
         practice = PracticeSession.objects.filter(client_id__in=batch).values_list(
-            "client_id", "practised_on", "practice_type", "minutes"
+            "client_id",
+            "practised_on",
+            "practice_type",
+            "minutes",
+            "pk",
+            "distress_before",
+            "distress_after",
         )
-        for row in practice.iterator(chunk_size=5000):
-            values = PracticeValues(*row)
-            add_practice(day_of(values.client_id, values.day), values)
-            dose[(values.client_id, values.day)][0] += values.minutes
+        rated: dict[int, list[RatedPractice]] = defaultdict(list)
+        for client_id, day, kind, minutes, pk, before, after in practice.iterator(chunk_size=5000):
+            values = PracticeValues(client_id, day, kind, minutes)
+            add_practice(day_of(client_id, day), values)
+            dose[(client_id, day)][0] += minutes
+            if before is not None and after is not None:
+                rated[client_id].append(RatedPractice(pk, day, before, after))
         by_client: dict[int, list[ClientDay]] = defaultdict(list)
         for (client_id, _), day in sorted(days.items()):
             by_client[client_id].append(day)
@@ -274,7 +326,8 @@ def expected_rows(client_ids: list[int]) -> Expected:
         expected.activity += [
             activity
             for client_id, client_days in by_client.items()
-            if (activity := activity_from_days(client_id, client_days)) is not None
+            if (activity := activity_from_days(client_id, client_days, rated[client_id]))
+            is not None
         ]
         expected.dose += [(c, day, m, r) for (c, day), (m, r) in sorted(dose.items()) if m or r]
     return expected

@@ -8,7 +8,7 @@ these rows can show them.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -146,6 +146,7 @@ class ChartData:
     scs: pd.DataFrame  # subscale, administered_on, score
     first: dt.date
     last: dt.date
+    symptoms: list[dict] = field(default_factory=list)  # PHQ-9, GAD-7 totals (assessments)
 
     @property
     def total_entries(self) -> int:
@@ -153,7 +154,7 @@ class ChartData:
 
 
 PRIVATE_TRIGGER = "Kept private"
-CHART_PARTS = frozenset({"weekly", "breakdowns", "heatmap", "practice", "scs"})
+CHART_PARTS = frozenset({"weekly", "breakdowns", "heatmap", "practice", "scs", "symptoms"})
 
 
 def chart_range(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
@@ -259,6 +260,7 @@ def chart_data(
         scs=analysis.scs_trend(scs_trend(client) if "scs" in parts else [], first, last),
         first=first,
         last=last,
+        symptoms=symptom_trend(client, first, last) if "symptoms" in parts else [],
     )
 
 
@@ -342,7 +344,15 @@ def chart_figures(data: ChartData, *, time_zone: str = ""):
         charts.practice_chart(data.practice),
         charts.scs_chart(data.scs),
         charts.scs_subscales_chart(data.scs),
+        charts.symptom_chart(data.symptoms),
     ]
+
+
+def symptom_trend(client, first: dt.date, last: dt.date) -> list[dict]:
+    """PHQ-9 and GAD-7 totals over the chart's days, from the assessments app."""
+    from assessments.selectors import symptom_totals
+
+    return symptom_totals(client, first, last)
 
 
 def scs_trend(client) -> list[dict]:

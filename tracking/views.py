@@ -29,11 +29,14 @@ from clinic.access import (
 )
 from clinic.audit import audit_record
 from clinic.exporting import spreadsheet_safe
-from clinic.models import AuditAction
+from clinic.models import AuditAction, SignalKind
 from clinic.outbox import email_opted_out
+from clinic.safety import safety_signal_raise
+from clinic.selectors import crisis_contacts_of
 from clinic.validation import EARLIEST
 from tracking import access, selectors, services
 from tracking.forms import (
+    DifficultForm,
     EntryForm,
     JournalForm,
     PracticeForm,
@@ -184,11 +187,16 @@ def my_practice(request):
     form = PracticeForm(request.POST or None, initial={"practised_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
-            services.practice_create(actor=request.user, client=client, data=form.cleaned_data)
+            session = services.practice_create(
+                actor=request.user, client=client, data=form.cleaned_data
+            )
         except ValidationError as error:
             _apply_form_errors(form, error)
         else:
             messages.success(request, "Practice logged.")
+            if raised_distress(session):
+                # A practice that left the client more distressed: a gentle note first.
+                return redirect("tracking:my_practice_note", practice_id=session.pk)
             return redirect("tracking:my_practice")
     sessions = list(access.own_practice(request.user)[:LIST_LIMIT])
     return render(
@@ -226,11 +234,84 @@ def my_journal(request):
         "tracking/my_journal.html",
         {
             "client": client,
+            "current": current,
             "form": form,
             "week": week,
             "week_end": week + dt.timedelta(days=6),
             "past": past,
         },
+    )
+
+
+def raised_distress(session) -> bool:
+    """Distress after the practice was higher than before it."""
+    before, after = session.distress_before, session.distress_after
+    return before is not None and after is not None and after > before
+
+
+@client_user_required
+def my_practice_note(request, practice_id: int):
+    """After a practice that raised distress (or one the client found too much): a gentle note
+    suggesting a shorter or different practice, and one tap to tell the clinician."""
+    session = access.own_practice_session(request.user, practice_id)
+    return render(
+        request,
+        "tracking/practice_note.html",
+        {
+            "client": session.client,
+            "session": session,
+            "raised": raised_distress(session),
+        },
+    )
+
+
+@client_user_required
+@require_POST
+def my_difficult(request):
+    """ "This brought up something difficult" on an entry, a practice or a journal entry, with
+    or without asking to be contacted: a safety flag for the primary clinician and the clinic's
+    safety contacts (clinic.safety). The flag names what kind of record it was, never its words:
+    a private entry stays private."""
+    client = portal_client_for(request.user, write=True)
+    form = DifficultForm(request.POST)
+    if not form.is_valid():
+        return _something_hard(request, client, form, status=400)
+    record = access.own_record(
+        request.user, form.cleaned_data["source"], form.cleaned_data["record"]
+    )
+    asked = form.cleaned_data["contact"]
+    safety_signal_raise(
+        client=client,
+        kind=SignalKind.SAFETY,
+        source=form.signal_source,
+        source_id=record.pk,
+        actor=request.user,
+        asked_for_contact=asked,
+    )
+    messages.success(
+        request,
+        "Thank you for saying so. Your clinician will see it"
+        + (" and that you would like them to contact you." if asked else "."),
+    )
+    return redirect("tracking:my_something_hard")
+
+
+@client_user_required
+def my_something_hard(request):
+    """The "something is hard" screen: what happens next, and the crisis resources."""
+    return _something_hard(request, portal_client_for(request.user))
+
+
+def _something_hard(request, client, form=None, status=200):
+    return render(
+        request,
+        "tracking/something_hard.html",
+        {
+            "client": client,
+            "form": form,
+            "contacts": crisis_contacts_of(client.organisation_id),
+        },
+        status=status,
     )
 
 

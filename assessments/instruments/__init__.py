@@ -1,10 +1,16 @@
 """Self-report instruments as versioned data, and the loader that checks them.
 
-Each instrument is a JSON file next to this module (scs.json, scs-sf.json, fscrs.json) holding
-its scoring key and the figures the app needs, each with its source: response range, items,
-subscales, total methods, composites, bands, reliability and reference SD. The facts come from
-the project's instrument facts page (instruments.md): Neff 2003 for the SCS, Raes et al. 2011
-for the SCS-SF, Gilbert et al. 2004 for the FSCRS.
+Each instrument is a JSON file next to this module (scs.json, scs-sf.json, fscrs.json,
+phq-9.json, gad-7.json) holding its scoring key and the figures the app needs, each with its
+source: response range, items, subscales, total methods, composites, bands, reliability and
+reference SD; for the symptom measures also the risk item, caseness, the reliable-change
+threshold in points and LOINC codes. The facts come from the project's instrument facts page
+(instruments.md): Neff 2003 for the SCS, Raes et al. 2011 for the SCS-SF, Gilbert et al. 2004
+for the FSCRS, Kroenke et al. 2001 for the PHQ-9, Spitzer et al. 2006 for the GAD-7 and NHS
+Talking Therapies for caseness and reliable change of those two.
+
+An instrument scored by the sum of its items (`item_sum`: PHQ-9, GAD-7) has no subscales: its
+total is its only score.
 
 No file holds an instrument's published wording. Items carry short labels of our own
 ("item 8 - self-judgment, reverse-keyed"); a clinic loads the published wording separately.
@@ -38,7 +44,8 @@ DIRECTIONS = (HIGHER_IS_BETTER, HIGHER_IS_WORSE)
 
 SUBSCALE_MEAN = "subscale_mean"
 ITEM_MEAN = "item_mean"
-TOTAL_METHODS = (SUBSCALE_MEAN, ITEM_MEAN)
+ITEM_SUM = "item_sum"  # the sum of every item; the instrument has no subscales
+TOTAL_METHODS = (SUBSCALE_MEAN, ITEM_MEAN, ITEM_SUM)
 
 TOTAL = "total"
 
@@ -52,10 +59,23 @@ MISSING_ITEM_RULES = {
         "items). The total is scored only when every subscale is scored. Blank items are listed "
         "and a score from fewer than all of its items is marked prorated."
     ),
+    "selfkind-sum": (
+        "The total (the sum of the items) is scored only when every item is answered. "
+        "Blank items are listed."
+    ),
+    "selfkind-sum-prorate-1": (
+        "The total (the sum of the items) is scored when at most one item is blank, the clinic "
+        "having chosen to prorate one: the mean of the answered items x the number of items, "
+        "marked prorated. Blank items are listed."
+    ),
 }
+# The rule a sum-scored instrument follows when its clinic allows proration of one blank item.
+PRORATED_RULES = {"selfkind-sum": "selfkind-sum-prorate-1"}
 
 # Column names of scored exports: no subscale or composite may take one of them.
-RESERVED_CODES = frozenset({TOTAL, "total_method", "band", "missing_items", "status", "error"})
+RESERVED_CODES = frozenset(
+    {TOTAL, "total_method", "band", "case", "risk_alert", "missing_items", "status", "error"}
+)
 
 _CODE = re.compile(r"[a-z][a-z0-9_]*")
 _INSTRUMENT_CODE = re.compile(r"[a-z][a-z0-9-]*")
@@ -76,7 +96,7 @@ class UnknownInstrumentError(LookupError):
 class Item:
     number: int  # 1-based, in the order of the published form
     label: str  # our own short words, never the published wording
-    subscale: str
+    subscale: str  # "" for an instrument without subscales (item_sum)
     reverse: bool  # reverse-keyed for the total: value becomes (min + max) - value
 
     @property
@@ -167,6 +187,50 @@ class ReferenceSD:
 
 
 @dataclass(frozen=True)
+class RiskItem:
+    """An item whose answer above `alert_above` raises a risk flag at once, whatever the total
+    and even on an incomplete form (PHQ-9 item 9)."""
+
+    item: int
+    alert_above: int
+    source: str
+
+    def alerts(self, answer: int | None) -> bool:
+        return answer is not None and answer > self.alert_above
+
+
+@dataclass(frozen=True)
+class Caseness:
+    """A total of at least `at_least` is a case (NHS Talking Therapies)."""
+
+    at_least: float
+    source: str
+
+    def is_case(self, total: float | None) -> bool | None:
+        return None if total is None else total >= self.at_least
+
+
+@dataclass(frozen=True)
+class ChangeThreshold:
+    """Reliable change as a fixed number of points (NHS Talking Therapies): a change of at
+    least `points` is reliable. Used instead of Jacobson & Truax where an instrument gives one."""
+
+    scale: str
+    points: float
+    source: str
+
+
+@dataclass(frozen=True)
+class Loinc:
+    panel: str  # the questionnaire
+    total: str  # the total score Observation
+    items: tuple[tuple[int, str], ...] = ()  # (item number, LOINC code), where known
+
+    def item(self, number: int) -> str | None:
+        return dict(self.items).get(number)
+
+
+@dataclass(frozen=True)
 class Instrument:
     code: str
     name: str
@@ -192,6 +256,10 @@ class Instrument:
     reference_sds: tuple[ReferenceSD, ...]
     missing_rule: str
     notes: str = ""
+    risk_item: RiskItem | None = None
+    caseness: Caseness | None = None
+    change_thresholds: tuple[ChangeThreshold, ...] = ()
+    loinc: Loinc | None = None
 
     # -- structure ---------------------------------------------------------------------------
     @property
@@ -209,6 +277,27 @@ class Instrument:
     @property
     def missing_rule_text(self) -> str:
         return MISSING_ITEM_RULES[self.missing_rule]
+
+    @property
+    def total_only(self) -> bool:
+        """Scored by the sum of its items, with no subscales (PHQ-9, GAD-7)."""
+        return self.total_methods == (ITEM_SUM,)
+
+    def missing_rule_for(self, *, allow_proration: bool = False) -> str:
+        """The rule that applies: a sum-scored instrument's prorating rule when the clinic
+        allows proration of one blank item, else the instrument's own."""
+        if allow_proration:
+            return PRORATED_RULES.get(self.missing_rule, self.missing_rule)
+        return self.missing_rule
+
+    def risk_alert(self, answers: Mapping[int, int | None]) -> bool:
+        """Whether these answers (item number -> value or None) raise the risk item's alert."""
+        return self.risk_item is not None and self.risk_item.alerts(
+            answers.get(self.risk_item.item)
+        )
+
+    def change_threshold(self, scale: str) -> ChangeThreshold | None:
+        return next((t for t in self.change_thresholds if t.scale == scale), None)
 
     def item(self, number: int) -> Item:
         if not isinstance(number, int) or isinstance(number, bool):
@@ -334,7 +423,7 @@ def load_instrument(path: str | Path) -> Instrument:
 _TOP_FIELDS = {
     "schema", "code", "name", "short_name", "version", "citation", "sources", "notes",
     "response", "items", "subscales", "total", "composites", "bands", "reliability",
-    "reference_sd", "missing_rule",
+    "reference_sd", "missing_rule", "risk_item", "caseness", "reliable_change", "loinc",
 }  # fmt: skip
 _RESPONSE_FIELDS = {"min", "max", "min_label", "max_label"}
 _ITEM_FIELDS = {"number", "label", "subscale", "reverse"}
@@ -347,6 +436,11 @@ _BANDS_FIELDS = {"source", "bands"}
 _BAND_FIELDS = {"code", "label", "lower", "upper", "lower_inclusive", "upper_inclusive"}
 _RELIABILITY_FIELDS = {"retest_r", "retest_source", "retest_verified", "alpha", "alpha_source"}
 _REFERENCE_SD_FIELDS = {"value", "source", "note"}
+_RISK_ITEM_FIELDS = {"item", "alert_above", "source"}
+_CASENESS_FIELDS = {"at_least", "source"}
+_CHANGE_FIELDS = {"points", "source"}
+_LOINC_FIELDS = {"panel", "total", "items"}
+_LOINC_CODE = re.compile(r"[0-9]{1,7}-[0-9]")
 
 
 class _Fields:
@@ -453,6 +547,7 @@ class _InstrumentParser:
         items = self._items(top.array("items"), subscale_codes)
         total = _Fields(self, top.raw("total"), "total", _TOTAL_FIELDS)
         methods = self._total_methods(total)
+        self._check_item_sum(methods, subscale_codes, items)
         subscales = tuple(
             self._subscale(entry, index, items, has_total=bool(methods))
             for index, entry in enumerate(subscales_raw)
@@ -468,6 +563,12 @@ class _InstrumentParser:
         missing_rule = top.string("missing_rule")
         if missing_rule not in MISSING_ITEM_RULES:
             self.fail("missing_rule", f"unknown rule {missing_rule!r}")
+        if (ITEM_SUM in methods) != (missing_rule in PRORATED_RULES):
+            self.fail(
+                "missing_rule",
+                f"{missing_rule!r} does not fit the total methods "
+                f"(an item_sum total follows {', '.join(PRORATED_RULES)})",
+            )
         return Instrument(
             code=code,
             name=top.string("name"),
@@ -493,6 +594,10 @@ class _InstrumentParser:
             reference_sds=self._reference_sds(top, scale_codes),
             missing_rule=missing_rule,
             notes=top.string("notes", required=False),
+            risk_item=self._risk_item(top, len(items), low, high),
+            caseness=self._caseness(top, has_total=bool(methods)),
+            change_thresholds=self._change_thresholds(top, scale_codes),
+            loinc=self._loinc(top, len(items)),
         )
 
     def _response(self, top: _Fields) -> tuple[int, int, str, str]:
@@ -524,9 +629,14 @@ class _InstrumentParser:
                     f"{where}.number",
                     f"expected {index + 1}, got {number} (items are numbered 1..N in order)",
                 )
-            subscale = fields.string("subscale")
-            if subscale not in subscale_codes:
-                self.fail(f"{where}.subscale", f"unknown subscale {subscale!r}")
+            if subscale_codes:
+                subscale = fields.string("subscale")
+                if subscale not in subscale_codes:
+                    self.fail(f"{where}.subscale", f"unknown subscale {subscale!r}")
+            else:
+                subscale = ""
+                if fields.raw("subscale", required=False) is not None:
+                    self.fail(f"{where}.subscale", "this instrument has no subscales")
             items.append(Item(number, fields.string("label"), subscale, fields.boolean("reverse")))
         return tuple(items)
 
@@ -561,9 +671,31 @@ class _InstrumentParser:
             note=fields.string("note", required=False),
         )
 
+    def _check_item_sum(
+        self, methods: tuple[str, ...], subscale_codes: list[str], items: tuple[Item, ...]
+    ) -> None:
+        """An item_sum total is the instrument's only score: no subscales, no other method, no
+        reverse-keyed item. Every other instrument has at least one subscale."""
+        if ITEM_SUM not in methods:
+            if not subscale_codes:
+                self.fail("subscales", "must list at least one subscale (only an item_sum total "
+                          "stands without)")  # fmt: skip
+            return
+        if len(methods) != 1:
+            self.fail("total.methods", "item_sum is the only method of its instrument")
+        if subscale_codes:
+            self.fail(
+                "subscales", "an item_sum instrument has no subscales (its total is its score)"
+            )
+        for item in items:
+            if item.reverse:
+                self.fail(f"items[{item.number - 1}].reverse", "an item_sum total reverses no item")
+
     def _check_every_item_in_one_subscale(
         self, items: tuple[Item, ...], subscales: tuple[Subscale, ...]
     ) -> None:
+        if not subscales:
+            return  # an item_sum instrument (checked in _check_item_sum)
         codes = [s.code for s in subscales]
         for index, code in enumerate(codes):
             if code in codes[:index]:
@@ -710,6 +842,69 @@ class _InstrumentParser:
             source = fields.string("source", required=value is not None)
             sds.append(ReferenceSD(scale, value, source, fields.string("note", required=False)))
         return tuple(sds)
+
+    def _risk_item(self, top: _Fields, item_count: int, low: int, high: int) -> RiskItem | None:
+        raw = top.raw("risk_item", required=False)
+        if raw is None:
+            return None
+        fields = _Fields(self, raw, "risk_item", _RISK_ITEM_FIELDS)
+        item = fields.integer("item")
+        if not 1 <= item <= item_count:
+            self.fail("risk_item.item", f"unknown item {item} (items are 1..{item_count})")
+        above = fields.integer("alert_above")
+        if not low <= above < high:
+            self.fail(
+                "risk_item.alert_above",
+                f"must be an answer below the highest ({low}..{high - 1}), got {above}",
+            )
+        return RiskItem(item, above, fields.string("source"))
+
+    def _caseness(self, top: _Fields, *, has_total: bool) -> Caseness | None:
+        raw = top.raw("caseness", required=False)
+        if raw is None:
+            return None
+        if not has_total:
+            self.fail("caseness", "caseness applies to the total and this instrument has none")
+        fields = _Fields(self, raw, "caseness", _CASENESS_FIELDS)
+        at_least = fields.number("at_least", lambda v: True, "a number")
+        if at_least is None:
+            self.fail("caseness.at_least", "missing")
+        return Caseness(at_least, fields.string("source"))
+
+    def _change_thresholds(
+        self, top: _Fields, scale_codes: set[str]
+    ) -> tuple[ChangeThreshold, ...]:
+        section = self._scale_map(top, "reliable_change", scale_codes)
+        thresholds = []
+        for scale, entry in section.items():
+            fields = _Fields(self, entry, f"reliable_change.{scale}", _CHANGE_FIELDS)
+            points = fields.number("points", lambda v: v > 0, "a positive number")
+            if points is None:
+                self.fail(f"reliable_change.{scale}.points", "missing")
+            thresholds.append(ChangeThreshold(scale, points, fields.string("source")))
+        return tuple(thresholds)
+
+    def _loinc(self, top: _Fields, item_count: int) -> Loinc | None:
+        raw = top.raw("loinc", required=False)
+        if raw is None:
+            return None
+        fields = _Fields(self, raw, "loinc", _LOINC_FIELDS)
+        codes = {"panel": fields.string("panel"), "total": fields.string("total")}
+        items_raw = fields.raw("items", required=False, default={})
+        items = _Fields(
+            self, items_raw, "loinc.items", set(items_raw) if isinstance(items_raw, dict) else set()
+        )
+        by_item: dict[int, str] = {}
+        for key, code in items.items():
+            if not (key.isascii() and key.isdigit() and 1 <= int(key) <= item_count):
+                self.fail(f"loinc.items.{key}", f"unknown item (items are 1..{item_count})")
+            if not isinstance(code, str):
+                self.fail(f"loinc.items.{key}", f"must be a LOINC code, got {code!r}")
+            by_item[int(key)] = code
+        for where, code in [*codes.items(), *((f"items.{n}", c) for n, c in by_item.items())]:
+            if not _LOINC_CODE.fullmatch(code):
+                self.fail(f"loinc.{where}", f"must be a LOINC code such as 44261-6, got {code!r}")
+        return Loinc(codes["panel"], codes["total"], tuple(sorted(by_item.items())))
 
     def _scale_map(self, top: _Fields, key: str, scale_codes: set[str]) -> _Fields:
         raw = top.raw(key, required=False, default={})

@@ -18,6 +18,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='outboxemail',
             name='kind',
-            field=models.CharField(choices=[('invitation', 'Invitation'), ('password_reset', 'Password reset'), ('reminder', 'Reminder'), ('security', 'Account security notice'), ('records_due', 'Records past retention'), ('questionnaire', 'Scheduled questionnaire'), ('questionnaire_reminder', 'Scheduled questionnaire reminder')], max_length=30),
+            field=models.CharField(choices=[('invitation', 'Invitation'), ('password_reset', 'Password reset'), ('reminder', 'Reminder'), ('security', 'Account security notice'), ('records_due', 'Records past retention'), ('questionnaire', 'Scheduled questionnaire'), ('questionnaire_reminder', 'Scheduled questionnaire reminder'), ('safety', 'Safety flag')], max_length=30),
         ),
     ]

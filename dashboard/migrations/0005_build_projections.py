@@ -1,21 +1,13 @@
-"""Build every projection of existing data once (new tables start empty; from here on the
-services keep them on write).
-
-This step runs the current projection code, not historical models: if a later migration
-changes the projection tables, turn this into a no-op and run `manage.py refresh_dashboard
---repair` after migrating instead (docs/deployment.md)."""
+"""Once built every projection of existing data; a no-op since tracking's rated-practices
+migration added projection columns that the current code writes but that do not exist yet at
+this point of a migration. dashboard 0007, the last migration of the projection tables, builds
+them instead."""
 
 from django.db import migrations
 
 
 def build(apps, schema_editor):
-    Client = apps.get_model("clinic", "Client")
-    ids = list(Client.objects.values_list("pk", flat=True))
-    if not ids:
-        return
-    from dashboard.consistency import repair
-
-    repair(ids)
+    """A no-op: see the module's docstring."""
 
 
 class Migration(migrations.Migration):

@@ -105,4 +105,8 @@ RULES = {
     "assessment_link": Rule(
         PUBLIC_PAGE, kwargs=a_valid_link, note="see tests/assessments/test_one_time_links.py"
     ),
+    # The clinic's crisis resources, for anyone holding a link's token (used or not).
+    "assessment_link_help": Rule(
+        PUBLIC_PAGE, kwargs=a_valid_link, note="see tests/assessments/test_risk_item.py"
+    ),
 }

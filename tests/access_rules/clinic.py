@@ -10,6 +10,32 @@ from tests.access_rules.base import (
     with_success,
 )
 
+
+def the_clinics_crisis_contact(world) -> dict:
+    from clinic.models import CrisisContact
+
+    contact, _ = CrisisContact.objects.get_or_create(
+        organisation=world.clinic, name="Samaritans", defaults={"phone": "116 123"}
+    )
+    return {"pk": contact.pk}
+
+
+def the_clients_safety_signal(world) -> dict:
+    """An open safety signal of `client_record` (sam), whose primary clinician is alex."""
+    from clinic.models import SignalKind, SignalSource
+    from clinic.safety import safety_signal_raise
+
+    signal = safety_signal_raise(
+        client=world.client_record,
+        kind=SignalKind.SAFETY,
+        source=SignalSource.PRACTICE,
+        source_id=1,
+        actor=world.client,
+        asked_for_contact=True,
+    )
+    return {"pk": signal.pk}
+
+
 RULES = {
     "home": Rule(with_success(SIGNED_IN_PAGE, 302)),
     "floor": Rule(SIGNED_IN_PAGE),
@@ -71,6 +97,16 @@ RULES = {
     ),
     "clinic:settings": Rule(CLINIC_ADMIN_PAGE),
     "clinic:portal_home": Rule(CLIENT_PAGE),
+    "clinic:portal_help": Rule(CLIENT_PAGE),
+    "clinic:crisis_contacts": Rule(CLINIC_ADMIN_PAGE),
+    "clinic:crisis_contact_edit": Rule(CLINIC_ADMIN_PAGE, kwargs=the_clinics_crisis_contact),
+    # Removing answers 302 for the clinic admin; the matrix runs it last for this contact.
+    "clinic:crisis_contact_delete": Rule(
+        with_success(CLINIC_ADMIN_PAGE, 302), kwargs=the_clinics_crisis_contact, method="POST"
+    ),
+    # The client's primary clinician and the clinic admin; a colleague who is not one of the
+    # clinic's safety contacts gets 404 (see tests/clinic/test_safety_pathway.py).
+    "clinic:safety_signal": Rule(STAFF_CLIENT_PAGE, kwargs=the_clients_safety_signal),
     # The Django admin is for superusers only: every persona is sent to the admin's own login.
     "admin:index": Rule(
         expect(

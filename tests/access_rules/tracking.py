@@ -22,6 +22,23 @@ def the_clients_entry(world) -> dict:
     return {"entry_id": entry.pk}
 
 
+def the_clients_practice(world) -> dict:
+    """A practice of `client` (sam) that raised distress: only sam may open its note."""
+    from tracking.models import PracticeSession
+
+    session, _ = PracticeSession.objects.get_or_create(
+        client=world.client_record,
+        practice_type="loving_kindness",
+        defaults={"minutes": 10, "distress_before": 3, "distress_after": 7},
+    )
+    return {"practice_id": session.pk}
+
+
+def the_clients_entry_as_difficult(world) -> dict:
+    """sam says their entry brought up something difficult; pat's is not theirs (404)."""
+    return {"source": "entry", "record": the_clients_entry(world)["entry_id"], "contact": "yes"}
+
+
 OWN_ENTRY_PAGE = expect(
     clinician=403,
     colleague=403,
@@ -41,6 +58,12 @@ RULES = {
         {**OWN_ENTRY_PAGE, "client": 302}, kwargs=the_clients_entry, method="POST"
     ),
     "tracking:my_practice": Rule(CLIENT_PAGE),
+    "tracking:my_practice_note": Rule(OWN_ENTRY_PAGE, kwargs=the_clients_practice),
+    # Raising a safety flag answers 302 (to the "something is hard" screen) for the owner.
+    "tracking:my_difficult": Rule(
+        {**OWN_ENTRY_PAGE, "client": 302}, method="POST", data=the_clients_entry_as_difficult
+    ),
+    "tracking:my_something_hard": Rule(CLIENT_PAGE),
     "tracking:my_journal": Rule(CLIENT_PAGE),
     "tracking:my_charts": Rule(CLIENT_PAGE),
     "tracking:my_export_csv": Rule(CLIENT_PAGE),

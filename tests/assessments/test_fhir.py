@@ -98,3 +98,40 @@ def test_short_form_subscales_are_exported_as_not_interpretable_alone(world):
     notes = observation_notes(world, dict.fromkeys(range(1, 13), 3), instrument="scs-sf")
     assert "not interpretable alone" in notes["scs-sf.self_kindness"]
     assert "not interpretable alone" not in notes["scs-sf.total.item_mean"]
+
+
+def test_a_phq_9_carries_the_loinc_panel_total_and_risk_item_codes(world):
+    answers = {n: 1 for n in range(1, 10)}
+    answers[9] = 2
+    administration = administration_of(world.client_record, answers, instrument="phq-9")
+    response = world.browser("clinician").get(
+        reverse("assessments:fhir_export", args=[administration.pk])
+    )
+    data = json.loads(response.content)
+    Bundle.model_validate(data)
+    resources = [entry["resource"] for entry in data["entry"]]
+    qr = QuestionnaireResponse.model_validate(resources[0])
+    assert qr.questionnaire == "http://loinc.org/q/44249-1"
+    total, item_9 = (Observation.model_validate(r) for r in resources[1:])
+    assert (total.code.coding[0].system, total.code.coding[0].code) == (
+        "http://loinc.org",
+        "44261-6",
+    )
+    assert total.code.coding[1].code == "phq-9.total.item_sum"
+    assert float(total.valueQuantity.value) == 10.0
+    assert (item_9.code.coding[0].code, item_9.valueInteger) == ("44260-8", 2)
+
+
+def test_a_gad_7_carries_the_loinc_total_code_and_no_risk_item(world):
+    administration = administration_of(
+        world.client_record, dict.fromkeys(range(1, 8), 1), instrument="gad-7"
+    )
+    data = json.loads(
+        world.browser("clinician")
+        .get(reverse("assessments:fhir_export", args=[administration.pk]))
+        .content
+    )
+    resources = [entry["resource"] for entry in data["entry"]]
+    assert resources[0]["questionnaire"] == "http://loinc.org/q/69737-5"
+    [total] = resources[1:]
+    assert total["code"]["coding"][0]["code"] == "70274-6"

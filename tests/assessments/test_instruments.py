@@ -42,8 +42,8 @@ FSCRS_KEY = {
 }
 
 
-def test_the_three_shipped_instruments_load_and_are_listed_by_code():
-    assert [i.code for i in all_instruments()] == ["fscrs", "scs", "scs-sf"]
+def test_the_five_shipped_instruments_load_and_are_listed_by_code():
+    assert [i.code for i in all_instruments()] == ["fscrs", "gad-7", "phq-9", "scs", "scs-sf"]
     assert get_instrument("scs") is get_instrument("scs")  # loaded once
 
 
@@ -239,11 +239,15 @@ def _unknown_missing_rule(data):
 def test_a_broken_file_is_rejected_naming_the_file_and_the_field(tmp_path, break_file, message):
     data = copy.deepcopy(_scs_data())
     break_file(data)
-    path = tmp_path / "scs.json"
+    assert _refusal(tmp_path / "scs.json", data).startswith(message)
+
+
+def _refusal(path, data) -> str:
+    """The loader's message for `data` written to `path`."""
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(InstrumentFileError) as error:
         load_instrument(path)
-    assert str(error.value).startswith(message)
+    return str(error.value)
 
 
 def test_the_unbroken_copy_used_above_loads(tmp_path):
@@ -262,3 +266,119 @@ def test_a_file_that_is_not_json_is_rejected_with_the_position(tmp_path):
 def test_a_missing_file_is_rejected_naming_it(tmp_path):
     with pytest.raises(InstrumentFileError, match=r"^gone\.json: cannot read the file"):
         load_instrument(tmp_path / "gone.json")
+
+
+# -- PHQ-9 and GAD-7 (instruments.md, "Depression and anxiety measures") --------------------------
+
+PHQ_9_ITEM_LOINC = (
+    "44250-9", "44255-8", "44259-0", "44254-1", "44251-7", "44258-2", "44252-5", "44253-3",
+    "44260-8",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("code", "items", "top", "case_at", "points", "panel", "total"),
+    [
+        ("phq-9", 9, 27, 10, 6, "44249-1", "44261-6"),
+        ("gad-7", 7, 21, 8, 4, "69737-5", "70274-6"),
+    ],
+)
+def test_the_symptom_measures_hold_the_facts_page_figures(
+    code, items, top, case_at, points, panel, total
+):
+    instrument = get_instrument(code)
+    assert instrument.item_count == items
+    assert (instrument.response_min, instrument.response_max) == (0, 3)
+    assert instrument.total_only and instrument.subscales == ()
+    assert instrument.reverse_items == ()
+    assert instrument.direction("total") == "higher_is_worse"
+    assert instrument.caseness.at_least == case_at
+    assert instrument.change_threshold("total").points == points
+    assert (instrument.loinc.panel, instrument.loinc.total) == (panel, total)
+    assert instrument.band_for(top).code == "severe"
+    assert instrument.missing_rule == "selfkind-sum"
+    assert instrument.missing_rule_for(allow_proration=True) == "selfkind-sum-prorate-1"
+
+
+def test_only_the_phq_9_has_a_risk_item_item_9_alerting_on_any_answer_above_0():
+    phq = get_instrument("phq-9")
+    assert (phq.risk_item.item, phq.risk_item.alert_above) == (9, 0)
+    assert [phq.risk_alert({9: value}) for value in (None, 0, 1, 2, 3)] == [
+        False, False, True, True, True,
+    ]  # fmt: skip
+    assert phq.risk_alert({9: 1})  # even when every other item is blank
+    assert get_instrument("gad-7").risk_item is None
+    assert get_instrument("scs").risk_item is None
+
+
+def test_the_phq_9_item_loinc_codes_are_those_of_the_facts_page():
+    phq = get_instrument("phq-9")
+    assert tuple(phq.loinc.item(n) for n in range(1, 10)) == PHQ_9_ITEM_LOINC
+
+
+def test_the_symptom_measures_store_no_item_wording():
+    for code in ("phq-9", "gad-7"):
+        labels = {item.label for item in get_instrument(code).items}
+        assert labels <= {"depression symptom", "anxiety symptom",
+                          "thoughts of death or self-harm (risk item)"}  # fmt: skip
+
+
+def _phq_data() -> dict:
+    return json.loads((INSTRUMENTS_DIR / "phq-9.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("break_file", "message"),
+    [
+        (
+            lambda d: d["total"]["methods"].append("item_mean"),
+            "phq-9.json: total.methods: item_sum is the only method of its instrument",
+        ),
+        (
+            lambda d: d["items"][0].update(reverse=True),
+            "phq-9.json: items[0].reverse: an item_sum total reverses no item",
+        ),
+        (
+            lambda d: d["items"][0].update(subscale="mood"),
+            "phq-9.json: items[0].subscale: this instrument has no subscales",
+        ),
+        (
+            lambda d: d.update(missing_rule="selfkind-1"),
+            "phq-9.json: missing_rule: 'selfkind-1' does not fit the total methods",
+        ),
+        (
+            lambda d: d["risk_item"].update(item=10),
+            "phq-9.json: risk_item.item: unknown item 10 (items are 1..9)",
+        ),
+        (
+            lambda d: d["risk_item"].update(alert_above=3),
+            "phq-9.json: risk_item.alert_above: must be an answer below the highest (0..2)",
+        ),
+        (
+            lambda d: d["reliable_change"]["total"].update(points=0),
+            "phq-9.json: reliable_change.total.points: must be a positive number, got 0",
+        ),
+        (
+            lambda d: d["loinc"].update(total="44261"),
+            "phq-9.json: loinc.total: must be a LOINC code such as 44261-6, got '44261'",
+        ),
+        (
+            lambda d: d["loinc"]["items"].update({"10": "44260-8"}),
+            "phq-9.json: loinc.items.10: unknown item (items are 1..9)",
+        ),
+    ],
+)
+def test_a_broken_symptom_measure_file_is_rejected_naming_the_field(tmp_path, break_file, message):
+    data = _phq_data()
+    break_file(data)
+    assert _refusal(tmp_path / "phq-9.json", data).startswith(message)
+
+
+def test_an_instrument_with_subscales_cannot_leave_them_out(tmp_path):
+    data = copy.deepcopy(_scs_data())
+    data["subscales"] = []
+    for item in data["items"]:
+        del item["subscale"]
+    assert _refusal(tmp_path / "scs.json", data).startswith(
+        "scs.json: subscales: must list at least one"
+    )

@@ -114,3 +114,19 @@ def test_the_demo_client_is_due_so_the_first_run_emails_them_a_working_link(
     (message,) = [m for m in mail.outbox if m.to == ["sam@example.org"]]
     (url,) = [word for word in message.body.split() if "/t/a/" in word]
     assert HttpClient().get(urlsplit(url).path).status_code == 200
+
+
+def test_demo_wording_is_loaded_for_every_instrument_but_never_over_a_clinics_own(world):
+    from assessments.demo import DEMO_WORDING_SOURCE, load_demo_wording
+    from assessments.instruments import all_instruments, get_instrument
+    from assessments.models import ItemWording
+    from assessments.services import wording_load
+
+    scs = get_instrument("scs")
+    own = {n: f"Our licensed item {n}" for n in range(1, scs.item_count + 1)}
+    wording_load(organisation=world.clinic, instrument=scs, wording=own, source="licensed.csv")
+    assert load_demo_wording([world.clinic]) == len(all_instruments()) - 1
+    assert ItemWording.objects.get(instrument_code="scs").source == "licensed.csv"
+    demo = ItemWording.objects.get(organisation=world.clinic, instrument_code="phq-9")
+    assert demo.source == DEMO_WORDING_SOURCE and len(demo.wording) == 9
+    assert load_demo_wording([world.clinic]) == 0

@@ -28,7 +28,7 @@ def test_wording_from_a_text_file_is_shown_with_its_source(world, tmp_path, caps
     )
     page = world.browser("anonymous").get(reverse("assessment_link", args=[token]))
     assert b"Clinic wording 26" in page.content
-    assert b"has not loaded the published wording" not in page.content
+    assert b"read each question from the paper copy" not in page.content
 
 
 def test_another_clinic_does_not_see_the_wording(world, tmp_path):

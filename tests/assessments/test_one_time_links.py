@@ -52,8 +52,10 @@ def test_a_client_completes_the_assessment_by_link_without_being_logged_in(clien
     page = client.get(link_url(token))
     assert page.status_code == 200
     assert page["Referrer-Policy"] == "same-origin"  # the token never leaves the site
-    assert b"has not loaded the published wording" in page.content
-    assert b"self-judgment" in page.content and b"reverse-keyed" not in page.content
+    assert b"read each question from the paper copy" in page.content
+    # Subscale names would tell the client what each item measures: only "Item N" is shown.
+    assert b"Item 8" in page.content
+    assert b"self-judgment" not in page.content and b"reverse-keyed" not in page.content
 
     done = client.post(link_url(token), answers(finish="1"))
 

@@ -162,3 +162,31 @@ def test_cut_offs_a_and_b_flip_on_a_higher_is_worse_scale():
 @pytest.mark.parametrize(("clinical", "functional"), [(CLINICAL, None), (None, FUNCTIONAL)])
 def test_no_cut_offs_unless_both_populations_are_given(clinical, functional):
     assert clinical_cutoffs(clinical, functional, direction="higher_is_better") is None
+
+
+# -- PHQ-9 and GAD-7: NHS Talking Therapies thresholds in points ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "earlier", "later", "verdict"),
+    [
+        ("phq-9", 16, 10, "improved"),  # 6 points down: the threshold itself is reliable
+        ("phq-9", 16, 11, "no reliable change"),  # 5 points
+        ("phq-9", 10, 16, "deteriorated"),
+        ("gad-7", 12, 8, "improved"),  # 4 points
+        ("gad-7", 12, 9, "no reliable change"),
+        ("gad-7", 8, 12, "deteriorated"),
+        ("gad-7", None, 12, "not enough data"),
+    ],
+)
+def test_symptom_measures_count_reliable_change_in_points_and_say_so(code, earlier, later, verdict):
+    change = reliable_change_for(get_instrument(code), "total", earlier, later, sd=None)
+    assert change.verdict == verdict
+    assert change.method == "threshold"
+    assert change.minimum_change == {"phq-9": 6, "gad-7": 4}[code]
+    assert "NHS Talking Therapies" in change.sd_source
+
+
+def test_the_scs_still_uses_jacobson_and_truax():
+    change = reliable_change_for(get_instrument("scs"), "total", 3.0, 4.0, sd=None)
+    assert change.method == "Jacobson & Truax"

@@ -150,6 +150,46 @@ def test_fscrs_output_has_empty_totals_and_scored_means_every_subscale_scored(tm
     assert status == 1
 
 
+def test_phq_9_and_gad_7_totals_are_sums_with_band_caseness_and_the_risk_alert(tmp_path):
+    def phq(client, values):
+        return [client, *("" if v is None else str(v) for v in values)]
+
+    path = write_csv(
+        tmp_path / "phq.csv",
+        ["client_id", *(f"item_{n}" for n in range(1, 10))],
+        [
+            phq("p1", [1, 1, 1, 1, 1, 1, 1, 1, 2]),  # 10: moderate, a case, item 9 above 0
+            phq("p2", [1, 1, 1, 1, 1, 1, 1, 2, None]),  # one blank: unscored unless prorated
+            phq("p3", [None, None, None, None, None, None, None, None, 1]),  # alert, no total
+            phq("p4", [3, 3, 3, 3, 3, 3, 3, 3, 0]),  # 24: severe, no alert
+        ],
+    )
+    out, _err, status = run("phq-9", str(path))
+    assert status == 0
+    assert out == (
+        "client_id,total,total_method,band,case,risk_alert,missing_items,status,error\n"
+        "p1,10.0000,item_sum,moderate,yes,yes,,scored,\n"
+        "p2,,item_sum,,,,9,incomplete,\n"
+        "p3,,item_sum,,,yes,1 2 3 4 5 6 7 8,incomplete,\n"
+        "p4,24.0000,item_sum,severe,yes,no,,scored,\n"
+    )
+    prorated, _err, _status = run("phq-9", str(path), prorate_one=True)
+    # p2: eight answered items summing to 9: 9 x 9 / 8 = 10.125, a case.
+    assert prorated.splitlines()[2] == "p2,10.1250,item_sum,moderate,yes,,9,scored,"
+
+    gad = write_csv(
+        tmp_path / "gad.csv",
+        [*(f"item_{n}" for n in range(1, 8))],
+        [["1", "1", "1", "1", "1", "1", "1"], ["1", "1", "1", "1", "1", "1", "2"]],
+    )
+    out, _err, status = run("gad-7", str(gad))
+    assert out == (
+        "total,total_method,band,case,missing_items,status,error\n"
+        "7.0000,item_sum,mild,no,,scored,\n"
+        "8.0000,item_sum,mild,yes,,scored,\n"
+    )
+
+
 def test_pass_through_columns_come_out_byte_identical(tmp_path):
     awkward = ["007", "NA", "  spaced  ", "1.50", "", "a,b", 'say "hi"', "Zoë", "nan", "TRUE"]
     header = ["id", "note", *(f"item_{n}" for n in range(1, 13)), "note"]  # a repeated name

@@ -1,7 +1,8 @@
 """Scoring by hand-computed tables (instruments.md), and the two scorers agreeing.
 
 Every expected number below is worked out in the comments, from the keys on the facts page:
-SCS (Neff 2003), SCS-SF (Raes et al. 2011), FSCRS (Gilbert et al. 2004).
+SCS (Neff 2003), SCS-SF (Raes et al. 2011), FSCRS (Gilbert et al. 2004), PHQ-9 (Kroenke et al.
+2001) and GAD-7 (Spitzer et al. 2006) with the project's missing-item rule for them.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from assessments.scoring import (
 SCS = get_instrument("scs")
 SCS_SF = get_instrument("scs-sf")
 FSCRS = get_instrument("fscrs")
+PHQ_9 = get_instrument("phq-9")
+GAD_7 = get_instrument("gad-7")
 
 # A worked SCS response, item -> answer, grouped by subscale:
 #   self_kindness        5:4 12:4 19:5 23:3 26:4  sum 20 / 5 = 4.0
@@ -410,7 +413,7 @@ def test_every_bad_item_is_named_in_one_error():
         ("scs", {0: 3}, None, "unknown item number 0 (scs has items 1..26)"),
         ("scs", {1: 3, "1": 3}, None, "item 1 is given twice"),
         ("scs", "3" * 26, None, "answers must be a mapping"),
-        ("bdi", {}, None, "unknown instrument 'bdi' (known: fscrs, scs, scs-sf)"),
+        ("bdi", {}, None, "unknown instrument 'bdi' (known: fscrs, gad-7, phq-9, scs, scs-sf)"),
         ("scs", {}, "median", "unknown total method 'median' for scs (available: "),
         ("scs-sf", {}, "subscale_mean", "unknown total method 'subscale_mean' for scs-sf"),
         ("fscrs", {}, "item_mean", "fscrs has no total, so no total method 'item_mean'"),
@@ -475,8 +478,120 @@ def test_score_frame_scores_100000_rows_in_well_under_two_seconds():
     assert time.perf_counter() - start < 2.0
 
 
+# -- PHQ-9 and GAD-7 (instruments.md, "Depression and anxiety measures") --------------------------
+
+
+def totalling(instrument, total: int, blank=()) -> dict[int, int | None]:
+    """Answers 0..3 filled from item 1 on so that they sum to `total`; `blank` items left blank
+    (and so holding nothing)."""
+    answers, left = {}, total
+    for number in range(1, instrument.item_count + 1):
+        if number in blank:
+            answers[number] = None
+            continue
+        answers[number] = min(3, left)
+        left -= answers[number]
+    assert left == 0, "no such total with these blanks"
+    return answers
+
+
+@pytest.mark.parametrize(
+    ("total", "band"),
+    [
+        (0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"),
+        (14, "moderate"), (15, "moderately_severe"), (19, "moderately_severe"), (20, "severe"),
+        (27, "severe"),
+    ],
+)  # fmt: skip
+def test_every_phq_9_band_boundary(total, band):
+    result = score_response(PHQ_9, totalling(PHQ_9, total))
+    assert (result.total, result.band.code, result.status) == (total, band, "scored")
+    assert result.total_method == "item_sum" and not result.prorated
+
+
+@pytest.mark.parametrize(
+    ("total", "band"),
+    [
+        (0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"),
+        (14, "moderate"), (15, "severe"), (21, "severe"),
+    ],
+)  # fmt: skip
+def test_every_gad_7_band_boundary(total, band):
+    result = score_response(GAD_7, totalling(GAD_7, total))
+    assert (result.total, result.band.code, result.status) == (total, band, "scored")
+
+
+@pytest.mark.parametrize(
+    ("instrument", "total", "case"),
+    [(PHQ_9, 9, False), (PHQ_9, 10, True), (GAD_7, 7, False), (GAD_7, 8, True)],
+)
+def test_caseness_counts_the_threshold_score_itself_as_a_case(instrument, total, case):
+    assert score_response(instrument, totalling(instrument, total)).case is case
+
+
+@pytest.mark.parametrize("instrument", [PHQ_9, GAD_7])
+def test_one_blank_item_leaves_the_total_unscored_unless_the_clinic_prorates(instrument):
+    answers = uniform(instrument, 2, {1: None})
+    plain = score_response(instrument, answers)
+    assert (plain.total, plain.status, plain.band, plain.case) == (None, "incomplete", None, None)
+    assert plain.missing_items == (1,) and plain.missing_rule == "selfkind-sum"
+    # Prorated: the mean of the answered items (2) x the number of items.
+    prorated = score_response(instrument, answers, allow_proration=True)
+    assert prorated.total == 2 * instrument.item_count
+    assert (prorated.status, prorated.prorated) == ("scored", True)
+    assert prorated.missing_rule == "selfkind-sum-prorate-1"
+
+
+def test_a_prorated_total_may_fall_between_whole_numbers_and_is_banded_by_its_value():
+    # Eight answers summing to 13, item 9 blank: 13 x 9 / 8 = 14.625, moderate (10-14.99...).
+    answers = {**totalling(PHQ_9, 13, blank={9}), 9: None}
+    result = score_response(PHQ_9, answers, allow_proration=True)
+    assert result.total == 14.625 and result.band.code == "moderate" and result.case
+
+
+@pytest.mark.parametrize("instrument", [PHQ_9, GAD_7])
+def test_two_blank_items_are_never_prorated(instrument):
+    result = score_response(
+        instrument, uniform(instrument, 1, {1: None, 2: None}), allow_proration=True
+    )
+    assert (result.total, result.status, result.missing_items) == (None, "incomplete", (1, 2))
+
+
+def test_every_item_blank_is_incomplete_even_with_proration():
+    result = score_response(GAD_7, {}, allow_proration=True)
+    assert (result.total, result.status) == (None, "incomplete")
+    assert result.missing_items == tuple(range(1, 8))
+
+
+@pytest.mark.parametrize(("answer", "alert"), [(None, None), (0, False), (1, True), (3, True)])
+def test_the_phq_9_risk_item_alerts_on_any_answer_above_0_even_on_an_incomplete_form(answer, alert):
+    result = score_response(PHQ_9, {9: answer})  # items 1-8 blank: the total is not scored
+    assert result.status == "incomplete"
+    assert result.risk_alert is alert
+
+
+def test_proration_changes_nothing_for_instruments_with_subscales():
+    assert score_response(SCS, SCS_WORKED, allow_proration=True) == score_response(SCS, SCS_WORKED)
+
+
+def test_score_frame_writes_caseness_and_the_risk_alert_for_the_phq_9():
+    frame = pd.DataFrame(
+        [[1] * 9, [2] * 8 + [None], [0] * 9, ["x"] + [3] * 8],
+        columns=item_columns(PHQ_9),
+        dtype=object,
+    )
+    scored = score_frame(PHQ_9, frame, allow_proration=True)
+    assert list(scored.columns) == [
+        "total", "total_method", "band", "case", "risk_alert", "missing_items", "status", "error",
+    ]  # fmt: skip
+    assert list(scored["total"].fillna(-1)) == [9.0, 18.0, 0.0, -1]
+    assert list(scored["case"]) == ["no", "yes", "no", ""]
+    assert list(scored["risk_alert"]) == ["yes", "", "no", ""]
+    assert list(scored["status"]) == ["scored", "scored", "scored", "invalid"]
+
+
 # -- properties -----------------------------------------------------------------------------------
-INSTRUMENTS = [SCS, SCS_SF, FSCRS]
+INSTRUMENTS = [SCS, SCS_SF, FSCRS, PHQ_9, GAD_7]
 
 
 def _frame_row(scored: pd.DataFrame, position: int) -> dict:
@@ -487,24 +602,33 @@ def _frame_row(scored: pd.DataFrame, position: int) -> dict:
     }
 
 
-def _expected_row(instrument, answers, method) -> dict:
+def _yes_no(value) -> str:
+    return "" if value is None else ("yes" if value else "no")
+
+
+def _expected_row(instrument, answers, method, allow_proration=False) -> dict:
     """score_response's result in score_frame's terms (an error becomes an invalid row)."""
-    blank = dict.fromkeys(result_columns(instrument))
+    columns = result_columns(instrument)
+    blank = dict.fromkeys(columns)
     try:
-        result = score_response(instrument, answers, method)
+        result = score_response(instrument, answers, method, allow_proration=allow_proration)
     except ScoringError as error:
-        texts = dict.fromkeys(("total_method", "band", "missing_items"), "")
+        texts = dict.fromkeys(("total_method", "band", "missing_items", "case", "risk_alert"), "")
+        texts = {name: text for name, text in texts.items() if name in columns}
         return {**blank, **texts, "status": "invalid", "error": str(error)}
-    return {
+    row = {
         **{code: s.score for code, s in result.subscales.items()},
         "total": result.total,
         "total_method": result.total_method or "",
         **result.composites,
         "band": result.band.code if result.band else "",
+        "case": _yes_no(result.case),
+        "risk_alert": _yes_no(result.risk_alert),
         "missing_items": " ".join(map(str, result.missing_items)),
         "status": result.status,
         "error": "",
     }
+    return {name: row[name] for name in columns}
 
 
 @st.composite
@@ -515,19 +639,20 @@ def responses(draw, cell=None, max_rows=25):
     row = st.lists(cells, min_size=instrument.item_count, max_size=instrument.item_count)
     rows = draw(st.lists(row, min_size=1, max_size=max_rows))
     method = draw(st.sampled_from([None, *instrument.total_methods]))
-    return instrument, rows, method
+    return instrument, rows, method, draw(st.booleans())
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(responses())
 def test_the_single_and_the_vectorised_scorer_agree_exactly(case):
-    instrument, rows, method = case
+    instrument, rows, method, prorate = case
     numbers = pd.DataFrame(rows, columns=item_columns(instrument), dtype=float)  # None -> NaN
     texts = numbers.map(lambda v: "" if math.isnan(v) else str(int(v))).astype(str)
     for frame in (numbers, texts):
-        scored = score_frame(instrument, frame, method)
+        scored = score_frame(instrument, frame, method, allow_proration=prorate)
         for position, answers in enumerate(rows):
-            assert _frame_row(scored, position) == _expected_row(instrument, answers, method)
+            expected = _expected_row(instrument, answers, method, prorate)
+            assert _frame_row(scored, position) == expected
 
 
 def _messy_cells(instrument):
@@ -539,11 +664,12 @@ def _messy_cells(instrument):
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(responses(cell=_messy_cells))
 def test_the_scorers_agree_on_messy_input_including_the_error_messages(case):
-    instrument, rows, method = case
+    instrument, rows, method, prorate = case
     frame = pd.DataFrame(rows, columns=item_columns(instrument), dtype=object)
-    scored = score_frame(instrument, frame, method)
+    scored = score_frame(instrument, frame, method, allow_proration=prorate)
     for position, answers in enumerate(rows):
-        assert _frame_row(scored, position) == _expected_row(instrument, answers, method)
+        expected = _expected_row(instrument, answers, method, prorate)
+        assert _frame_row(scored, position) == expected
 
 
 def _scorable_scs_answers():

@@ -45,6 +45,7 @@ def test_every_email_template_is_found():
         "questionnaire_reminder",
         "records_due",
         "reminder",
+        "safety_notice",
         "security_notice",
     ]
 

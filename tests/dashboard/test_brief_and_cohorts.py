@@ -271,3 +271,82 @@ def test_the_whole_clinics_dose_response_is_up_to_the_minute(world):
     practise(world.client_record, dt.date(2026, 6, 20), 45)
     dose = built(http.get(reverse("dashboard:dose_response")), "dose")
     assert list(dose.frame["minutes"]) == [45]
+
+
+# --- PHQ-9 and GAD-7 in the brief and the cohort -----------------------------------------------
+
+
+def give_symptoms(client, code, total, on):
+    """A PHQ-9 or GAD-7 totalling `total`, filled from item 1 on (never item 9 above 0)."""
+    from assessments.instruments import get_instrument
+    from assessments.services import administration_create
+
+    instrument = get_instrument(code)
+    answers, left = {}, total
+    for number in range(1, instrument.item_count + 1):
+        answers[number] = 0 if number == 9 else min(3, left)
+        left -= answers[number]
+    assert left == 0
+    return administration_create(
+        client=client,
+        instrument=instrument,
+        answers=answers,
+        administered_on=on,
+        mode="paper",
+        entered_by=client.primary_clinician,
+    )
+
+
+def test_the_brief_shows_the_phq_9_and_gad_7_with_band_caseness_and_change(world):
+    client = world.client_record
+    today = world.clinic.today()
+    give_symptoms(client, "phq-9", 16, today - dt.timedelta(days=30))
+    give_symptoms(client, "phq-9", 8, today - dt.timedelta(days=2))
+    give_symptoms(client, "gad-7", 9, today - dt.timedelta(days=2))
+    response = world.browser("clinician").get(brief_url(world))
+    phq, gad = built(response, "brief").symptoms
+    assert (phq.short_name, phq.total, phq.band, phq.change, phq.verdict, phq.case) == (
+        "PHQ-9", 8.0, "mild", -8.0, "improved", False,
+    )  # fmt: skip
+    assert (gad.short_name, gad.case, gad.change) == ("GAD-7", True, None)
+    page = response.content.decode()
+    assert "Depression and anxiety" in page and "PHQ-9 and GAD-7 over time" in page
+
+
+def test_the_cohort_reports_reliable_improvement_and_recovery_per_measure(world):
+    programme = Programme.objects.create(
+        organisation=world.clinic,
+        name="Compassion group",
+        starts_on=dt.date(2026, 3, 2),
+        ends_on=dt.date(2026, 4, 24),
+    )
+    recovered = world.client_record
+    worse = make_client(world.clinic, world.clinician, code="RC-030")
+    only_phq = make_client(world.clinic, world.clinician, code="RC-031")
+    for member in (recovered, worse, only_phq):
+        programme.clients.add(member)
+    before, after = dt.date(2026, 2, 27), dt.date(2026, 4, 28)
+    give_symptoms(recovered, "phq-9", 14, before)
+    give_symptoms(recovered, "phq-9", 7, after)  # 7 down, 14 -> 7: reliable recovery
+    give_symptoms(recovered, "gad-7", 9, before)
+    give_symptoms(recovered, "gad-7", 6, after)  # 3 down: not reliable; 9 -> 6: recovered
+    give_symptoms(worse, "phq-9", 5, before)
+    give_symptoms(worse, "phq-9", 11, after)  # 6 up: reliable deterioration
+    give_symptoms(worse, "gad-7", 3, before)
+    give_symptoms(worse, "gad-7", 3, after)
+    give_symptoms(only_phq, "phq-9", 12, before)  # no after: not a pair
+    response = world.browser("clinician").get(
+        reverse("dashboard:cohort", kwargs={"programme_id": programme.pk})
+    )
+    phq, gad, both = built(response, "cohort").symptoms
+    assert (phq.pairs, phq.improved, phq.deteriorated, phq.cases, phq.recovered) == (2, 1, 1, 1, 1)
+    assert phq.reliably_recovered == 1
+    assert (gad.pairs, gad.improved, gad.cases, gad.recovered, gad.reliably_recovered) == (
+        2, 0, 1, 1, 0,
+    )  # fmt: skip
+    assert (both.pairs, both.improved, both.deteriorated, both.cases, both.recovered) == (
+        2, 1, 1, 1, 1,
+    )  # fmt: skip
+    page = response.content.decode()
+    assert "Reliable recovery" in page and "NHS Talking Therapies" in page
+    assert "only members who were a case at the start count" in page

@@ -147,12 +147,13 @@ def test_query_counts_do_not_grow_with_the_caseload(world, persona, url):
     assert count_queries(http, url) == few
 
 
-@pytest.mark.parametrize(("persona", "expected"), [("clinician", 18), ("clinic_admin", 20)])
+@pytest.mark.parametrize(("persona", "expected"), [("clinician", 20), ("clinic_admin", 22)])
 def test_the_dashboard_reads_in_an_exact_number_of_queries(world, persona, expected):
     # session, user, clinic; flag settings, assessment settings, configured SDs, baseline
-    # moments; count, the page's ids, the page's clients, their SCS summaries, their 14 days,
-    # their questionnaires not delivered; the programme filter's choices (2) and, for an admin,
-    # the clinician filter's (2); the session's new expiry (savepoint, update, release).
+    # moments; count, the page's ids, the page's clients, their SCS, PHQ-9 and GAD-7 summaries,
+    # their open safety signals, their 14 days, their questionnaires not delivered; the safety
+    # panel's signals; the programme filter's choices (2) and, for an admin, the clinician
+    # filter's (2); the session's new expiry (savepoint, update, release).
     assert count_queries(world.browser(persona), HOME) == expected
 
 
@@ -248,6 +249,7 @@ def test_a_clinic_admin_changes_the_thresholds_and_the_flags_follow(world):
         "rising_weeks": 4,
         "rising_min_slope": 0.5,
         "deterioration_subscales": "on",
+        "distress_min_rises": 2,
     }
     assert http.post(reverse("dashboard:flag_settings"), data).status_code == 302
     assert FlagSettings.objects.get(organisation=world.clinic).quiet_days == 7
@@ -289,3 +291,107 @@ def test_an_acknowledgement_shows_at_once(world):
     episode = (world.clinic.today() - dt.timedelta(days=30)).isoformat()
     http.post(flags_url(world), {"kind": "quiet", "episode": episode, "note": "Called."})
     assert "Stopped logging ✓" in http.get(HOME).content.decode()
+
+
+def test_the_client_flags_page_loads_the_stylesheet_that_colours_its_badges(world):
+    quiet_client(world)
+    page = world.browser("clinician").get(flags_url(world)).content.decode()
+    assert 'class="badge sk-flag sk-flag-quiet"' in page
+    assert "dashboard/dashboard.css" in page  # else the white badge text sits on white
+
+
+# --- The safety pathway and the symptom measures on the dashboard -----------------------------
+
+
+def a_safety_signal(world, client=None, **extra):
+    from clinic.models import SignalKind, SignalSource
+    from clinic.safety import safety_signal_raise
+
+    client = client or world.client_record
+    return safety_signal_raise(
+        client=client,
+        kind=SignalKind.SAFETY,
+        source=SignalSource.PRACTICE,
+        source_id=extra.pop("source_id", 1),
+        actor=client.user,
+        **extra,
+    )
+
+
+def test_a_safety_flag_tops_the_dashboard_and_its_panel_for_the_primary_clinician(world):
+    other = make_client(world.clinic, world.clinician, code="RC-003")
+    for n in (40, 35, 30):
+        log_entry(other, world.clinic.today() - dt.timedelta(days=n))
+    signal = a_safety_signal(world, asked_for_contact=True)
+    response = world.browser("clinician").get(HOME)
+    assert page_codes(response) == ["RC-001", "RC-003"]
+    [first, _] = rows_of(response)
+    assert first.flags[0].kind == flags.SAFETY
+    page = response.content.decode()
+    assert "Safety flags to act on (1)" in page
+    assert "asked to be contacted" in page
+    assert reverse("clinic:safety_signal", kwargs={"pk": signal.pk}) in page
+
+
+@pytest.mark.parametrize(
+    ("persona", "safety_contact", "sees"),
+    [
+        ("clinician", False, True),
+        ("clinic_admin", False, True),
+        ("colleague", False, False),
+        ("colleague", True, True),
+        ("other_clinic_clinician", True, False),
+    ],
+)
+def test_the_safety_panel_shows_signals_to_those_they_are_routed_to(
+    world, persona, safety_contact, sees
+):
+    a_safety_signal(world)
+    user = world.user(persona)
+    user.is_safety_contact = safety_contact
+    user.save()
+    page = world.browser(persona).get(HOME).content.decode()
+    assert ("Safety flags to act on" in page) is sees
+
+
+def test_the_dashboard_shows_the_latest_phq_9_and_gad_7_with_band_and_reliable_change(world):
+    from assessments.instruments import get_instrument
+    from assessments.services import administration_create
+
+    today = world.clinic.today()
+
+    def give(code, value, days):
+        instrument = get_instrument(code)
+        administration_create(
+            client=world.client_record,
+            instrument=instrument,
+            answers=dict.fromkeys(range(1, instrument.item_count + 1), value),
+            administered_on=today - dt.timedelta(days=days),
+            mode="paper",
+            entered_by=world.clinician,
+        )
+
+    give("phq-9", 2, 40)  # 18: moderately severe
+    give("phq-9", 1, 3)  # 9: mild, 9 points down: reliably improved
+    give("gad-7", 1, 3)  # 7: mild, one form only
+    http = world.browser("clinician")
+    [row] = rows_of(http.get(HOME))
+    phq, gad = row.symptoms["phq-9"], row.symptoms["gad-7"]
+    assert (phq.total, phq.band, phq.change, phq.verdict) == (9.0, "mild", -9.0, "improved")
+    assert (gad.total, gad.band, gad.change, gad.verdict) == (7.0, "mild", None, "")
+    [exported] = csv_rows(http.get(EXPORT))
+    assert exported["phq9_latest_total"] == "9.0"
+    assert exported["phq9_band"] == "mild"
+    assert exported["phq9_reliable_change"] == "improved"
+    assert exported["gad7_change_since_first"] == ""
+
+
+def test_the_client_flags_page_lists_safety_flags_with_their_acknowledgements(world):
+    from clinic.safety import safety_signal_acknowledge
+
+    signal = a_safety_signal(world)
+    old = a_safety_signal(world, source_id=2)
+    safety_signal_acknowledge(actor=world.clinician, signal=old, action="scheduled", note="Mon.")
+    page = world.browser("clinician").get(flags_url(world)).content.decode()
+    assert reverse("clinic:safety_signal", kwargs={"pk": signal.pk}) in page
+    assert "Scheduled a session" in page and "Mon." in page

@@ -149,3 +149,106 @@ def test_episodes_round_trip_and_malformed_ones_are_refused():
         flags.parse_episode(flags.QUIET, "yesterday")
     with pytest.raises(ValueError):
         flags.parse_episode("unknown", "1")
+
+
+# --- Safety, risk and practice raising distress; severity order ------------------------------
+
+AT = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
+
+
+def signal(pk, kind=flags.SAFETY, hours=0, asked=False):
+    return flags.Signal(pk, kind, AT + dt.timedelta(hours=hours), asked, "a practice")
+
+
+def test_an_open_signal_is_a_flag_of_its_kind_named_by_the_newest():
+    row = summary(signals=(signal(3, hours=2, asked=True), signal(1), signal(2, flags.RISK)))
+    [safety, risk] = flags.flags_for(row, RULES, TODAY, SCS, NO_SD)
+    assert (safety.kind, safety.episode, safety.acknowledged) == (flags.SAFETY, "3", False)
+    assert safety.detail.startswith("2 open; the latest: a practice")
+    assert "the client asked to be contacted" in safety.detail
+    assert (risk.kind, risk.episode, risk.at) == (flags.RISK, "2", AT)
+
+
+def rated(*pairs):
+    days = [dt.date(2026, 11, 10 + n) for n in range(len(pairs))]
+    return {
+        "rated_practices": tuple(
+            (d.isoformat(), b, a) for d, (b, a) in zip(days, pairs, strict=True)
+        ),
+        "distress_rises": sum(a > b for b, a in pairs),
+        "last_rated_id": 90 + len(pairs),
+        "last_rated_on": days[-1],
+    }
+
+
+@pytest.mark.parametrize(
+    ("pairs", "min_rises", "raised"),
+    [
+        (((3, 5), (4, 4), (2, 6)), 2, True),  # 2 of the last 3 rose
+        (((3, 5), (4, 4), (6, 2)), 2, False),  # 1 of 3
+        (((3, 5), (4, 4), (6, 2)), 1, True),  # the clinic's threshold: 1 of 3
+        (((3, 5), (4, 6), (6, 2)), 3, False),
+        (((3, 4),), 2, False),  # only one rated practice
+    ],
+)
+def test_practice_raising_distress_counts_the_last_three_rated_practices(pairs, min_rises, raised):
+    rules = flags.Rules(distress_min_rises=min_rises)
+    assert (flags.DISTRESS in [k for k, _ in kinds(summary(**rated(*pairs)), rules)]) is raised
+
+
+def test_practice_raising_distress_says_before_and_after_and_quiets_until_a_new_practice():
+    row = summary(**rated((3, 5), (4, 4), (2, 6)))
+    [flag] = flags.flags_for(row, RULES, TODAY, SCS, NO_SD)
+    assert flag.detail.endswith("3→5 on 10 Nov 2026, 4→4 on 11 Nov 2026, 2→6 on 12 Nov 2026")
+    assert flags.flags_for(dataclasses.replace(row, ack_distress=93), RULES, TODAY, SCS, NO_SD)[
+        0
+    ].acknowledged
+    assert flags.parse_episode(flags.DISTRESS, "93") == 93
+
+
+def test_flags_are_listed_most_severe_first():
+    row = summary(
+        signals=(signal(1, flags.RISK), signal(2)),
+        last_activity_on=TODAY - dt.timedelta(days=30),
+        activity_count=9,
+        next_due_on=TODAY - dt.timedelta(days=30),
+        rising_slope=2.0,
+        last_entry_on=TODAY,
+        **rated((1, 2), (1, 2), (1, 2)),
+    )
+    assert [k for k, _ in kinds(row)] == [
+        flags.SAFETY,
+        flags.RISK,
+        flags.DISTRESS,
+        flags.RISING,
+        flags.QUIET,
+        flags.OVERDUE,
+    ]
+
+
+def attention(row):
+    return flags.attention_key(flags.flags_for(row, RULES, TODAY, SCS, NO_SD))
+
+
+def test_one_safety_flag_outranks_any_number_of_lesser_flags():
+    assert flags.SEVERITY[flags.SAFETY] > sum(
+        weight for kind, weight in flags.SEVERITY.items() if kind != flags.SAFETY
+    )
+    lesser = summary(
+        signals=(signal(1, flags.RISK),),
+        last_activity_on=TODAY - dt.timedelta(days=30),
+        activity_count=9,
+        next_due_on=TODAY - dt.timedelta(days=30),
+        **rated((1, 2), (1, 2), (1, 2)),
+    )
+    safety_only = summary(signals=(signal(2),))
+    assert attention(safety_only) > attention(lesser)
+
+
+def test_among_equal_flags_the_newer_comes_first():
+    older, newer = summary(signals=(signal(1),)), summary(signals=(signal(2, hours=1),))
+    assert attention(newer) > attention(older)
+    quiet_long = summary(last_activity_on=TODAY - dt.timedelta(days=40), activity_count=9)
+    quiet_lately = summary(last_activity_on=TODAY - dt.timedelta(days=20), activity_count=9)
+    assert attention(quiet_lately) > attention(quiet_long)
+    assert attention(summary()) == (0, float("-inf"), -1)

@@ -136,3 +136,133 @@ def test_an_acknowledged_flag_is_not_open_and_returns_when_its_data_changes(worl
     log_entry(client, days_ago(world, 20))  # active again, then quiet for 20 days
     assert flags.QUIET in open_flags(world, client)
     assert FlagAcknowledgement.objects.get(client=client).note == "Called; on holiday."
+
+
+# --- Safety, risk, practice raising distress, and "Needs attention first" ----------------------
+
+
+def say_difficult(world, client, source_id=1, **extra):
+    from clinic.models import SignalKind, SignalSource
+    from clinic.safety import safety_signal_raise
+
+    return safety_signal_raise(
+        client=client,
+        kind=extra.pop("kind", SignalKind.SAFETY),
+        source=SignalSource.PRACTICE,
+        source_id=source_id,
+        actor=client.user,
+        **extra,
+    )
+
+
+def rated_practice(client, day, before, after):
+    from tests.factories import write_practice
+
+    return write_practice(
+        client, practised_on=day, distress_before=before, distress_after=after, minutes=10
+    )
+
+
+def test_a_safety_signal_is_an_open_flag_until_it_is_acknowledged(world):
+    from clinic.safety import safety_signal_acknowledge
+
+    client = world.client_record
+    signal = say_difficult(world, client, asked_for_contact=True)
+    assert flags.SAFETY in open_flags(world, client)
+    safety_signal_acknowledge(actor=world.clinician, signal=signal, action="contacted", note="Ok")
+    assert flags.SAFETY not in open_flags(world, client)
+
+
+def test_a_risk_item_answer_is_an_open_flag_of_its_own(world):
+    from assessments.instruments import get_instrument
+    from assessments.services import administration_create
+
+    answers = {n: (2 if n == 9 else 0) for n in range(1, 10)}
+    administration_create(
+        client=world.client_record,
+        instrument=get_instrument("phq-9"),
+        answers=answers,
+        administered_on=days_ago(world, 1),
+        mode="paper",
+        entered_by=world.clinician,
+    )
+    assert flags.RISK in open_flags(world, world.client_record)
+
+
+def test_practice_raising_distress_fires_on_two_of_three_and_quiets_when_acknowledged(world):
+    client = world.client_record
+    rated_practice(client, days_ago(world, 5), 3, 6)
+    rated_practice(client, days_ago(world, 4), 5, 4)
+    assert flags.DISTRESS not in open_flags(world, client)
+    latest = rated_practice(client, days_ago(world, 2), 2, 5)
+    assert flags.DISTRESS in open_flags(world, client)
+    FlagSettings.objects.update_or_create(
+        organisation=world.clinic, defaults={"distress_min_rises": 3}
+    )
+    assert flags.DISTRESS not in open_flags(world, client)
+    FlagSettings.objects.filter(organisation=world.clinic).update(distress_min_rises=2)
+    response = world.browser("clinician").post(
+        reverse("dashboard:client_flags", kwargs={"client_id": client.pk}),
+        {"kind": flags.DISTRESS, "episode": str(latest.pk), "note": "Shorter practice agreed."},
+    )
+    assert response.status_code == 302
+    assert flags.DISTRESS not in open_flags(world, client)
+    rated_practice(client, days_ago(world, 1), 4, 8)  # a new rated practice: a new episode
+    assert flags.DISTRESS in open_flags(world, client)
+
+
+def test_needs_attention_first_orders_by_severity_then_recency_as_the_pure_key(world):
+    from clinic.models import SignalKind
+    from tests.factories import make_client
+
+    # Every client here is overdue (no SCS since intake): the other flags decide.
+    quiet = make_client(world.clinic, world.clinician, code="RC-050")
+    for n in (40, 35, 30):
+        log_entry(quiet, days_ago(world, n))
+    make_client(world.clinic, world.clinician, code="RC-051")
+    distress = make_client(world.clinic, world.clinician, code="RC-052")
+    for n, (before, after) in zip((6, 5, 4), ((1, 3), (2, 5), (3, 4)), strict=True):
+        rated_practice(distress, days_ago(world, n), before, after)
+    older_safety = make_client(world.clinic, world.clinician, code="RC-053")
+    say_difficult(world, older_safety)
+    newer_safety = make_client(world.clinic, world.clinician, code="RC-054")
+    say_difficult(world, newer_safety)
+    # A risk item with many lesser flags does not outrank one safety flag.
+    lesser = make_client(world.clinic, world.clinician, code="RC-055")
+    say_difficult(world, lesser, kind=SignalKind.RISK_ITEM)
+    for n in (40, 35, 30):
+        log_entry(lesser, days_ago(world, n))
+    for n, (before, after) in zip((29, 28, 27), ((1, 3), (2, 5), (3, 4)), strict=True):
+        rated_practice(lesser, days_ago(world, n), before, after)
+    today = world.clinic.today()
+    context = selectors.clinic_context(world.clinic.pk)
+    by_sql = [
+        c.code
+        for c in selectors.dashboard_clients(
+            world.clinician, selectors.DashboardFilters(), context, today
+        )
+    ]
+    # RC-001 and RC-051 are only overdue, since the same day: by code.
+    assert by_sql == ["RC-054", "RC-053", "RC-055", "RC-052", "RC-050", "RC-001", "RC-051"]
+    rows = selectors.dashboard_rows(
+        selectors.clients_in_order(
+            [c.pk for c in Client.objects.filter(primary_clinician=world.clinician)],
+            context.rules,
+        ),
+        context,
+        today,
+    )
+    by_pure = [
+        row.client.code
+        for row in sorted(
+            rows,
+            key=lambda row: (flags.attention_key(row.flags), _reverse(row.client.code)),
+            reverse=True,
+        )
+    ]
+    assert by_pure == by_sql
+
+
+def _reverse(code: str) -> tuple:
+    """Codes sort ascending within equal keys while the keys sort descending."""
+    return tuple(-ord(character) for character in code)

@@ -420,3 +420,63 @@ def test_an_effect_size_or_correlation_from_fewer_than_ten_pairs_is_not_a_findin
     five = stats.association(range(5), [0.1, 0.0, 0.3, 0.2, 0.5])
     assert five.line_drawn and not five.rho_interpretable
     assert stats.association(range(10), range(10)).rho_interpretable
+
+
+# --- Depression and anxiety outcomes (NHS Talking Therapies, shared/instruments.md) -------------
+
+PHQ = stats.MeasureFacts("PHQ-9", threshold=6, case_at=10)
+GAD = stats.MeasureFacts("GAD-7", threshold=4, case_at=8)
+
+
+def test_a_change_of_exactly_the_threshold_is_reliable_and_one_less_is_not():
+    outcome = stats.symptom_outcome([(16, 10), (16, 11), (10, 16), (10, 15)], PHQ)
+    assert (outcome.pairs, outcome.improved, outcome.deteriorated, outcome.unchanged) == (
+        4,
+        1,
+        1,
+        2,
+    )
+
+
+def test_recovery_counts_only_cases_at_the_start_and_needs_the_last_score_below_caseness():
+    outcome = stats.symptom_outcome(
+        [
+            (15, 9),  # case -> not a case, 6 down: recovered and reliably recovered
+            (11, 9),  # case -> not a case, 2 down: recovered only
+            (10, 10),  # the threshold score is a case, at the end too: not recovered
+            (9, 2),  # not a case at the start: left out of the denominator
+        ],
+        PHQ,
+    )
+    assert (outcome.cases, outcome.recovered, outcome.reliably_recovered) == (3, 2, 1)
+    assert outcome.rates["recovered"] == pytest.approx(200 / 3)
+    assert outcome.rates["improved"] == 50.0
+
+
+def test_no_pairs_gives_counts_of_zero_and_no_percentages():
+    outcome = stats.symptom_outcome([], GAD)
+    assert (outcome.pairs, outcome.cases) == (0, 0)
+    assert outcome.rates["improved"] is None and outcome.rates["recovered"] is None
+
+
+def test_the_two_measures_together_count_mixed_change_as_deterioration_not_improvement():
+    members = [
+        {"PHQ-9": (18, 10), "GAD-7": (12, 12)},  # better on one, no worse: improved
+        {"PHQ-9": (18, 10), "GAD-7": (6, 10)},  # better on one, worse on the other: mixed
+        {"PHQ-9": (8, 9), "GAD-7": (5, 5)},  # neither: unchanged, not a case
+        {"PHQ-9": (12, 12)},  # no GAD-7 pair: left out
+    ]
+    outcome = stats.combined_outcome(members, [PHQ, GAD])
+    assert outcome.measure == "PHQ-9 and GAD-7"
+    assert (outcome.pairs, outcome.improved, outcome.deteriorated, outcome.mixed) == (3, 1, 1, 1)
+    assert outcome.unchanged == 1
+
+
+def test_together_a_member_recovers_only_when_a_case_on_neither_measure_at_the_end():
+    members = [
+        {"PHQ-9": (12, 4), "GAD-7": (9, 3)},  # both cases -> neither: reliably recovered
+        {"PHQ-9": (12, 4), "GAD-7": (5, 8)},  # GAD-7 becomes a case: not recovered
+        {"PHQ-9": (9, 5), "GAD-7": (8, 7)},  # a case on the GAD-7 only -> neither: recovered
+    ]
+    outcome = stats.combined_outcome(members, [PHQ, GAD])
+    assert (outcome.cases, outcome.recovered, outcome.reliably_recovered) == (3, 2, 1)

@@ -410,3 +410,33 @@ def test_the_csp_style_hashes_match_the_installed_plotly():
     assert plotly_style_hashes() == PLOTLY_STYLE_HASHES, (
         "plotly was upgraded: put the new hashes in PLOTLY_STYLE_HASHES (and the CSP style-src)"
     )
+
+
+def test_the_symptom_chart_draws_each_measure_with_its_caseness_and_a_table():
+    rows = [
+        {
+            "instrument": "PHQ-9",
+            "administered_on": dt.date(2026, 3, 1),
+            "total": 16.0,
+            "case_at": 10,
+        },
+        {"instrument": "GAD-7", "administered_on": dt.date(2026, 3, 1), "total": 9.0, "case_at": 8},
+        {
+            "instrument": "PHQ-9",
+            "administered_on": dt.date(2026, 4, 1),
+            "total": 8.0,
+            "case_at": 10,
+        },
+    ]
+    chart = charts.symptom_chart(rows)
+    assert not chart.empty
+    names = [trace["name"] for trace in chart.figure["data"]]
+    assert names == ["PHQ-9", "PHQ-9 caseness (10)", "GAD-7", "GAD-7 caseness (8)"]
+    assert chart.table.headers == ("Date", "PHQ-9", "GAD-7")
+    assert chart.table.rows[1][2] == "none"  # no GAD-7 on 1 April
+    assert "higher = more severe" in chart.caption
+
+
+def test_without_a_phq_9_or_gad_7_the_symptom_chart_says_so():
+    chart = charts.symptom_chart([])
+    assert chart.empty and "No PHQ-9 or GAD-7 yet" in chart.empty_message

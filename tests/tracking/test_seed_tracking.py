@@ -32,6 +32,32 @@ def test_seed_demo_adds_months_of_logs_once():
 
 
 @pytest.mark.django_db
+def test_the_demo_shows_the_safety_pathway_once():
+    """sam: two of the last three practices raised distress and the latest asked for contact;
+    every demo clinic has crisis contacts and readable demo wording; blair is a safety contact."""
+    from assessments.models import ItemWording
+    from clinic.models import CrisisContact, Organisation, SafetySignal, User
+    from tracking.models import ClientActivity
+
+    call_command("seed_demo", verbosity=0)
+    sam = Client.objects.get(user__username="sam")
+    assert ClientActivity.objects.get(client=sam).distress_rises == 2
+    [signal] = SafetySignal.objects.filter(client=sam)
+    assert (signal.kind, signal.source, signal.asked_for_contact) == ("safety", "practice", True)
+    assert SafetySignal.objects.filter(kind="risk_item").count() == 1
+    for clinic in Organisation.objects.all():
+        assert CrisisContact.objects.filter(organisation=clinic).exists()
+        sources = set(
+            ItemWording.objects.filter(organisation=clinic).values_list("source", flat=True)
+        )
+        assert sources == {"demo wording, not the published scale"}
+        assert ItemWording.objects.filter(organisation=clinic).count() == 5
+    assert User.objects.get(username="blair").is_safety_contact
+    call_command("seed_demo", verbosity=0)
+    assert SafetySignal.objects.count() == 2 and CrisisContact.objects.count() == 3
+
+
+@pytest.mark.django_db
 def test_demo_logs_fall_between_intake_and_discharge():
     """Seen in a walkthrough: sam's log began two months before intake."""
     from django.db.models import F, Q

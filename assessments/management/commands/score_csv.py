@@ -39,7 +39,8 @@ from assessments.scoring import (
 from clinic.csvinput import CsvFile, CsvInputError, Header, open_csv
 
 HELP = """\
-Score a CSV file of administrations of one instrument (scs, scs-sf or fscrs). Needs no database.
+Score a CSV file of administrations of one instrument (scs, scs-sf, fscrs, phq-9 or gad-7).
+Needs no database.
 
 Input: a CSV file (UTF-8, comma-separated) with a header row naming the columns item_1..item_N
 (N = the instrument's number of items), each exactly and once; a blank cell is a blank item.
@@ -51,15 +52,20 @@ columns. The same rules hold for every CSV file Selfkind reads (see README).
 
 Output (stdout unless --output): the pass-through columns, one column per subscale (named by its
 code), total, total_method, the composites (SCS: compassionate_responding,
-uncompassionate_responding), band, missing_items (blank item numbers, space-separated), status
+uncompassionate_responding), band, case (PHQ-9 and GAD-7: yes when the total reaches caseness,
+10 and 8), risk_alert (PHQ-9: yes when item 9 is answered above 0, even when the total is not
+scored; empty when item 9 is blank), missing_items (blank item numbers, space-separated), status
 and error. Scores have 4 decimals; total_method is filled on every row that is not invalid.
 SCS negative subscales (self_judgment, isolation, over_identification) are means of raw
-responses: higher = more self-criticism.
+responses: higher = more self-criticism. PHQ-9 and GAD-7 totals are sums of their items
+(item_sum) and need every item, unless --prorate-one allows one blank item (the mean of the
+answered items x the number of items, as a clinic may choose).
 
 status:
   scored      every subscale is scored, so the total is too; a subscale may be prorated under
               the missing-item rule (one blank in a subscale of four or more items). The FSCRS
               has no total (its total columns stay empty): scored = all three subscales scored.
+              PHQ-9 and GAD-7: scored = the total is scored.
   incomplete  blanks leave a subscale, and so the total, unscored.
   invalid     a value is out of range or not a whole number; error names the item and value.
 
@@ -112,6 +118,7 @@ def score_csv_file(
     out: Any,
     *,
     total_method: str | None = None,
+    allow_proration: bool = False,
     chunk_rows: int = CHUNK_ROWS,
     progress: tqdm | None = None,
 ) -> Summary:
@@ -137,7 +144,7 @@ def score_csv_file(
                 for name, position in zip(names, layout.item_positions, strict=True)
             }
         )
-        scores = score_frame(instrument, items, total_method)
+        scores = score_frame(instrument, items, total_method, allow_proration=allow_proration)
         columns = [cells[:, position] for position in layout.passthrough_positions]
         columns += [_as_text(column) for _name, column in scores.items()]
         writer.writerows(zip(*columns, strict=True))
@@ -213,12 +220,18 @@ class Command(BaseCommand):
         return super().create_parser(prog_name, subcommand, **kwargs)
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("instrument", help="instrument code: scs, scs-sf or fscrs")
+        parser.add_argument("instrument", help="instrument code: scs, scs-sf, fscrs, phq-9, gad-7")
         parser.add_argument("input", help="CSV file with a header row and item_1..item_N")
         parser.add_argument("--output", "-o", help="write the scored CSV here, not to stdout")
         parser.add_argument(
             "--total-method",
-            help="SCS: subscale_mean (default) or item_mean; SCS-SF: item_mean; FSCRS: none",
+            help="SCS: subscale_mean (default) or item_mean; SCS-SF: item_mean; FSCRS: none; "
+            "PHQ-9 and GAD-7: item_sum",
+        )
+        parser.add_argument(
+            "--prorate-one",
+            action="store_true",
+            help="PHQ-9 and GAD-7: score a total with one blank item, prorated",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -237,6 +250,7 @@ class Command(BaseCommand):
                         source,
                         out,
                         total_method=method,
+                        allow_proration=options["prorate_one"],
                         chunk_rows=self.chunk_rows,
                         progress=progress,
                     )

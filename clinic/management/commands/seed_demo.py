@@ -25,6 +25,7 @@ from clinic.models import (
     CareTeamMember,
     Client,
     ClientStatus,
+    CrisisContact,
     Organisation,
     Programme,
     Role,
@@ -44,6 +45,19 @@ STAFF = [
     ("drew", "Drew", "Santos", "harbor", Role.CLINICIAN),
     ("jules", "Jules", "Rivera", "harbor", Role.CLINIC_ADMIN),
 ]
+# Real, public crisis lines for each demo clinic's country: a demo must never show a made-up
+# number where someone may look for help.
+CRISIS_CONTACTS = {
+    "riverside": [
+        ("Samaritans", "116 123", "", "24 hours, every day", "Free from any phone in the UK."),
+        ("Shout", "", "Text SHOUT to 85258", "24 hours, every day", "Free text support."),
+    ],
+    "harbor": [
+        ("988 Suicide & Crisis Lifeline", "988", "Text 988", "24 hours, every day", ""),
+    ],
+    "bench": [("Samaritans", "116 123", "", "24 hours, every day", "")],
+}
+SAFETY_CONTACTS = ("blair",)  # Riverside's safety contact besides each primary clinician
 PROGRAMMES = {
     "riverside": [
         ("MSC 8-week course, spring 2026", dt.date(2026, 3, 2), dt.date(2026, 4, 24)),
@@ -151,9 +165,11 @@ class Command(BaseCommand):
                 for slug, items in PROGRAMMES.items()
             }
             clients = self._demo_clients(organisations, staff, programmes, rng, password)
+            self._safety(organisations, staff)
         bench = None
         if options["clients"]:
             bench = self._bench_clinic(options["clients"], options["clinicians"], rng, password)
+            self._safety({"bench": bench}, {})
         context = DemoContext(
             organisations=organisations,
             staff=staff,
@@ -205,6 +221,30 @@ class Command(BaseCommand):
             user.password = password
             user.save(update_fields=["password"])
         return user
+
+    def _safety(self, organisations, staff) -> None:
+        """Each demo clinic's crisis contacts and safety contacts (once)."""
+        for slug, organisation in organisations.items():
+            if CrisisContact.objects.filter(organisation=organisation).exists():
+                continue
+            CrisisContact.objects.bulk_create(
+                CrisisContact(
+                    organisation=organisation,
+                    name=name,
+                    phone=phone,
+                    text_line=text_line,
+                    hours=hours,
+                    note=note,
+                    position=position,
+                )
+                for position, (name, phone, text_line, hours, note) in enumerate(
+                    CRISIS_CONTACTS.get(slug, []), start=1
+                )
+            )
+        for username in SAFETY_CONTACTS:
+            if username in staff and not staff[username].is_safety_contact:
+                staff[username].is_safety_contact = True
+                staff[username].save(update_fields=["is_safety_contact"])
 
     def _demo_clients(self, organisations, staff, programmes, rng, password) -> list[Client]:
         builtin = list(Tag.objects.filter(organisation__isnull=True))
