@@ -17,3 +17,7 @@ SMTP_PORT="${SELFKIND_SINK_PORT:-8025}"
 PYTHON="$ROOT/.venv/bin/python"
 GUNICORN="$ROOT/.venv/bin/gunicorn"
 PROCESSES="smtp web1 web2 consumer1 consumer2 balancer"
+
+# Whether process PID is alive: a killed process whose parent has gone may stay a zombie for a
+# while (kill -0 still succeeds on it), which counts as gone.
+alive() { kill -0 "$1" 2>/dev/null && [[ "$(ps -o stat= -p "$1" 2>/dev/null)" != Z* ]]; }
