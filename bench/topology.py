@@ -67,7 +67,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dashboard_bench import WRK_SCRIPT  # noqa: E402 - the same latency script as the dashboard
-from outbox_kill_bench import Counting, free_port  # noqa: E402 - the counting SMTP handler
+from outbox_kill_bench import (  # noqa: E402 - the counting SMTP server, the batch
+    Counting,
+    free_port,
+    queue_invitations,
+)
 
 RUN = ROOT / "var" / "topology-check"
 LAYOUT = {
@@ -578,25 +582,16 @@ def consumer_stopped(
 ) -> dict:
     """Stop consumer1 mid-batch, hard (SIGKILL to its process group) or as systemd and
     deploy/down do (SIGINT: the email being sent finishes), and start it again 2 s later."""
-    from django.db import transaction
-
     from clinic.mail import message_id
-    from clinic.models import EmailKind, EmailStatus, OutboxEmail
-    from clinic.outbox import email_enqueue
+    from clinic.models import EmailStatus, OutboxEmail
 
-    batch = f"topology-{time.monotonic_ns()}"
-    keys = [f"{batch}:{n}" for n in range(emails)]
     started = time.monotonic()
-    with transaction.atomic():
-        for key in keys:
-            email_enqueue(
-                key=key,
-                kind=EmailKind.INVITATION,
-                to="someone@example.org",
-                template="invitation",
-                context={"link": f"https://{HOST}/t/invite/x/", "valid_days": 7},
-                organisation=data["clinic"],
-            )
+    keys = queue_invitations(
+        f"topology-{time.monotonic_ns()}",
+        emails,
+        link=f"https://{HOST}/t/invite/x/",
+        organisation=data["clinic"],
+    )
     expected = {message_id(key) for key in keys}
     wait_until(lambda: sum(1 for i in expected if inbox.ids.get(i)) >= 30, 120, "30 emails")
     if graceful:

@@ -27,6 +27,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -80,8 +81,12 @@ def backup(options) -> int:
     folder = Path(options.folder)
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    target = folder / f"{PREFIX}{stamp}{SUFFIX}"
+    while True:  # one dump per second at most: never overwrite one
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        target = folder / f"{PREFIX}{stamp}{SUFFIX}"
+        if not target.exists():
+            break
+        time.sleep(0.2)
     partial = target.with_suffix(".partial")
     # One snapshot for the dump and the manifest: the transaction that exported it stays open
     # until pg_dump has finished.
