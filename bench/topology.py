@@ -721,6 +721,8 @@ def main() -> None:
     results = Results()
     figures: dict = {"up_seconds": round(up_seconds, 1)}
     try:
+        for server in ("web1", "web2"):
+            wait_until(lambda s=server: server_up(s), 30, f"{server} in rotation")
         data = make_clinic()
         read_your_writes(data, cafile, results)
         thirtieth_baseline(data, cafile, results)
@@ -735,6 +737,12 @@ def main() -> None:
 
         connections.close_all()
         controller.stop()
+        # Every change of a server's state, as the balancer logged it (e.g. for a failed run).
+        balancer_log = RUN / "logs" / "balancer.log"
+        if balancer_log.exists():
+            for line in balancer_log.read_text(errors="replace").splitlines():
+                if line.startswith("Server web/"):
+                    log(f"balancer: {line}")
         if not options.keep:
             deploy("down", "--purge", check=False)
 
