@@ -19,8 +19,8 @@ the check needs it (the answer's x-selfkind-server header says which server answ
    session on web2.
 4. Bounded load: --users sessions (clinicians on their dashboard, clients on their log), each
    of the --users connections pausing 1-3 s between pages as a reader does, for --load-seconds
-   through the balancer (wrk): error rate, p50 and p95; then the same with web2 disabled in the
-   balancer (the single-server figure, same run).
+   through the balancer (wrk): error rate, p50 and p95, against the same with web2 disabled in
+   the balancer (the single-server figure), in interleaved slices of about 15 s.
 5. A web server killed: 8 writers post entries through the balancer; web1 is SIGKILLed (its
    whole process group) mid-load. The balancer marks it down on the first refused connection
    and sends everything to web2. A 503 (the balancer reached no server) is sent again; a 502
@@ -66,7 +66,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dashboard_bench import WRK_SCRIPT  # noqa: E402 - the same latency script as the dashboard
+from dashboard_bench import (  # noqa: E402 - the dashboard's latency script and percentiles
+    WRK_SCRIPT,
+    Page,
+)
 from outbox_kill_bench import (  # noqa: E402 - the counting SMTP server, the batch
     Counting,
     free_port,
@@ -421,7 +424,9 @@ function delay() return math.random(THINK_MIN, THINK_MAX) end
 """
 
 
-def wrk_run(targets, seconds: float, connections: int) -> dict:
+def wrk_run(targets, seconds: float, connections: int, page: Page | None = None) -> None:
+    """One wrk run of the users' pages through the balancer; its requests, errors and latency
+    quantiles are added to `page` (a warm-up passes none)."""
     lua_targets = "{" + ",".join(f'{{"{p}","{c}"}}' for p, c in targets) + "}"
     requests = LOAD_REQUESTS.replace("TARGETS", lua_targets)
     requests = requests.replace("THINK_MIN", str(THINK_MS[0])).replace(
@@ -449,19 +454,26 @@ def wrk_run(targets, seconds: float, connections: int) -> dict:
     finally:
         os.unlink(handle.name)
     match = re.search(r"SELFKIND-WRK (.*)", run.stdout)
-    if run.returncode or match is None:
+    quantiles = re.search(r"SELFKIND-QUANTILES (.*)", run.stdout)
+    if run.returncode or match is None or quantiles is None:
         raise SystemExit(f"wrk failed ({run.returncode}):\n{run.stdout}{run.stderr}")
     figures = {k: int(v) for k, v in (item.split("=") for item in match.group(1).split())}
-    return {
-        "requests": figures["requests"],
-        "errors": figures["not_ok"] + figures["errors"],
-        "p50_ms": figures["p50"] / 1000,
-        "p95_ms": figures["p95"] / 1000,
-        "per_second": figures["requests"] / (figures["duration"] / 1e6),
-    }
+    if page is not None:
+        page.rounds.append(
+            {
+                "requests": figures["requests"],
+                "errors": figures["not_ok"] + figures["errors"],
+                "seconds": figures["duration"] / 1e6,
+            }
+        )
+        bands = [int(us) for us in quantiles.group(1).split()]
+        page.samples += [(us, figures["requests"] / len(bands)) for us in bands]
 
 
 def bounded_load(data, users: int, seconds: float, results: Results) -> dict:
+    """The same users with two servers and with one (web2 disabled in the balancer), in
+    interleaved slices of about 15 s (at least two each), so that the machine's background
+    load, which comes and goes, falls on both alike; percentiles over all requests pooled."""
     people = []
     for n in range(users):  # alternately a clinician on their dashboard, a client on their log
         if n % 2 == 0:
@@ -469,22 +481,37 @@ def bounded_load(data, users: int, seconds: float, results: Results) -> dict:
         else:
             people.append(("/tracking/me/", data["clients"][(n // 2) % 30].user))
     targets = [(path, session_cookie(user)) for path, user in people]
-    wrk_run(targets, min(5, seconds), users)  # warm-up: connections, workers' imports
-    both = wrk_run(targets, seconds, users)
-    balancer("disable server web/web2")
-    try:
-        one = wrk_run(targets, seconds, users)
-    finally:
-        balancer("enable server web/web2")
-        wait_until(lambda: server_up("web2"), 30, "web2 back in rotation")
-    for label, run in (("two servers", both), ("one server (web2 disabled)", one)):
+    wrk_run(targets, min(5, seconds), users)  # warm-up: connections, workers' first requests
+    rounds = max(2, round(seconds / 15))
+    both = Page("two servers", "", "", None)
+    one = Page("one server (web2 disabled)", "", "", None)
+    for _ in range(rounds):
+        wrk_run(targets, seconds / rounds, users, both)
+        balancer("disable server web/web2")
+        try:
+            wrk_run(targets, seconds / rounds, users, one)
+        finally:
+            balancer("enable server web/web2")
+            wait_until(lambda: server_up("web2"), 30, "web2 back in rotation")
+    figures = {}
+    for page in (both, one):
+        requests = page.requests
+        errors = sum(r["errors"] for r in page.rounds)
+        per_second = requests / sum(r["seconds"] for r in page.rounds)
+        figures[page.name] = {
+            "requests": requests,
+            "errors": errors,
+            "p50_ms": page.p50,
+            "p95_ms": page.p95,
+            "per_second": per_second,
+        }
         results.add(
-            f"load, {users} users x {seconds:g} s, {label}",
-            f"{run['requests']} requests, {run['errors']} errors, p50 {run['p50_ms']:.1f} ms, "
-            f"p95 {run['p95_ms']:.1f} ms, {run['per_second']:.0f}/s",
-            run["errors"] == 0 and run["requests"] > 0,
+            f"load, {users} users x {seconds:g} s, {page.name}",
+            f"{requests} requests, {errors} errors, p50 {page.p50:.1f} ms, "
+            f"p95 {page.p95:.1f} ms, {per_second:.0f}/s ({rounds} slices)",
+            errors == 0 and requests > 0,
         )
-    return {"two_servers": both, "one_server": one}
+    return {"two_servers": figures[both.name], "one_server": figures[one.name]}
 
 
 def web_server_killed(data, cafile, results: Results, seconds: float = 10.0) -> dict:
