@@ -66,6 +66,29 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def queue_invitations(
+    batch: str, count: int, link: str = "http://127.0.0.1:8000/t/invite/x/", organisation=None
+) -> list[str]:
+    """Queue `count` invitation emails in one transaction (Django set up); their keys."""
+    from django.db import transaction
+
+    from clinic.models import EmailKind
+    from clinic.outbox import email_enqueue
+
+    keys = [f"{batch}:{n}" for n in range(count)]
+    with transaction.atomic():
+        for key in keys:
+            email_enqueue(
+                key=key,
+                kind=EmailKind.INVITATION,
+                to="someone@example.org",
+                template="invitation",
+                context={"link": link, "valid_days": 7},
+                organisation=organisation,
+            )
+    return keys
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--emails", type=int, default=1000)
@@ -98,11 +121,9 @@ def main() -> None:
 
     django.setup()
     from aiosmtpd.controller import Controller
-    from django.db import transaction
 
     from clinic.mail import message_id
-    from clinic.models import EmailKind, EmailStatus, OutboxEmail
-    from clinic.outbox import email_enqueue
+    from clinic.models import EmailStatus, OutboxEmail
 
     inbox = Counting()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
@@ -120,17 +141,7 @@ def main() -> None:
         )
 
     def queue(batch: str) -> list[str]:
-        keys = [f"{batch}:{n}" for n in range(options.emails)]
-        with transaction.atomic():
-            for key in keys:
-                email_enqueue(
-                    key=key,
-                    kind=EmailKind.INVITATION,
-                    to="someone@example.org",
-                    template="invitation",
-                    context={"link": "http://127.0.0.1:8000/t/invite/x/", "valid_days": 7},
-                )
-        return keys
+        return queue_invitations(batch, options.emails)
 
     def wait_for(condition, seconds: float) -> None:
         deadline = time.monotonic() + seconds

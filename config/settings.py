@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.requestlog.RequestLogMiddleware",  # outermost: times and sees every answer
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -283,6 +284,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# A balancer checks each app server over plain HTTP on its private address (config.health).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
@@ -354,14 +357,22 @@ SELFKIND_RESET_LINK_SECONDS = 60 * 60
 
 # --- Logging: no free text, tokens or passwords ----------------------------------------------
 # Request logs carry only paths; paths under /t/ (one-time links) are redacted by a filter.
+# Production writes one JSON object per line (LOG_FORMAT) and one record per request
+# (SELFKIND_REQUEST_LOG, config.requestlog: method, path, route, status, duration, request id).
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "text")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfiguredEnv(f"LOG_FORMAT must be json or text, got {LOG_FORMAT!r}")
+SELFKIND_REQUEST_LOG = env_bool("SELFKIND_REQUEST_LOG", PRODUCTION)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact_secrets": {"()": "config.logging.RedactSecretPathsFilter"}},
+    "formatters": {"json": {"()": "config.logging.JsonFormatter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["redact_secrets"],
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
@@ -372,5 +383,6 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "selfkind.request": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from assessments import views as assessment_views
 from clinic import views as clinic_views
+from config import health
 
 # A write to a discharged client's portal gets its own explanation (clinic.access.PortalReadOnly).
 handler403 = "clinic.views.permission_denied"
@@ -11,6 +12,9 @@ handler403 = "clinic.views.permission_denied"
 urlpatterns = [
     path("", clinic_views.home, name="home"),
     path("floor/", clinic_views.floor, name="floor"),
+    # For the load balancer: up, and ready for traffic (open without login; see config/health).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("login/", clinic_views.SelfkindLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

@@ -1,6 +1,7 @@
 from tests.access_rules.base import (
     CLIENT_PAGE,
     CLINIC_ADMIN_PAGE,
+    PUBLIC_PAGE,
     SIGNED_IN_PAGE,
     STAFF_CLIENT_PAGE,
     STAFF_PAGE,
@@ -39,6 +40,9 @@ def the_clients_safety_signal(world) -> dict:
 RULES = {
     "home": Rule(with_success(SIGNED_IN_PAGE, 302)),
     "floor": Rule(SIGNED_IN_PAGE),
+    # The load balancer's probes: open to anyone, they say "ok" or "not ready" and nothing else.
+    "healthz": Rule(PUBLIC_PAGE),
+    "readyz": Rule(PUBLIC_PAGE),
     "login": Rule(
         # Logged-in users are sent on to their start page.
         expect(
