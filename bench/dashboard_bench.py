@@ -1,78 +1,73 @@
-"""Benchmark the dashboard pages over HTTP (gunicorn + wrk) against the login-required floor.
+"""Benchmark the pages of the projections issue over HTTP (gunicorn + wrk) against the floor.
+
+Every request is a first view after a change, measured while clients keep logging: each GET
+carries a query parameter unique to that request (nothing on the way could answer it from a
+cache), and a background writer adds inner-critic entries across the clinic through the entry
+service, so every projection keeps moving while pages are read.
 
 What it does, in order:
 
 1. Seeding. Creates the PostgreSQL database if it is missing, runs `manage.py migrate` (every
-   time: it is cheap when up to date, and picks up migrations added since the last run), then,
-   unless the Benchmark Clinic already has the scale's size, `manage.py seed_demo` with the
-   scale's flags (it is idempotent and tops up what is missing), then
-   `manage.py refresh_dashboard` whenever that command exists (it precomputes per-client
-   dashboard summaries; --no-refresh skips it), and finally VACUUM (ANALYZE) so the planner
-   statistics are those of a settled database, not of one just filled by COPY. Scales:
+   time: cheap when up to date), then, unless the Benchmark Clinic already has the scale's size,
+   `manage.py seed_demo` with the scale's flags (idempotent; it tops up what is missing and keeps
+   every projection through the same bulk code the import uses). --check-projections then runs
+   `manage.py refresh_dashboard`, which recomputes every projection from the raw rows and fails
+   on any difference. Finally VACUUM (ANALYZE), so the planner statistics are those of a settled
+   database, not of one just filled by COPY. Scales:
 
    - full:  10,000 clients, 200 clinicians, 200,000 SCS administrations asked for, 2,000,000
      inner-critic entries, 500,000 practice sessions (and 40 group programmes of 25);
    - tenth: a tenth of each (1,000 / 20 / 20,000 / 200,000 / 50,000; 4 programmes).
 
-   seed_demo writes exactly the administrations asked for, shared between clients in
-   proportion to the weekly slots each has had since intake (at least 7 days apart).
-
    Both give every clinician 50 primary clients, so the clinician's dashboard and the session
    brief see the same amount of data at both scales; the clinic admin sees 10x more clients.
+   Two of the measured clinician's clients are topped up to 50,000 entries (the clinician's
+   charts) and 5,000 entries with a portal login (the client's own charts and the entry POST).
 
 2. Serving. `collectstatic` into var/bench-static, then gunicorn (config.wsgi, 2 sync workers,
    127.0.0.1 on a free port) with production settings (SELFKIND_ENV=production: DEBUG off,
-   whitenoise, manifest static files, a throwaway secret key) and the HTTPS redirect off
-   (DJANGO_SECURE_SSL_REDIRECT=false), so it runs on plain loopback HTTP.
+   whitenoise, manifest static files, Redis as the shared cache, a throwaway secret key) and
+   the HTTPS redirect off (DJANGO_SECURE_SSL_REDIRECT=false), so it runs on plain loopback HTTP.
 
 3. Logins. Sessions are created in-process with Django's own session machinery (force_login,
-   the same SECRET_KEY as gunicorn) for a Benchmark Clinic clinician with exactly 50 clients and
-   for the clinic admin `bench-admin`. Ids in the page paths come from the same database: the
-   brief's client is that clinician's client with the most SCS administrations (and entries);
-   the cohort's programme is the Benchmark Clinic programme with the most members.
+   the same SECRET_KEY as gunicorn) for a Benchmark Clinic clinician with exactly 50 clients,
+   for the clinic admin `bench-admin` and for the portal client. The brief's client is that
+   clinician's client with the most SCS administrations; the cohort's programme is the
+   Benchmark Clinic programme with the most members.
 
-4. Measuring. Every page must first answer 200 to a plain GET with its session (a redirect to
-   the login page or an error stops the run). Then wrk, one thread and --connections 1: each
-   page is warmed up for --warmup seconds with two connections (both gunicorn workers get their
-   per-process caches and database connections warm), then measured for --duration seconds in
-   each of --rounds rounds, the pages interleaved within each round. Many short slices (15 x 2 s
-   by default) rather than a few long ones: on a shared machine the background load comes and
-   goes within seconds, and short interleaved slices spread it over every page alike, where a
-   10-second run per page could catch a busy spell for one page only. wrk's Lua done() hook
-   prints each slice's latency quantiles at every half percent (the 0.25th, 0.75th, ... 99.75th
-   percentiles, each standing for 0.5% of the slice's requests); a page's p50 and p95 are
+4. Measuring, with the writer running (--churn entries a second, default 5; 0 for none). Every
+   page must first answer as expected to a plain request (a redirect to the login page or an
+   error stops the run). Then wrk, one thread and --connections 1: each page is warmed up for
+   --warmup seconds with two connections, then measured for --duration seconds in each of
+   --rounds rounds, the pages interleaved within each round. Many short slices (15 x 2 s by
+   default) rather than a few long ones: on a shared machine the background load comes and goes
+   within seconds, and short interleaved slices spread it over every page alike. wrk's Lua done()
+   hook prints each slice's latency quantiles at every half percent; a page's p50 and p95 are
    taken from those, weighted by the slices' request counts, i.e. over all its requests pooled
-   across the slices. The same script counts every non-200 answer; any makes the run fail.
+   across the slices. Any non-200 answer (a 302 for the POST) fails the run.
 
-   Pages that cache their rendered fragments (per gunicorn worker, keyed on the query string
-   among other things) are thus measured as cache hits, which is what a repeated view costs.
-   --cold appends a query parameter unique to every request (bench_nonce=RUN-N), so no
-   fragment cache can answer: that measures the first view after a change.
-
-   Why one connection: the machine has 2 cores shared by wrk, both gunicorn workers and
-   PostgreSQL. With one request in flight nothing queues, so a page's latency is its own
-   service time and the ratio to the floor is a ratio of costs, not of queue lengths (with
-   more connections than free cores the ratio drifts towards 1 as queueing dominates).
+   Why one connection: the machine has 2 cores shared by wrk, both gunicorn workers, the writer
+   and PostgreSQL. With one request in flight nothing queues, so a page's latency is its own
+   service time and the ratio to the floor is a ratio of costs, not of queue lengths.
    --connections 2 (one per worker) is there for a look under load.
 
 5. Reporting. A Markdown table (page, p50 ms, p95 ms, p50/floor, p95/floor, goal, verdict);
-   --json writes the figures too. Goals: the dashboards' p50 at most 3x the floor, the session
-   brief's and the cohort page's p50 at most 5x. --compare TENTH.json FULL.json prints full/tenth
-   ratios against the 1.3x goal: the verdict uses p50 as a multiple of each run's own floor,
-   which cancels drift in machine speed between the two runs; the raw ms ratio is shown too.
-   The floor (3 SELECTs, and a session UPDATE and COMMIT on every request because of
-   SESSION_SAVE_EVERY_REQUEST) moves with the machine's load and PostgreSQL's commit latency:
-   when the two runs' floors differ by much, repeat the runs rather than trust either ratio.
+   --json writes the figures too. Goals (p50 as a multiple of the floor, `/floor/`, the
+   login-required empty page): clinician dashboard 2.5x, admin dashboard page 1 4x, session
+   brief, both chart pages, cohort and posting an entry 3x, whole-clinic dose-response 100x.
+   --compare TENTH.json FULL.json prints full/tenth ratios against the 1.2x goal: the verdict
+   uses p50 as a multiple of each run's own floor, which cancels drift in machine speed between
+   the two runs; the raw ms ratio is shown too. When the two runs' floors differ by much, repeat
+   the runs rather than trust either ratio.
 
-Until the dashboard pages exist, --stand-ins measures existing pages in their place (the
-caseload for both dashboards, the client record for the brief, the caseload filtered by
-programme for the cohort) to validate the harness; --pages NAME=[clinician:|admin:]PATH ...
-measures any pages ({client}, {programme} and {clinician} in PATH are replaced by the ids).
+--pages NAME=[clinician:|admin:|portal:]PATH ... adds or replaces pages ({client}, {programme},
+{big} and {clinician} in PATH are filled in).
 
-From the repository root, PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth):
+From the repository root, PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth), Redis at
+127.0.0.1:6379:
 
-    .venv/bin/python bench/dashboard_bench.py --scale tenth --seed-only
-    .venv/bin/python bench/dashboard_bench.py --scale full --seed-only
+    .venv/bin/python bench/dashboard_bench.py --scale tenth --seed-only --check-projections
+    .venv/bin/python bench/dashboard_bench.py --scale full --seed-only --check-projections
     .venv/bin/python bench/dashboard_bench.py --scale tenth \\
         --json bench/results/dashboard-tenth.json
     .venv/bin/python bench/dashboard_bench.py --scale full \\
@@ -145,7 +140,7 @@ PAGES = {
 }
 GOALS = {name: goal for name, (_, _, goal) in PAGES.items()}
 
-COLD_REQUESTS = """
+FIRST_VIEW_REQUESTS = """
 -- Every request a first view: a query parameter unique to every request (no page is cached
 -- any more, but a cache anywhere on the way could not answer it either).
 local run, counter, separator = "", 0, "?"
@@ -444,8 +439,9 @@ def build_pages(options, subjects) -> list[Page]:
         if not target.startswith("/"):
             persona, _, path = target.partition(":")
         default = table.get(name, ("clinician", "", GOALS.get(name)))
-        if not name or not path.startswith("/") or persona not in ("", "clinician", "admin"):
-            sys.exit(f"--pages wants NAME=[clinician:|admin:]/path/, got {spec!r}")
+        known = ("", "clinician", "admin", "portal")
+        if not name or not path.startswith("/") or persona not in known:
+            sys.exit(f"--pages wants NAME=[clinician:|admin:|portal:]/path/, got {spec!r}")
         table[name] = (persona or default[0], path, GOALS.get(name))
     if "floor" not in table:
         sys.exit("The page list needs a 'floor' page.")
@@ -547,10 +543,10 @@ def lua_script(page: Page, post_body: str) -> str:
     script = WRK_SCRIPT.replace("EXPECTED_STATUS", str(expected))
     if page.post:
         return script + POST_REQUESTS.replace("BODY", json.dumps(post_body))
-    return script + COLD_REQUESTS
+    return script + FIRST_VIEW_REQUESTS
 
 
-def wrk(port: int, page: Page, cookie: str, seconds: float, connections: int, lua: str, cold=False):
+def wrk(port: int, page: Page, cookie: str, seconds: float, connections: int, lua: str):
     """One wrk run: a summary dict and (microseconds, weight) samples of its latency."""
     command = [
         "wrk",
@@ -563,7 +559,7 @@ def wrk(port: int, page: Page, cookie: str, seconds: float, connections: int, lu
         f"Cookie: {cookie}",
         f"http://127.0.0.1:{port}{page.path}",
     ]
-    if cold and not page.post:
+    if not page.post:
         command += ["--", secrets.token_hex(6)]  # the run's part of bench_nonce
     run = subprocess.run(command, capture_output=True, text=True, check=False)
     if run.returncode:
@@ -644,7 +640,7 @@ def measure(options, port: int, pages: list[Page], cookies: dict, post_body: str
         if options.warmup > 0:
             for page in pages:
                 cookie = cookies[page.persona]
-                wrk(port, page, cookie, options.warmup, 2, scripts[page.name], True)  # dropped
+                wrk(port, page, cookie, options.warmup, 2, scripts[page.name])  # dropped
             log(f"warmed up ({options.warmup:g}s per page, 2 connections)")
         for number in range(1, options.rounds + 1):
             for page in pages:
@@ -656,7 +652,6 @@ def measure(options, port: int, pages: list[Page], cookies: dict, post_body: str
                     options.duration,
                     options.connections,
                     scripts[page.name],
-                    True,
                 )
                 page.rounds.append(summary)
                 page.samples += samples
@@ -753,8 +748,8 @@ def main() -> None:
     parser.add_argument(
         "--pages",
         nargs="+",
-        metavar="NAME=[clinician:|admin:]PATH",
-        help="add or replace pages ({client}, {programme}, {clinician} in PATH are filled in)",
+        metavar="NAME=[clinician:|admin:|portal:]PATH",
+        help="add or replace pages ({client}, {programme}, {big}, {clinician} in PATH filled in)",
     )
     parser.add_argument(
         "--churn",
