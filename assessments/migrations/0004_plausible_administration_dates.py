@@ -1,8 +1,8 @@
 """Administrations dated before 1900, or after tomorrow (clinic time) when this runs, get the
-day they were entered (clinic time) as their date, before 0003 adds the constraint. Their
+day they were entered (clinic time) as their date, before 0005 adds the constraint. Their
 answers and scores are unchanged; each gets an audit event naming administered_on (actor:
-none). Run `manage.py refresh_dashboard` afterwards (the nightly run does) so the dashboard
-summaries carry the new dates."""
+none). The projections are built later (dashboard 0007, which depends on this), from the
+repaired dates."""
 
 import datetime as dt
 
