@@ -1,4 +1,4 @@
-"""Existing rows made to satisfy clinic.validation before 0005 adds its constraints.
+"""Existing rows made to satisfy clinic.validation before 0006 adds its constraints.
 
 - Inner-critic entries whose time is before 1900 (UTC) or more than a day after this runs:
   set to the time the entry was created.
