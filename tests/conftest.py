@@ -147,6 +147,30 @@ def as_client(world) -> HttpClient:
     return world.browser("client")
 
 
+# --- Transactional tests keep the serialized rows --------------------------------------------
+
+
+def pytest_collection_modifyitems(items):
+    """Every transactional test restores the serialized database (the data migrations' tags and
+    triggers) instead of a plain flush. A plain flush re-creates the content types under new ids
+    on PostgreSQL, and the next test that restores the serialized rows then fails on a duplicate
+    key: the suite passed on SQLite and failed on PostgreSQL that way once."""
+    plain = []
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if (
+            marker
+            and marker.kwargs.get("transaction")
+            and not marker.kwargs.get("serialized_rollback")
+        ):
+            plain.append(item.nodeid)
+    if plain:
+        raise pytest.UsageError(
+            "transactional tests must use django_db(transaction=True, serialized_rollback=True): "
+            + ", ".join(plain)
+        )
+
+
 # --- Access-matrix reporting -----------------------------------------------------------------
 
 ACCESS_MATRIX_REPORT: dict[str, int] = {}

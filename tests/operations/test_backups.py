@@ -41,7 +41,10 @@ def run(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback, as every transactional test here: a plain flush would re-create the content
+# types under new ids on PostgreSQL, and the next test that restores the serialized rows would
+# then collide with them (and the data migrations' rows would be gone).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_backup_restores_with_every_table_equal_to_its_manifest(tmp_path):
     clinic = make_organisation("Backup Clinic")
     make_client(clinic, make_user(clinic, username="backup-clinician"), code="BK-1")
@@ -69,7 +72,7 @@ def test_a_backup_restores_with_every_table_equal_to_its_manifest(tmp_path):
     assert "clinic_client: source" in differs.stdout
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_backups_keep_the_newest_dumps_only(tmp_path):
     for _ in range(3):
         assert run("backup", "--folder", str(tmp_path), "--keep", "2").returncode == 0
