@@ -61,8 +61,9 @@ def register_export_file(name: str, provider: Callable[[Client], list[dict]]) ->
 
 
 def register_erasure_check(check: Callable[[Client], str | None]) -> None:
-    """A check that refuses erasure while it returns a reason (e.g. a safety flag is open).
-    Safety flags, when they arrive, register theirs here."""
+    """A check that refuses erasure while it returns a reason. A feature app registers its own
+    (the dashboard: an unacknowledged reliable deterioration); an open safety flag, kept by
+    clinic itself, is checked in erasure_refusals."""
     if check not in _erasure_checks:
         _erasure_checks.append(check)
 

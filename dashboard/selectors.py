@@ -668,8 +668,9 @@ def flags_today(client: Client) -> list[dict]:
 def open_deterioration(client: Client) -> str | None:
     """Erasure waits while a reliable deterioration is flagged and not acknowledged: the one
     dashboard flag about the client's wellbeing (stopped logging and overdue questionnaires
-    are what any discharged record shows). Safety flags, when they exist, register their own
-    check beside this one (clinic.records.register_erasure_check)."""
+    are what any discharged record shows). An open safety flag is checked by clinic itself
+    (clinic.records.erasure_refusals); this one is registered with
+    clinic.records.register_erasure_check."""
     row = client_row(client, clinic_context(client.organisation_id), client.organisation.today())
     if any(flag.kind == flags.DETERIORATION and not flag.acknowledged for flag in row.flags):
         return (
