@@ -91,6 +91,13 @@ class Consumer:
         return self.log.read_text()
 
 
+def every_email_sent() -> bool:
+    """For wait_until: the consumer has marked every outbox row sent."""
+    from clinic.models import EmailStatus, OutboxEmail
+
+    return set(OutboxEmail.objects.values_list("status", flat=True)) == {EmailStatus.SENT}
+
+
 @pytest.fixture
 def shared_queue(tmp_path):
     """The test process enqueues into the same SQLite queue file the consumer reads."""

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.urls import reverse
 
-from clinic.models import EmailKind, EmailStatus, OutboxEmail, SafetySignal
-from tests.delivery.harness import Consumer, shared_queue  # noqa: F401
+from clinic.models import EmailKind, OutboxEmail, SafetySignal
+from tests.delivery.harness import Consumer, every_email_sent, shared_queue  # noqa: F401
 from tests.factories import write_entry
 from tests.mailserver import Inbox, smtp_server, wait_until
 
@@ -42,13 +42,7 @@ def test_a_tap_on_something_difficult_emails_the_clinician_and_the_safety_contac
             # A second tap on the same record adds nothing to send.
             assert portal.post(reverse("tracking:my_difficult"), tap).status_code == 302
             wait_until(lambda: len(inbox.messages) == 2, seconds=WAIT, what="two safety emails")
-            wait_until(
-                lambda: (
-                    set(OutboxEmail.objects.values_list("status", flat=True)) == {EmailStatus.SENT}
-                ),
-                seconds=WAIT,
-                what="both emails marked sent",
-            )
+            wait_until(every_email_sent, seconds=WAIT, what="both emails marked sent")
         finally:
             consumer.stop()
 

@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from assessments.selectors import client_invitations
 from assessments.services import invitations_send_due
-from clinic.models import EmailKind, EmailStatus, OutboxEmail
+from clinic.models import EmailKind, OutboxEmail
 from tests.dashboard.helpers import give_scs
-from tests.delivery.harness import Consumer, shared_queue  # noqa: F401
+from tests.delivery.harness import Consumer, every_email_sent, shared_queue  # noqa: F401
 from tests.mailserver import Inbox, smtp_server, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -76,13 +76,7 @@ def test_a_due_schedule_emails_a_link_that_completes_the_questionnaire_and_no_re
             (first, reminder) = to(inbox, "pat@example.org")
             assert link_of(reminder) == link_of(first)
             assert HttpClient().get(link_of(reminder)).status_code == 200
-            wait_until(
-                lambda: (
-                    set(OutboxEmail.objects.values_list("status", flat=True)) == {EmailStatus.SENT}
-                ),
-                seconds=WAIT,
-                what="every email marked sent",
-            )
+            wait_until(every_email_sent, seconds=WAIT, what="every email marked sent")
         finally:
             consumer.stop()
 
