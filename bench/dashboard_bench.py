@@ -28,6 +28,7 @@ What it does, in order:
    127.0.0.1 on a free port) with production settings (SELFKIND_ENV=production: DEBUG off,
    whitenoise, manifest static files, Redis as the shared cache, a throwaway secret key) and
    the HTTPS redirect off (DJANGO_SECURE_SSL_REDIRECT=false), so it runs on plain loopback HTTP.
+   Its output, the production request log included, goes to var/bench-gunicorn.log.
 
 3. Logins. Sessions are created in-process with Django's own session machinery (force_login,
    the same SECRET_KEY as gunicorn) for a Benchmark Clinic clinician with exactly 50 clients,
@@ -101,6 +102,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 STATIC_ROOT = ROOT / "var" / "bench-static"
+# gunicorn's output, the production request log included (one JSON line per request), goes here
+# rather than between the run's progress lines.
+SERVER_LOG = ROOT / "var" / "bench-gunicorn.log"
 SCALE_GOAL = 1.2
 
 SCALES = {
@@ -469,6 +473,9 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def gunicorn(env: dict, port: int, workers: int):
+    log(f"gunicorn's output and request log: {SERVER_LOG.relative_to(ROOT)}")
+    SERVER_LOG.parent.mkdir(exist_ok=True)
+    server_log = SERVER_LOG.open("w")
     process = subprocess.Popen(
         [
             str(Path(PYTHON).with_name("gunicorn")),
@@ -481,13 +488,18 @@ def gunicorn(env: dict, port: int, workers: int):
         ],
         cwd=ROOT,
         env=env,
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
-                sys.exit(f"gunicorn exited with status {process.returncode}")
+                sys.exit(
+                    f"gunicorn exited with status {process.returncode}: see "
+                    f"{SERVER_LOG.relative_to(ROOT)}"
+                )
             try:
                 status, _ = get(port, "/floor/", "")
                 if status in (200, 302):
@@ -506,6 +518,7 @@ def gunicorn(env: dict, port: int, workers: int):
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+        server_log.close()
 
 
 def get(port: int, path: str, cookie: str) -> tuple[int, str]:
