@@ -267,16 +267,15 @@ def dose_response_for(clients) -> DoseResponse:
     change over the same interval, for these clients (ids or a Client queryset, already scoped
     by the caller): read from the intervals assessments keeps on write, in one query."""
     frame = selectors.dose_frame(clients)
-    minutes = stats.association(frame["minutes"], frame["change_total"])
+    changes = [column for column in frame.columns if column.startswith("change_")]
+    with_minutes = stats.associations(frame["minutes"], {c: frame[c] for c in changes})
+    minutes = with_minutes["change_total"]
     by_reframes = stats.association(frame["reframes"], frame["change_total"])
     labels = scale_labels()
     subscales = [
-        (
-            labels.get(column.removeprefix("change_"), column),
-            stats.association(frame["minutes"], frame[column]),
-        )
-        for column in frame.columns
-        if column.startswith("change_") and column != "change_total"
+        (labels.get(column.removeprefix("change_"), column), with_minutes[column])
+        for column in changes
+        if column != "change_total"
     ]
     return DoseResponse(
         frame=frame,

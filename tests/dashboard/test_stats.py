@@ -9,6 +9,7 @@ import datetime as dt
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -247,6 +248,40 @@ def test_association_drops_incomplete_pairs_and_counts_the_pairs_it_used():
     assert result.slope == pytest.approx(1.4) and result.intercept == pytest.approx(0.5)
     # y ranks follow x ranks exactly: rho = 1
     assert result.rho == pytest.approx(1.0)
+
+
+def test_association_reads_numeric_columns_as_they_are_and_agrees_with_values_one_by_one():
+    x = [1, None, 2, 3, 7, 4]
+    y = [2, 9, 3, 5, float("nan"), 6]
+    frame = pd.DataFrame({"x": x, "y": y})  # float columns, None as NaN
+    as_columns = stats.association(frame["x"], frame["y"])
+    assert as_columns == stats.association(x, y)
+    assert as_columns == stats.association(frame["x"].to_numpy(), np.array(y))
+    ints = pd.Series([1, 2, 3, 4], dtype="int64")
+    assert stats.association(ints, ints).rho == pytest.approx(1.0)
+
+
+MAYBE = st.one_of(st.none(), st.integers(-5, 5).map(float))
+
+
+@given(st.data())
+def test_associations_of_one_x_are_association_column_by_column(data):
+    n = data.draw(st.integers(0, 25))
+    x = data.draw(st.lists(MAYBE, min_size=n, max_size=n))
+    ys = {name: data.draw(st.lists(MAYBE, min_size=n, max_size=n)) for name in ("a", "b", "c")}
+    ys["same_rows_as_a"] = [None if v is None else -2 * v for v in ys["a"]]
+    together = stats.associations(pd.Series(x, dtype=float), ys)
+    for name, y in ys.items():
+        one = stats.association(x, y)
+        assert together[name].n == one.n
+        for field in ("rho", "slope", "intercept"):
+            a, b = getattr(together[name], field), getattr(one, field)
+            assert (a is None) == (b is None) and (a is None or a == pytest.approx(b))
+
+
+def test_association_refuses_a_value_that_is_not_a_number():
+    with pytest.raises(ValueError):
+        stats.association(["1", "two", "3"], [1, 2, 3])
 
 
 def test_association_with_too_few_pairs_has_no_correlation_or_line():
