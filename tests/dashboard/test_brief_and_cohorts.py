@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 
 import pytest
 from django.db import connection
@@ -12,7 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from assessments.models import ScoreInterval
 from clinic.models import AuditEvent, Programme
+from dashboard.selectors import dose_frame
 from tests.dashboard.helpers import at_noon, configure_sd, give_scs, log_entry, practise
 from tests.factories import make_client
 from tracking.models import InnerCriticEntry
@@ -202,6 +205,26 @@ def test_dose_response_relates_practice_between_questionnaires_to_change(world):
     assert list(dose.frame["reframes"]) == [0, 1]
     assert dose.minutes.n == 2
     assert "Correlational" in response.content.decode()
+
+
+def test_the_dose_frame_holds_the_stored_intervals_numbers_with_a_missing_one_as_nan(world):
+    """The reader (COPY on PostgreSQL, rows elsewhere) gives back exactly what is stored."""
+    client = world.client_record
+    for month, positive in ((6, 3), (7, 4), (8, 2)):
+        give_scs(client, dt.date(2026, month, 1), positive, 3)
+    practise(client, dt.date(2026, 6, 15), 30)
+    ScoreInterval.objects.filter(client=client, end_on=dt.date(2026, 8, 1)).update(
+        change_self_kindness=None
+    )
+    stored = ScoreInterval.objects.filter(client=client).order_by("end_on")
+    frame = dose_frame([client.pk]).sort_values("days", kind="stable")
+    assert len(frame) == 2
+    assert list(frame["minutes"]) == [30, 0]
+    expected = [row.change_self_kindness for row in stored]
+    assert frame["change_self_kindness"].iloc[0] == pytest.approx(expected[0])
+    assert expected[1] is None and math.isnan(frame["change_self_kindness"].iloc[1])
+    assert list(frame["change_total"]) == pytest.approx([row.change_total for row in stored])
+    assert dose_frame([]).empty and list(dose_frame([]).columns) == list(frame.columns)
 
 
 def test_dose_response_of_a_colleague_shows_none_of_this_clients_data(world):
