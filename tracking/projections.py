@@ -22,12 +22,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from django.db.models import Count, Max, Q, Sum
+from django.db.models.functions import Coalesce
+
 from assessments import projections as assessment_projections
 from clinic.models import Client
-from tracking.analysis import rising_slopes
+from tracking.analysis import RISING_DAYS, rising_slopes
 from tracking.models import ClientActivity, ClientDay, InnerCriticEntry, PracticeSession
 
-RISING_HISTORY_DAYS = 7 * 13  # the longest rising window (12 weeks) and a week to spare
 BATCH = 200
 RATED_PRACTICES = 3  # the practice-raising-distress flag reads the last three rated practices
 
@@ -164,6 +166,16 @@ def latest_rated(rated: Iterable[RatedPractice]) -> list[RatedPractice]:
     return sorted(rated, key=lambda r: (r.day, r.id))[-RATED_PRACTICES:]
 
 
+@dataclass(frozen=True)
+class DayTotals:
+    """What ClientActivity takes from all of a client's non-empty ClientDay rows."""
+
+    entries: int
+    practice_sessions: int
+    last_entry_on: dt.date | None
+    last_practice_on: dt.date | None
+
+
 def activity_from_days(
     client_id: int, days: Iterable[ClientDay], rated: Iterable[RatedPractice] = ()
 ) -> ClientActivity | None:
@@ -172,16 +184,33 @@ def activity_from_days(
     days = [day for day in days if not day.is_empty]
     if not days:
         return None
-    last_rated = latest_rated(rated)
     entry_days = [day.day for day in days if day.entries]
     practice_days = [day.day for day in days if day.practice_sessions]
-    last_entry = max(entry_days) if entry_days else None
-    last_practice = max(practice_days) if practice_days else None
-    daily = {day.day: (day.entries, float(day.intensity_sum)) for day in days if day.entries}
-    return ClientActivity(
-        client_id=client_id,
+    totals = DayTotals(
         entries=sum(day.entries for day in days),
         practice_sessions=sum(day.practice_sessions for day in days),
+        last_entry_on=max(entry_days) if entry_days else None,
+        last_practice_on=max(practice_days) if practice_days else None,
+    )
+    daily = {day.day: (day.entries, float(day.intensity_sum)) for day in days if day.entries}
+    return activity_from(client_id, totals, daily, rated)
+
+
+def activity_from(
+    client_id: int,
+    totals: DayTotals,
+    daily: dict[dt.date, tuple[int, float]],
+    rated: Iterable[RatedPractice] = (),
+) -> ClientActivity:
+    """A client's ClientActivity from the totals of its day rows, its (entries, intensity sum)
+    per day with entries (only the RISING_DAYS up to the latest entry are read) and its rated
+    practices."""
+    last_rated = latest_rated(rated)
+    last_entry, last_practice = totals.last_entry_on, totals.last_practice_on
+    return ClientActivity(
+        client_id=client_id,
+        entries=totals.entries,
+        practice_sessions=totals.practice_sessions,
         last_entry_on=last_entry,
         last_practice_on=last_practice,
         last_activity_on=max(d for d in (last_entry, last_practice) if d is not None),
@@ -253,17 +282,35 @@ def rated_practices_of(client_id: int) -> list[RatedPractice]:
 
 def activity_refresh(client_id: int) -> None:
     """Recompute a client's ClientActivity from its ClientDay rows and its last rated
-    practices: three queries and a write."""
-    days = list(
-        ClientDay.objects.filter(client_id=client_id).only(
-            "day", "entries", "intensity_sum", "practice_sessions"
-        )
+    practices: the totals in one aggregate, the day rows the rising trend reads (at most
+    RISING_DAYS), the rated practices, and a write. A write's cost does not grow with the
+    client's history (a client of years has thousands of day rows)."""
+    days = ClientDay.objects.filter(client_id=client_id).exclude(entries=0, practice_sessions=0)
+    found = days.aggregate(
+        rows=Count("pk"),
+        all_entries=Coalesce(Sum("entries"), 0),
+        all_practice=Coalesce(Sum("practice_sessions"), 0),
+        last_entry=Max("day", filter=Q(entries__gt=0)),
+        last_practice=Max("day", filter=Q(practice_sessions__gt=0)),
     )
-    activity = activity_from_days(client_id, days, rated_practices_of(client_id))
-    if activity is None:
+    if not found["rows"]:
         ClientActivity.objects.filter(client_id=client_id).delete()
-    else:
-        activity.save()
+        return
+    totals = DayTotals(
+        entries=found["all_entries"],
+        practice_sessions=found["all_practice"],
+        last_entry_on=found["last_entry"],
+        last_practice_on=found["last_practice"],
+    )
+    daily = {}
+    if totals.last_entry_on is not None:
+        recent = days.filter(
+            entries__gt=0,
+            day__gt=totals.last_entry_on - dt.timedelta(days=RISING_DAYS),
+            day__lte=totals.last_entry_on,
+        ).values_list("day", "entries", "intensity_sum")
+        daily = {day: (entries, float(total)) for day, entries, total in recent}
+    activity_from(client_id, totals, daily, rated_practices_of(client_id)).save()
 
 
 # --- From the raw rows: bulk paths and the repair command ------------------------------------

@@ -117,3 +117,26 @@ def test_asking_for_some_parts_gives_the_same_summaries_and_skips_the_others(
     pd.testing.assert_frame_equal(part.weekly, full.weekly)
     assert part.heatmap.to_numpy().sum() == 0 and full.heatmap.to_numpy().sum() == len(MOMENTS)
     assert part.triggers["n"].sum() == 0
+
+
+def test_a_write_keeps_the_activity_of_a_long_history_equal_to_one_from_every_day(world):
+    """activity_refresh reads totals and only the last RISING_DAYS of day rows; the repair path
+    reads every day row. A year of entries, rising in its last weeks, gives the same row."""
+    from tracking.analysis import RISING_DAYS
+    from tracking.models import ClientActivity, ClientDay
+    from tracking.projections import activity_from_days, rated_practices_of
+
+    client = world.client_record
+    last = dt.datetime(2026, 11, 20, 12, tzinfo=LONDON)
+    for back in range(0, 365, 3):
+        intensity = 2 if back > 60 else 9 - back // 10  # rising towards the latest entry
+        write_entry(client, occurred_at=last - dt.timedelta(days=back), intensity=intensity)
+    assert ClientDay.objects.filter(client=client).count() > RISING_DAYS // 3 + 10
+    stored = ClientActivity.objects.get(client=client)
+    recomputed = activity_from_days(
+        client.pk, ClientDay.objects.filter(client=client), rated_practices_of(client.pk)
+    )
+    fields = [f.attname for f in ClientActivity._meta.fields]
+    assert [getattr(stored, f) for f in fields] == [getattr(recomputed, f) for f in fields]
+    assert stored.entries == len(range(0, 365, 3))
+    assert stored.rising_slopes["w12"] is not None and stored.rising_slopes["w12"] > 0

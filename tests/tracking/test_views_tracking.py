@@ -343,6 +343,24 @@ def test_an_entry_page_query_count_is_fixed(world):
     assert count_queries(http, url) == small
 
 
+def test_posting_an_entry_asks_the_same_number_of_queries_after_months_of_logging(
+    world, django_assert_num_queries
+):
+    """The write keeps the day rollup and the activity row: totals in one aggregate and only the
+    days the rising trend reads, so a client of years costs what a new one does."""
+    http = world.browser("client")
+    bulk_entries(world.client_record, 10)
+    with CaptureQueriesContext(connection) as first:
+        assert capture(http).status_code == 302
+    bulk_entries(world.client_record, 3000)  # 150 days of entries and practice
+    with django_assert_num_queries(len(first)):
+        assert capture(http).status_code == 302
+    # The session, login, clinic and record; the form's four constraint checks, each in a
+    # savepoint; the entry, its day (insert-or-ignore, lock, update), the activity (totals,
+    # recent days, rated practices, update); the session's "Saved" message; in savepoints.
+    assert len(first) == 29
+
+
 def test_charts_follow_every_new_entry_and_reframe_in_the_same_number_of_queries(world):
     bulk_entries(world.client_record, 50)
     http = world.browser("client")
