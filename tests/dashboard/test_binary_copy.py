@@ -14,13 +14,13 @@ HEADER = COPY_SIGNATURE + struct.pack(">ii", 0, 0)
 TRAILER = struct.pack(">h", -1)
 
 
-def copy_of(rows, *, length=8) -> bytes:
+def copy_of(rows, *, length=8, header=HEADER) -> bytes:
     body = b"".join(
         struct.pack(">h", len(row))
         + b"".join(struct.pack(">i", length) + struct.pack(">d", value) for value in row)
         for row in rows
     )
-    return HEADER + body + TRAILER
+    return header + body + TRAILER
 
 
 def test_rows_of_floats_come_back_in_order_with_nan_kept():
@@ -28,6 +28,13 @@ def test_rows_of_floats_come_back_in_order_with_nan_kept():
     assert values.shape == (2, 3)
     assert values[0].tolist() == [1.0, -0.25, 3.0]
     assert values[1, 0] == 2.0 and math.isnan(values[1, 1]) and values[1, 2] == 1e6
+
+
+def test_a_header_extension_is_skipped():
+    header = COPY_SIGNATURE + struct.pack(">ii", 0, 4) + b"\x00\x01\x02\x03"
+    assert _binary_copy_floats(copy_of([(1.0, 2.0, 3.0)], header=header), 3).tolist() == [
+        [1.0, 2.0, 3.0]
+    ]
 
 
 def test_no_rows_is_an_empty_array_of_the_width():
@@ -41,6 +48,8 @@ def test_no_rows_is_an_empty_array_of_the_width():
         copy_of([(1.0, 2.0, 3.0)], length=4),  # not float8
         copy_of([(1.0, 2.0, 3.0)])[1:],  # no signature
         copy_of([(1.0, 2.0, 3.0)])[:-2],  # no trailer
+        copy_of([(1.0, 2.0, 3.0)], header=COPY_SIGNATURE + struct.pack(">ii", 1 << 16, 0)),
+        COPY_SIGNATURE + b"\x00",  # cut short in the header
         b"",
     ],
 )
