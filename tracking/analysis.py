@@ -549,9 +549,9 @@ def scs_trend(
 # --- The trend of the weekly mean intensity (the dashboard's "rising intensity" flag) ----------
 
 RISING_WEEKS = range(3, 13)
-# The days rising_slopes reads: the longest window length's weeks, up to the latest entry.
-RISING_DAYS = 7 * max(RISING_WEEKS)
 """The window lengths (weeks) a clinic may choose for the rising-intensity flag."""
+RISING_DAYS = 7 * max(RISING_WEEKS)
+"""The days rising_slopes reads: the longest window's weeks, up to the latest entry."""
 
 
 def least_squares(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float] | None:

@@ -140,3 +140,27 @@ def test_a_write_keeps_the_activity_of_a_long_history_equal_to_one_from_every_da
     assert [getattr(stored, f) for f in fields] == [getattr(recomputed, f) for f in fields]
     assert stored.entries == len(range(0, 365, 3))
     assert stored.rising_slopes["w12"] is not None and stored.rising_slopes["w12"] > 0
+
+
+def test_the_rising_trend_on_write_reads_exactly_the_oldest_day_of_the_longest_window(world):
+    """The 12-week trend's oldest window is T-83..T-77 (T the latest entry's day): T-83 counts,
+    T-84 does not. The row the write keeps equals one computed from every day row."""
+    from tracking.analysis import RISING_DAYS, rising_slopes
+    from tracking.models import ClientActivity, ClientDay
+
+    client = world.client_record
+    last = dt.datetime(2026, 11, 20, 12, tzinfo=LONDON)
+    for back in range(0, RISING_DAYS, 7):  # one entry in each week's window
+        write_entry(client, occurred_at=last - dt.timedelta(days=back), intensity=2 + back // 14)
+    write_entry(client, occurred_at=last - dt.timedelta(days=RISING_DAYS - 1), intensity=10)
+    write_entry(client, occurred_at=last - dt.timedelta(days=RISING_DAYS), intensity=0)
+
+    daily = {
+        day.day: (day.entries, float(day.intensity_sum))
+        for day in ClientDay.objects.filter(client=client)
+    }
+    stored = ClientActivity.objects.get(client=client).rising_slopes
+    assert stored == rising_slopes(daily, last.date())
+    oldest = last.date() - dt.timedelta(days=RISING_DAYS - 1)
+    without_oldest = {day: v for day, v in daily.items() if day != oldest}
+    assert stored["w12"] != rising_slopes(without_oldest, last.date())["w12"]
