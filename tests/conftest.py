@@ -155,14 +155,19 @@ def pytest_collection_modifyitems(items):
     triggers) instead of a plain flush. A plain flush re-creates the content types under new ids
     on PostgreSQL, and the next test that restores the serialized rows then fails on a duplicate
     key: the suite passed on SQLite and failed on PostgreSQL that way once."""
+    from pytest_django.fixtures import validate_django_db
+
     plain = []
     for item in items:
         marker = item.get_closest_marker("django_db")
-        if (
-            marker
-            and marker.kwargs.get("transaction")
-            and not marker.kwargs.get("serialized_rollback")
-        ):
+        transaction, reset_sequences, _, serialized, _ = (
+            validate_django_db(marker) if marker else (False, False, None, False, None)
+        )
+        fixtures = set(getattr(item, "fixturenames", ()))
+        transactional = (
+            transaction or reset_sequences or bool(fixtures & {"transactional_db", "live_server"})
+        )
+        if transactional and not serialized:
             plain.append(item.nodeid)
     if plain:
         raise pytest.UsageError(
