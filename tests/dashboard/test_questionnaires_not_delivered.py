@@ -39,10 +39,9 @@ def test_a_due_client_without_an_address_is_listed_as_not_delivered(world):
     http = world.browser("clinic_admin")
     page = http.get(HOME)
     assert reasons(page) == {"RC-001": "no email address", "RC-002": ""}
-    # A short "not sent" in the row; the reason in its title and for screen readers.
+    # A short "not delivered" in the row, the reason for screen readers and on the linked page.
     html = page.content.decode()
-    assert 'title="Not delivered: no email address">not sent' in html
-    assert '<span class="visually-hidden">: no email address</span>' in html
+    assert 'not delivered<span class="visually-hidden">: no email address</span></a>' in html
     assert page_codes(http.get(HOME, UNDELIVERED)) == ["RC-001"]
     exported = {row["code"]: row["scs_not_delivered"] for row in csv_rows(http.get(EXPORT))}
     assert exported == {"RC-001": "no email address", "RC-002": ""}
