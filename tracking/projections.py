@@ -284,14 +284,15 @@ def activity_refresh(client_id: int) -> None:
     """Recompute a client's ClientActivity from its ClientDay rows and its last rated
     practices: the totals in one aggregate, the day rows the rising trend reads (at most
     RISING_DAYS), the rated practices, and a write. A write's cost does not grow with the
-    client's history (a client of years has thousands of day rows)."""
+    client's history (a client of years has thousands of day rows). A day counts as it does in
+    activity_from_days: with entries (or practice) when the count is not 0."""
     days = ClientDay.objects.filter(client_id=client_id).exclude(entries=0, practice_sessions=0)
     found = days.aggregate(
         rows=Count("pk"),
         all_entries=Coalesce(Sum("entries"), 0),
         all_practice=Coalesce(Sum("practice_sessions"), 0),
-        last_entry=Max("day", filter=Q(entries__gt=0)),
-        last_practice=Max("day", filter=Q(practice_sessions__gt=0)),
+        last_entry=Max("day", filter=~Q(entries=0)),
+        last_practice=Max("day", filter=~Q(practice_sessions=0)),
     )
     if not found["rows"]:
         ClientActivity.objects.filter(client_id=client_id).delete()
@@ -304,11 +305,14 @@ def activity_refresh(client_id: int) -> None:
     )
     daily = {}
     if totals.last_entry_on is not None:
-        recent = days.filter(
-            entries__gt=0,
-            day__gt=totals.last_entry_on - dt.timedelta(days=RISING_DAYS),
-            day__lte=totals.last_entry_on,
-        ).values_list("day", "entries", "intensity_sum")
+        recent = (
+            days.exclude(entries=0)
+            .filter(
+                day__gt=totals.last_entry_on - dt.timedelta(days=RISING_DAYS),
+                day__lte=totals.last_entry_on,
+            )
+            .values_list("day", "entries", "intensity_sum")
+        )
         daily = {day: (entries, float(total)) for day, entries, total in recent}
     activity_from(client_id, totals, daily, rated_practices_of(client_id)).save()
 

@@ -164,3 +164,28 @@ def test_the_rising_trend_on_write_reads_exactly_the_oldest_day_of_the_longest_w
     oldest = last.date() - dt.timedelta(days=RISING_DAYS - 1)
     without_oldest = {day: v for day, v in daily.items() if day != oldest}
     assert stored["w12"] != rising_slopes(without_oldest, last.date())["w12"]
+
+
+def test_deleting_an_entry_whose_day_was_never_counted_keeps_the_activity_as_the_repair_does(
+    world,
+):
+    """An entry stored past the services (a bulk load without the rollups) and then deleted
+    leaves a day counted below zero; the write must not fail on it (it answered 500 once) and
+    must keep the row the repair path would compute. refresh_dashboard then repairs both."""
+    from tracking.models import ClientActivity, ClientDay, InnerCriticEntry
+    from tracking.projections import activity_from_days, rated_practices_of
+    from tracking.services import entry_delete
+
+    client = world.client_record
+    write_entry(client, occurred_at=dt.datetime(2026, 11, 2, 12, tzinfo=LONDON))
+    stray = InnerCriticEntry.objects.create(
+        client=client, critic_text="Loaded in bulk.", intensity=4, occurred_at=local(2026, 11, 9, 9)
+    )
+    entry_delete(actor=world.client, entry=stray)
+    assert ClientDay.objects.get(client=client, day=dt.date(2026, 11, 9)).entries == -1
+    stored = ClientActivity.objects.get(client=client)
+    recomputed = activity_from_days(
+        client.pk, ClientDay.objects.filter(client=client), rated_practices_of(client.pk)
+    )
+    fields = [f.attname for f in ClientActivity._meta.fields]
+    assert [getattr(stored, f) for f in fields] == [getattr(recomputed, f) for f in fields]
