@@ -13,7 +13,10 @@ import pytest
 
 from tests.factories import write_entry
 from tracking import analysis, selectors
-from tracking.models import TriggerCategory
+from tracking.analysis import RISING_DAYS, rising_slopes
+from tracking.models import ClientActivity, ClientDay, InnerCriticEntry, TriggerCategory
+from tracking.projections import activity_from_days, rated_practices_of
+from tracking.services import entry_delete
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 UTC = dt.UTC
@@ -119,25 +122,28 @@ def test_asking_for_some_parts_gives_the_same_summaries_and_skips_the_others(
     assert part.triggers["n"].sum() == 0
 
 
-def test_a_write_keeps_the_activity_of_a_long_history_equal_to_one_from_every_day(world):
-    """activity_refresh reads totals and only the last RISING_DAYS of day rows; the repair path
-    reads every day row. A year of entries, rising in its last weeks, gives the same row."""
-    from tracking.analysis import RISING_DAYS
-    from tracking.models import ClientActivity, ClientDay
-    from tracking.projections import activity_from_days, rated_practices_of
-
-    client = world.client_record
-    last = dt.datetime(2026, 11, 20, 12, tzinfo=LONDON)
-    for back in range(0, 365, 3):
-        intensity = 2 if back > 60 else 9 - back // 10  # rising towards the latest entry
-        write_entry(client, occurred_at=last - dt.timedelta(days=back), intensity=intensity)
-    assert ClientDay.objects.filter(client=client).count() > RISING_DAYS // 3 + 10
+def assert_activity_as_the_repair_computes_it(client) -> ClientActivity:
+    """The ClientActivity the writes kept equals the one the repair path computes from every
+    day row; returns the stored one."""
     stored = ClientActivity.objects.get(client=client)
     recomputed = activity_from_days(
         client.pk, ClientDay.objects.filter(client=client), rated_practices_of(client.pk)
     )
     fields = [f.attname for f in ClientActivity._meta.fields]
     assert [getattr(stored, f) for f in fields] == [getattr(recomputed, f) for f in fields]
+    return stored
+
+
+def test_a_write_keeps_the_activity_of_a_long_history_equal_to_one_from_every_day(world):
+    """activity_refresh reads totals and only the last RISING_DAYS of day rows; the repair path
+    reads every day row. A year of entries, rising in its last weeks, gives the same row."""
+    client = world.client_record
+    last = dt.datetime(2026, 11, 20, 12, tzinfo=LONDON)
+    for back in range(0, 365, 3):
+        intensity = 2 if back > 60 else 9 - back // 10  # rising towards the latest entry
+        write_entry(client, occurred_at=last - dt.timedelta(days=back), intensity=intensity)
+    assert ClientDay.objects.filter(client=client).count() > RISING_DAYS // 3 + 10
+    stored = assert_activity_as_the_repair_computes_it(client)
     assert stored.entries == len(range(0, 365, 3))
     assert stored.rising_slopes["w12"] is not None and stored.rising_slopes["w12"] > 0
 
@@ -145,9 +151,6 @@ def test_a_write_keeps_the_activity_of_a_long_history_equal_to_one_from_every_da
 def test_the_rising_trend_on_write_reads_exactly_the_oldest_day_of_the_longest_window(world):
     """The 12-week trend's oldest window is T-83..T-77 (T the latest entry's day): T-83 counts,
     T-84 does not. The row the write keeps equals one computed from every day row."""
-    from tracking.analysis import RISING_DAYS, rising_slopes
-    from tracking.models import ClientActivity, ClientDay
-
     client = world.client_record
     last = dt.datetime(2026, 11, 20, 12, tzinfo=LONDON)
     for back in range(0, RISING_DAYS, 7):  # one entry in each week's window
@@ -171,11 +174,7 @@ def test_deleting_an_entry_whose_day_was_never_counted_keeps_the_activity_as_the
 ):
     """An entry stored past the services (a bulk load without the rollups) and then deleted
     leaves a day counted below zero; the write must not fail on it (it answered 500 once) and
-    must keep the row the repair path would compute. refresh_dashboard then repairs both."""
-    from tracking.models import ClientActivity, ClientDay, InnerCriticEntry
-    from tracking.projections import activity_from_days, rated_practices_of
-    from tracking.services import entry_delete
-
+    must keep the row the repair path would compute."""
     client = world.client_record
     write_entry(client, occurred_at=dt.datetime(2026, 11, 2, 12, tzinfo=LONDON))
     stray = InnerCriticEntry.objects.create(
@@ -183,9 +182,4 @@ def test_deleting_an_entry_whose_day_was_never_counted_keeps_the_activity_as_the
     )
     entry_delete(actor=world.client, entry=stray)
     assert ClientDay.objects.get(client=client, day=dt.date(2026, 11, 9)).entries == -1
-    stored = ClientActivity.objects.get(client=client)
-    recomputed = activity_from_days(
-        client.pk, ClientDay.objects.filter(client=client), rated_practices_of(client.pk)
-    )
-    fields = [f.attname for f in ClientActivity._meta.fields]
-    assert [getattr(stored, f) for f in fields] == [getattr(recomputed, f) for f in fields]
+    assert_activity_as_the_repair_computes_it(client)
