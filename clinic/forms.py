@@ -37,6 +37,27 @@ from clinic.validation import (
 __all__ = ["DateInput"]  # other apps' forms take the date picker from here
 
 
+class ChecksOnWriteMixin:
+    """For a ModelForm whose model's check constraints restate what its fields already check
+    (ranges, lengths, not empty, plausible dates): the database enforces them on the write
+    itself, so the form does not ask it first. Django asks once per constraint, a query and a
+    savepoint each: on posting an inner-critic entry that was four of the request's queries
+    for answers the fields had given. The service's write stays the last word: a value a field
+    let through and a constraint refuses fails that write, whole (nothing partial is saved)."""
+
+    def _post_clean(self):
+        instance = self.instance
+        instance.validate_constraints = _no_constraint_queries
+        try:
+            super()._post_clean()
+        finally:
+            del instance.validate_constraints  # the model's own method again
+
+
+def _no_constraint_queries(exclude=None) -> None:
+    return None
+
+
 class StaffChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.label

@@ -10,6 +10,7 @@ from crispy_forms.layout import Layout
 from django import forms
 from django.utils import timezone
 
+from clinic.forms import ChecksOnWriteMixin
 from clinic.models import SignalSource
 from clinic.validation import (
     HAPPENED,
@@ -74,8 +75,10 @@ def _text(label: str, *, required: bool = False, rows: int = 2) -> forms.CharFie
     )
 
 
-class EntryForm(forms.ModelForm):
-    """Quick capture (the first three fields) plus optional detail."""
+class EntryForm(ChecksOnWriteMixin, forms.ModelForm):
+    """Quick capture (the first three fields) plus optional detail. The fields check what the
+    model's constraints do (text not empty and within its limit, intensity 0-10, a plausible
+    time), so the constraints are left to the write (ChecksOnWriteMixin)."""
 
     critic_text = _text("What the critic said", required=True, rows=3)
     intensity = _scale("Intensity")
