@@ -226,8 +226,15 @@ def activity_from(
 
 
 def _locked_day(client_id: int, day: dt.date) -> ClientDay:
+    """The client's day row, locked for this transaction; created first when missing (an
+    insert that ignores a row another transaction created meanwhile, then the lock). A day
+    that already has a row, the usual case of a client logging, takes one query."""
+    days = ClientDay.objects.select_for_update()
+    found = days.filter(client_id=client_id, day=day).first()
+    if found is not None:
+        return found
     ClientDay.objects.bulk_create([ClientDay(client_id=client_id, day=day)], ignore_conflicts=True)
-    return ClientDay.objects.select_for_update().get(client_id=client_id, day=day)
+    return days.get(client_id=client_id, day=day)
 
 
 def _save_day(day: ClientDay) -> None:
@@ -250,7 +257,7 @@ def entry_counted(before: EntryValues | None, after: EntryValues | None) -> None
         _save_day(day)
         if values.reframed_on is not None:
             assessment_projections.dose_add(client_id, values.reframed_on, reframes=sign)
-    activity_refresh(client_id)
+    activity_refresh(client_id, practice_changed=False)
 
 
 def practice_counted(before: PracticeValues | None, after: PracticeValues | None) -> None:
@@ -280,12 +287,27 @@ def rated_practices_of(client_id: int) -> list[RatedPractice]:
     return [RatedPractice(*row) for row in rows]
 
 
-def activity_refresh(client_id: int) -> None:
+# The activity fields that come from day rows; the others come from the rated practices.
+FROM_DAYS = (
+    "entries",
+    "practice_sessions",
+    "last_entry_on",
+    "last_practice_on",
+    "last_activity_on",
+    "rising_slopes",
+)
+
+
+def activity_refresh(client_id: int, *, practice_changed: bool = True) -> None:
     """Recompute a client's ClientActivity from its ClientDay rows and its last rated
     practices: the totals in one aggregate, the day rows the rising trend reads (at most
     RISING_DAYS), the rated practices, and a write. A write's cost does not grow with the
     client's history (a client of years has thousands of day rows). A day counts as it does in
-    activity_from_days: with entries (or practice) when the count is not 0."""
+    activity_from_days: with entries (or practice) when the count is not 0.
+
+    When no practice session changed (an entry's write), the rated practices cannot have
+    changed either: the stored row's day fields are updated and the rated practices are not
+    read, unless the client has no row yet."""
     days = ClientDay.objects.filter(client_id=client_id).exclude(entries=0, practice_sessions=0)
     found = days.aggregate(
         rows=Count("pk"),
@@ -314,6 +336,11 @@ def activity_refresh(client_id: int) -> None:
             .values_list("day", "entries", "intensity_sum")
         )
         daily = {day: (entries, float(total)) for day, entries, total in recent}
+    if not practice_changed:
+        fresh = activity_from(client_id, totals, daily)
+        kept = ClientActivity.objects.filter(client_id=client_id)
+        if kept.update(**{name: getattr(fresh, name) for name in FROM_DAYS}):
+            return
     activity_from(client_id, totals, daily, rated_practices_of(client_id)).save()
 
 

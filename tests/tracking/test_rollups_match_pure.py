@@ -183,3 +183,37 @@ def test_deleting_an_entry_whose_day_was_never_counted_keeps_the_activity_as_the
     entry_delete(actor=world.client, entry=stray)
     assert ClientDay.objects.get(client=client, day=dt.date(2026, 11, 9)).entries == -1
     assert_activity_as_the_repair_computes_it(client)
+
+
+def test_every_activity_field_comes_either_from_day_rows_or_from_the_rated_practices():
+    """An entry's write updates only the fields from day rows (FROM_DAYS) and keeps the rated
+    practices' fields: a field added to ClientActivity must be named on one side or the other."""
+    from tracking.projections import FROM_DAYS
+
+    from_rated = {"rated_practices", "distress_rises", "last_rated_id", "last_rated_on"}
+    fields = {f.name for f in ClientActivity._meta.fields if not f.primary_key}
+    assert set(FROM_DAYS) | from_rated == fields
+    assert not set(FROM_DAYS) & from_rated
+
+
+def test_an_entry_after_rated_practices_keeps_them_as_the_repair_computes_them(world):
+    """An entry's write does not read the rated practices again; the ones a practice's write
+    stored stay, and the row equals one computed from every day row."""
+    from tracking.services import practice_create
+
+    client = world.client_record
+    for day, before, after in ((3, 4, 6), (4, 5, 7), (5, 6, 5)):
+        practice_create(
+            actor=world.client,
+            client=client,
+            data={
+                "practised_on": dt.date(2026, 11, day),
+                "practice_type": "hand_on_heart",
+                "minutes": 5,
+                "distress_before": before,
+                "distress_after": after,
+            },
+        )
+    write_entry(client, occurred_at=dt.datetime(2026, 11, 6, 12, tzinfo=LONDON))
+    stored = assert_activity_as_the_repair_computes_it(client)
+    assert stored.distress_rises == 2 and stored.entries == 1 and stored.practice_sessions == 3
