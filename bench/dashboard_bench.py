@@ -32,9 +32,9 @@ What it does, in order:
 
 3. Logins. Sessions are created in-process with Django's own session machinery (force_login,
    the same SECRET_KEY as gunicorn) for a Benchmark Clinic clinician with exactly 50 clients,
-   for the clinic admin `bench-admin` and for the portal client. The brief's client is that
-   clinician's client with the most SCS administrations; the cohort's programme is the
-   Benchmark Clinic programme with the most members.
+   all active, for the clinic admin `bench-admin` and for the portal client. The brief's
+   client is that clinician's client with the most SCS administrations; the cohort's
+   programme is the Benchmark Clinic programme with the most members.
 
 4. Measuring, with the writer running (--churn entries a second, default 5; 0 for none). Every
    page must first answer as expected to a plain request (a redirect to the login page or an
@@ -334,15 +334,18 @@ def pick_subjects() -> dict:
     from django.db.models import Count, Exists, OuterRef, Q
 
     from assessments.models import Administration
-    from clinic.models import Client, Organisation, Programme, Role, User
+    from clinic.models import Client, ClientStatus, Organisation, Programme, Role, User
     from tracking.models import InnerCriticEntry
 
     org = Organisation.objects.get(slug="bench")
     clinician = None
+    # Active clients only: the dashboard lists those, and seeding puts every tenth
+    # clinician's caseload on hold (whose dashboard would be an empty table).
+    active = Q(primary_clients__status=ClientStatus.ACTIVE)
     candidates = (
         User.objects.filter(organisation=org, role=Role.CLINICIAN, is_active=True)
-        .annotate(n=Count("primary_clients"))
-        .filter(n=CASELOAD)
+        .annotate(n=Count("primary_clients"), active=Count("primary_clients", filter=active))
+        .filter(n=CASELOAD, active=CASELOAD)
         .order_by("username")
     )
     for candidate in candidates[:10]:
@@ -350,7 +353,7 @@ def pick_subjects() -> dict:
             clinician = candidate
             break
     if clinician is None:
-        sys.exit(f"No Benchmark Clinic clinician has exactly {CASELOAD} clients.")
+        sys.exit(f"No Benchmark Clinic clinician has exactly {CASELOAD} clients, all active.")
     admin = User.objects.filter(organisation=org, role=Role.CLINIC_ADMIN, is_active=True)
     admin = admin.filter(username="bench-admin").first() or admin.order_by("username").first()
     if admin is None:
@@ -417,10 +420,15 @@ def top_up_chart_clients(clinician, exclude):
             bulk_write_entries([client.pk], missing, np.random.default_rng(client.pk), days=365)
             clients_rebuild([client.pk])
     if portal.user_id is None:
-        user = User(username="bench-portal", organisation_id=portal.organisation_id)
-        user.role = Role.CLIENT
-        user.set_unusable_password()
-        user.save()
+        # One portal login; a database seeded before the measured clinician changed has it on
+        # another client already, from whom it moves.
+        user = User.objects.filter(username="bench-portal").first()
+        if user is None:
+            user = User(username="bench-portal", organisation_id=portal.organisation_id)
+            user.role = Role.CLIENT
+            user.set_unusable_password()
+            user.save()
+        Client.objects.filter(user=user).update(user=None)
         Client.objects.filter(pk=portal.pk).update(user=user)
     return big, Client.objects.select_related("user").get(pk=portal.pk)
 
