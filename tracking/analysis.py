@@ -6,8 +6,10 @@ or SQL aggregates) and passes them here; :mod:`tracking.charts` turns the result
 The pages aggregate in SQL and use the ``*_from_buckets`` / ``breakdown_from_counts``
 functions. The raw-row functions (``weekly_entry_summary``, ``weekday_hour_heatmap``,
 ``trigger_breakdown``, ``pattern_breakdown``) are the reference: they carry the time-zone and
-DST tests, and tests/tracking/test_sql_matches_pure.py checks the SQL path against them on
-every database.
+DST tests, and tests/tracking/test_rollups_match_pure.py checks the rollup path against them on
+every database. The chart pages read day rollups and finish them with the day-row functions
+(``*_from_days``, ``breakdown_from_count_rows``, ``scs_trend_from_rows``): plain Python, the
+same DataFrames as their pandas counterparts (tests/tracking/test_day_rows.py).
 
 Input columns (every function accepts a DataFrame or an iterable of mappings; keys not listed
 are dropped on the way in, so an entry's text, reframe or privacy flag never reaches an
@@ -44,7 +46,7 @@ number of entries.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -144,9 +146,14 @@ def _days(values: pd.Series) -> pd.Series:
     return days.mask(far).astype("datetime64[ns]")
 
 
+def _category_value(value: Any) -> str | None:
+    """A category name as str, or None for a missing or blank value."""
+    return None if value is None or value != value or str(value).strip() == "" else str(value)
+
+
 def _category(values: pd.Series) -> pd.Series:
     """Category names as str, with None for missing or blank values."""
-    return values.map(lambda v: None if v is None or v != v or str(v).strip() == "" else str(v))
+    return values.map(_category_value)
 
 
 def entries_frame(rows: Rows) -> pd.DataFrame:
@@ -542,6 +549,199 @@ def scs_trend(
             "subscale": daily["subscale"].to_numpy(dtype=object),
             "administered_on": [ts.date() for ts in daily["administered_on"]],
             "score": daily["score"].to_numpy(dtype=float),
+        }
+    )
+
+
+# --- Day rows: the chart pages' path, in plain Python -------------------------------------------
+#
+# The chart pages read one row a day (tracking's ClientDay rollups, dates already local) and a
+# handful of categories: at most MAX_WEEKS weeks, 7 x 24 cells. On inputs that small pandas'
+# groupby, pivot_table and reindex cost far more than the sums, so these functions add up in
+# plain Python and build each DataFrame once. Each returns exactly what its reference above
+# returns for the same rows (columns, dtypes, index, NaN); tests/tracking/test_day_rows.py
+# checks that on generated rows. ``start`` and ``end`` are required dates here.
+
+DAY_SUMS = ("entries", "intensity_sum", "reframed", "reframed_intensity_sum", "intensity_after_sum")
+"""A day row's int sums after its date, as :func:`weekly_summary_from_days` reads them."""
+
+
+def _mondays(start: dt.date, end: dt.date) -> list[dt.date]:
+    """:func:`week_range` for two dates, as dates."""
+    if start > end:
+        raise ValueError(f"start {start} is after end {end}")
+    last_monday = week_start(end)
+    first_monday = max(week_start(start), last_monday - dt.timedelta(weeks=MAX_WEEKS - 1))
+    weeks = (last_monday - first_monday).days // 7 + 1
+    return [first_monday + dt.timedelta(weeks=week) for week in range(weeks)]
+
+
+def _week_of(day: dt.date, start: dt.date, end: dt.date, first_monday: dt.date) -> int | None:
+    """The index of ``day``'s week in the range, or None when the day falls outside it."""
+    if day < start or day > end:
+        return None
+    week = (day - first_monday).days // 7
+    return week if week >= 0 else None
+
+
+def _ratio(total: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """total / count, NaN where count is not positive (as :func:`_mean`)."""
+    return total / np.where(count > 0, count, np.nan)
+
+
+def weekly_summary_from_days(
+    days: Iterable[tuple[dt.date, int, int, int, int, int]], start: dt.date, end: dt.date
+) -> pd.DataFrame:
+    """:func:`weekly_summary_from_buckets` for day rows: (date, *:data:`DAY_SUMS`) tuples, one
+    bucket a day; a day without entries counts for nothing."""
+    weeks = _mondays(start, end)
+    n, intensity, reframed, before, after = ([0] * len(weeks) for _ in DAY_SUMS)
+    for day, entries, intensity_sum, reframed_n, reframed_sum, after_sum in days:
+        if not entries or (week := _week_of(day, start, end, weeks[0])) is None:
+            continue
+        n[week] += entries
+        intensity[week] += intensity_sum
+        reframed[week] += reframed_n
+        before[week] += reframed_sum
+        after[week] += after_sum
+    n, intensity, reframed, before, after = (
+        np.array(sums, dtype=float) for sums in (n, intensity, reframed, before, after)
+    )
+    return pd.DataFrame(
+        {
+            "week_start": weeks,
+            "entries": n.astype("int64"),
+            "reframed": reframed.astype("int64"),
+            "share_reframed": _ratio(reframed, n),
+            "mean_intensity": _ratio(intensity, n),
+            "mean_before_reframe": _ratio(before, reframed),
+            "mean_after_reframe": _ratio(after, reframed),
+        },
+        columns=list(WEEKLY_COLUMNS),
+    )
+
+
+def heatmap_from_days(
+    days: Iterable[tuple[dt.date, Sequence[int]]], start: dt.date, end: dt.date
+) -> pd.DataFrame:
+    """:func:`heatmap_from_buckets` for day rows: (date, entry counts per local hour 0..23)."""
+    cells = [[0] * 24 for _ in range(7)]
+    for day, hours in days:
+        if len(hours) > 24 and any(hours[24:]):
+            raise ValueError("hour must be 0-23")
+        if day < start or day > end:
+            continue
+        weekday = cells[day.weekday()]
+        for hour, n in enumerate(hours[:24]):
+            if n:
+                weekday[hour] += n
+    return pd.DataFrame(
+        np.array(cells, dtype="int64"),
+        index=pd.RangeIndex(7, name="weekday"),
+        columns=pd.RangeIndex(24, name="hour"),
+    )
+
+
+def practice_minutes_from_days(
+    days: Iterable[tuple[dt.date, Mapping[str, Sequence[int]]]], start: dt.date, end: dt.date
+) -> pd.DataFrame:
+    """:func:`practice_minutes_weekly` for day rows: (date, {practice type: [minutes,
+    sessions]}); an unknown type counts as "other"."""
+    weeks = _mondays(start, end)
+    minutes: dict[str, list[float]] = {}
+    for day, types in days:
+        if (week := _week_of(day, start, end, weeks[0])) is None:
+            continue
+        for kind, (spent, _) in types.items():
+            column = minutes.setdefault(
+                kind if kind in PRACTICE_TYPES else "other", [0.0] * len(weeks)
+            )
+            column[week] += spent if spent is not None else 0
+    wide = {
+        kind: np.rint(np.array(minutes[kind], dtype=float)).astype("int64")
+        for kind in PRACTICE_TYPES
+        if kind in minutes and sum(minutes[kind]) > 0
+    }
+    total = sum(wide.values()) if wide else np.zeros(len(weeks), dtype="int64")
+    return pd.DataFrame({"week_start": weeks, **wide, "total": total})
+
+
+def breakdown_from_count_rows(
+    counts: Iterable[Mapping[str, Any]],
+    order: tuple[str, ...] = (),
+    limit: int = MAX_CATEGORIES,
+) -> pd.DataFrame:
+    """:func:`breakdown_from_counts` for rows of ``category`` and int ``n`` (mappings)."""
+    unrecorded = 0
+    totals: dict[str, int] = {}
+    for row in counts:
+        category, n = _category_value(row.get("category")), row.get("n")
+        n = 0 if n is None or n != n else int(n)
+        if category is None:
+            unrecorded += n
+        else:
+            totals[category] = totals.get(category, 0) + n
+    fixed = [(name, totals.get(name, 0)) for name in order]
+    rest = sorted(
+        ((name, n) for name, n in totals.items() if name not in order and n > 0),
+        key=lambda item: (-item[1], item[0]),
+    )
+    named = fixed + rest
+    shown, hidden = named[: max(limit, len(fixed))], named[max(limit, len(fixed)) :]
+    rows = [(name, n, "named") for name, n in shown]
+    if hidden:
+        rows.append((None, sum(n for _, n in hidden), "other"))
+    if unrecorded:
+        rows.append((None, unrecorded, "unrecorded"))
+    return pd.DataFrame(
+        {
+            "category": pd.Series([r[0] for r in rows], dtype=object),
+            "n": pd.Series([r[1] for r in rows], dtype="int64"),
+            "kind": pd.Series([r[2] for r in rows], dtype=object),
+        }
+    )
+
+
+def scs_trend_from_rows(
+    scores: Iterable[Mapping[str, Any]], start: dt.date, end: dt.date
+) -> pd.DataFrame:
+    """:func:`scs_trend` for rows of ``administered_on`` (date), ``subscale`` and ``score``
+    (number or None), keeping the latest :data:`MAX_ASSESSMENTS` per subscale.
+
+    The mean of one or two scores of a day is the same float however it is summed; for more
+    (rare: three administrations on one day) pandas' summation order decides the last bit, so
+    those rows go to :func:`scs_trend` itself."""
+    scores = list(scores)
+    daily: dict[str, dict[dt.date, list[float]]] = {}
+    for row in scores:
+        on, subscale, score = row.get("administered_on"), row.get("subscale"), row.get("score")
+        subscale = _category_value(subscale)
+        if on is None or subscale is None or score is None or score != score:
+            continue
+        if start <= on <= end:
+            daily.setdefault(subscale, {}).setdefault(on, []).append(float(score))
+    if not daily:
+        return pd.DataFrame(
+            {
+                "subscale": pd.Series(dtype=object),
+                "administered_on": pd.Series(dtype=object),
+                "score": pd.Series(dtype=float),
+            }
+        )
+    if any(len(day) > 2 for days in daily.values() for day in days.values()):
+        return scs_trend(scores, start, end)
+    rank = {code: i for i, code in enumerate(SCS_SUBSCALES)}
+    subscales, dates, means = [], [], []
+    for subscale in sorted(daily, key=lambda code: (rank.get(code, len(rank)), code)):
+        for on in sorted(daily[subscale])[-MAX_ASSESSMENTS:]:
+            subscales.append(subscale)
+            dates.append(on)
+            means.append(sum(daily[subscale][on]) / len(daily[subscale][on]))
+    return pd.DataFrame(
+        {
+            "subscale": np.array(subscales, dtype=object),
+            "administered_on": dates,
+            "score": np.array(means, dtype=float),
         }
     )
 
