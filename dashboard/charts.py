@@ -121,16 +121,26 @@ def trajectories_chart(
     the score ("SCS total") in the caption, axis and table.
     """
     key, title = "cohort-trajectories", "Scores over time"
-    frame = pd.DataFrame(list(points), columns=["client_code", "weeks", "total"])
-    frame["weeks"] = pd.to_numeric(frame["weeks"], errors="coerce").astype(float)
-    frame["total"] = pd.to_numeric(frame["total"], errors="coerce").astype(float)
-    frame = frame[np.isfinite(frame["weeks"]) & np.isfinite(frame["total"])]
-    frame = frame.assign(client_code=frame["client_code"].astype(str))
-    frame = frame.sort_values(["client_code", "weeks"], kind="stable", ignore_index=True)
-    codes = list(dict.fromkeys(frame["client_code"]))
+    # A cohort's few hundred points are sorted and grouped in plain Python: pandas' frame,
+    # sort and groupby cost several times more on inputs this small.
+    points = list(points)
+    all_weeks = _numeric([point.get("weeks") for point in points])
+    all_totals = _numeric([point.get("total") for point in points])
+    kept = sorted(
+        (
+            (str(point.get("client_code")), weeks, total)
+            for point, weeks, total in zip(points, all_weeks, all_totals, strict=True)
+            if math.isfinite(weeks) and math.isfinite(total)
+        ),
+        key=lambda point: (point[0], point[1]),
+    )  # stable: points on the same client and week keep their order
+    groups: dict[str, list[tuple[str, float, float]]] = {}
+    for point in kept:
+        groups.setdefault(point[0], []).append(point)
+    codes = list(groups)
     caption = (
         f"{label} over time for {plural(len(codes), 'client')} "
-        f"({plural(len(frame), 'administration')}), weeks since the programme started."
+        f"({plural(len(kept), 'administration')}), weeks since the programme started."
     )
     if not codes:
         message = (
@@ -149,7 +159,6 @@ def trajectories_chart(
     )
     used_points = len(mean_trace["x"]) if mean_trace else 0
     used_bytes = _json_bytes({"data": [mean_trace] if mean_trace else [], "layout": figure_layout})
-    groups = dict(tuple(frame.groupby("client_code", sort=False)))
     for code in codes[: max(max_lines, 0)]:
         rows = groups[code]
         trace = {
@@ -157,8 +166,8 @@ def trajectories_chart(
             "mode": "lines",
             "name": plotly_text(code, MAX_LABEL_LENGTH),
             "showlegend": False,
-            "x": [number(v) for v in rows["weeks"]],
-            "y": [number(v) for v in rows["total"]],
+            "x": [round(weeks, 2) for _, weeks, _ in rows],  # tracking.charts.number: finite
+            "y": [round(total, 2) for _, _, total in rows],
             "line": {"color": GREY, "width": 1},
             "hovertemplate": "%{fullData.name}<br>Week %{x:.1f}: %{y:.2f}<extra></extra>",
         }
@@ -187,17 +196,24 @@ def trajectories_chart(
         traces.append(mean_trace)
     elif pairs:
         caption += " One member has both a before and an after score: no average is drawn."
-    shown = frame[frame["client_code"].isin(drawn)]
     table = Table(
         ("Client", "Week", label),
         tuple(
-            (str(code), number(weeks, 1), number(total, 2))
-            for code, weeks, total in zip(
-                shown["client_code"], shown["weeks"], shown["total"], strict=True
-            )
+            (code, round(weeks, 1), round(total, 2))
+            for code in drawn
+            for _, weeks, total in groups[code]
         ),
     )
     return _chart(key, title, caption, {"data": traces, "layout": figure_layout}, table)
+
+
+def _numeric(values: list[Any]) -> list[float]:
+    """Values as floats, NaN for what is not a number (None, text that is not a number):
+    ``pd.to_numeric(..., errors="coerce")``, without pandas when every value is already an int
+    or a float (the common case)."""
+    if all(value is None or type(value) in (int, float) for value in values):
+        return [math.nan if value is None else float(value) for value in values]
+    return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").astype(float).tolist()
 
 
 def _paired_mean_trace(pairs: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
@@ -360,13 +376,18 @@ def dose_response_chart(
     """
     key = f"dose-{x}-{y}".replace("_", "-")
     title = f"{y_label} and {x_label}"
-    values = frame[[x, y]].apply(pd.to_numeric, errors="coerce").astype(float)
-    values = values[np.isfinite(values[x]) & np.isfinite(values[y])]
-    n = len(values)
-    sample = values
+    # plain arrays, not frames: a cohort's few hundred pairs cost more in pandas' indexing
+    # than in the work itself
+    xs = pd.to_numeric(frame[x], errors="coerce").astype(float).to_numpy()
+    ys = pd.to_numeric(frame[y], errors="coerce").astype(float).to_numpy()
+    complete = np.isfinite(xs) & np.isfinite(ys)
+    xs, ys = xs[complete], ys[complete]
+    n = len(xs)
+    sample_x, sample_y = xs, ys
     if n > MAX_SCATTER_POINTS:
         chosen = np.random.default_rng(SAMPLE_SEED).choice(n, MAX_SCATTER_POINTS, replace=False)
-        sample = values.iloc[np.sort(chosen)]
+        chosen.sort()
+        sample_x, sample_y = xs[chosen], ys[chosen]
     caption = (
         f"{y_label} against {x_label}, "
         f"{plural(association.n, 'pair')} of consecutive questionnaires"
@@ -382,15 +403,16 @@ def dose_response_chart(
         caption += "; too few pairs for a correlation."
     else:
         caption += "; no correlation, as every value on one axis is the same."
-    if len(sample) < n:
+    if len(sample_x) < n:
         caption += (
-            f" The chart shows a random sample of {len(sample)} of the {n} pairs; "
+            f" The chart shows a random sample of {len(sample_x)} of the {n} pairs; "
             f"the statistics use all of them."
         )
     if 0 < n < MIN_POINTS_LINE:
         caption += f" No fitted line: a line needs at least {MIN_POINTS_LINE} pairs."
     caption += " " + CAUSATION_CAUTION
-    table = _scatter_table(sample.sort_values(x, kind="stable"), x, y, x_label, y_label, n)
+    by_x = np.argsort(sample_x, kind="stable")
+    table = _scatter_table(sample_x[by_x], sample_y[by_x], x_label, y_label, n)
     if n == 0:
         message = "No pairs to compare yet: a client needs two questionnaires on different days."
         return _empty(key, title, caption, message, table)
@@ -400,15 +422,15 @@ def dose_response_chart(
             "type": "scatter",
             "mode": "markers",
             "name": "Pairs of questionnaires",
-            "x": [number(v) for v in sample[x]],
-            "y": [number(v) for v in sample[y]],
+            "x": [round(v, 2) for v in sample_x.tolist()],  # tracking.charts.number: finite
+            "y": [round(v, 2) for v in sample_y.tolist()],
             "meta": meta,
             "marker": {"color": BLUE, "size": 6, "opacity": 0.8},  # 3.7:1 on white
             "hovertemplate": "%{meta[0]}: %{x}<br>%{meta[1]}: %{y:.2f}<extra></extra>",
         }
     ]
     if association.line_drawn:
-        ends = [float(values[x].min()), float(values[x].max())]
+        ends = [float(xs.min()), float(xs.max())]
         traces.append(
             {
                 "type": "scatter",
@@ -429,15 +451,14 @@ def dose_response_chart(
     return _chart(key, title, caption, {"data": traces, "layout": figure_layout}, table)
 
 
-def _scatter_table(
-    sample: pd.DataFrame, x: str, y: str, x_label: str, y_label: str, n: int
-) -> Table:
-    """At most MAX_TABLE_ROWS pairs (sorted by x), then a note row saying how many are left out."""
-    shown = sample.head(MAX_TABLE_ROWS)
-    whole = bool(np.all(np.mod(sample[x].to_numpy(), 1) == 0))
+def _scatter_table(xs: np.ndarray, ys: np.ndarray, x_label: str, y_label: str, n: int) -> Table:
+    """At most MAX_TABLE_ROWS pairs (given sorted by x), then a note row saying how many are
+    left out."""
+    shown_x, shown_y = xs[:MAX_TABLE_ROWS].tolist(), ys[:MAX_TABLE_ROWS].tolist()
+    whole = bool(np.all(np.mod(xs, 1) == 0))
     rows: list[tuple[str | int | float, ...]] = [
-        (int(a) if whole else _fixed(a), _fixed(b)) for a, b in zip(shown[x], shown[y], strict=True)
+        (int(a) if whole else _fixed(a), _fixed(b)) for a, b in zip(shown_x, shown_y, strict=True)
     ]
-    if len(shown) < n:
-        rows.append((f"{n - len(shown)} more pairs not listed", ""))
+    if len(shown_x) < n:
+        rows.append((f"{n - len(shown_x)} more pairs not listed", ""))
     return Table((x_label, y_label), tuple(rows))

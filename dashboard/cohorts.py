@@ -8,6 +8,8 @@ dashboard.stats; figures from dashboard.charts.
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections import Counter
 from dataclasses import dataclass
 
 import pandas as pd
@@ -21,7 +23,7 @@ from assessments.selectors import sd_choices
 from clinic.access import clients_for
 from clinic.models import Client, Programme, User
 from dashboard import charts, selectors, stats
-from dashboard.selectors import SCS, SYMPTOM_MEASURES, score_rows, scs_rows
+from dashboard.selectors import SCS, SYMPTOM_MEASURES, scs_rows, symptom_score_rows
 from tracking.charts import Chart
 
 TRAJECTORY_WEEKS_BEFORE = 8
@@ -87,7 +89,7 @@ class Cohort:
     def status_counts(self) -> list[tuple[str, int]]:
         """(status, members) for paired, missing pre, missing post, missing both: every member
         is counted once."""
-        counts = self.frame["status"].value_counts().to_dict() if len(self.frame) else {}
+        counts = Counter(self.frame["status"].tolist())
         statuses = (stats.PAIRED, stats.MISSING_PRE, stats.MISSING_POST, stats.MISSING_BOTH)
         return [(status, int(counts.get(status, 0))) for status in statuses]
 
@@ -109,29 +111,30 @@ class Cohort:
     @property
     def member_rows(self) -> list[dict]:
         codes = {member.pk: member.code for member in self.members}
+        columns = ("client_id", "status", "pre_on", "post_on", "pre_total", "post_total")
         rows = []
-        for row in self.frame.to_dict("records"):
-            comparable = bool(row["total_comparable"])
+        for client_id, status, pre_on, post_on, pre_total, post_total, comparable in zip(
+            *(self.frame[column].tolist() for column in columns),
+            self.frame["total_comparable"].tolist(),
+            strict=True,
+        ):
             rows.append(
                 {
-                    "code": codes[row["client_id"]],
-                    "status": row["status"],
-                    "pre_on": row["pre_on"],
-                    "post_on": row["post_on"],
-                    "pre_total": None if pd.isna(row["pre_total"]) else row["pre_total"],
-                    "post_total": None if pd.isna(row["post_total"]) else row["post_total"],
-                    "change": row["post_total"] - row["pre_total"] if comparable else None,
-                    "verdict": self.verdicts.get(row["client_id"], ""),
+                    "code": codes[client_id],
+                    "status": status,
+                    "pre_on": pre_on,
+                    "post_on": post_on,
+                    "pre_total": None if math.isnan(pre_total) else pre_total,
+                    "post_total": None if math.isnan(post_total) else post_total,
+                    "change": post_total - pre_total if comparable else None,
+                    "verdict": self.verdicts.get(client_id, ""),
                 }
             )
         return rows
 
 
 def cohort_for(user: User, programme: Programme) -> Cohort:
-    members = list(
-        clients_for(user).filter(programmes=programme).order_by("code").only("pk", "code")
-    )
-    everyone = programme.clients.count()
+    members, everyone = _members(user, programme)
     ids = [c.pk for c in members]
     rows = scs_rows(ids)
     frame = stats.pre_post(rows, ids, programme.starts_on, programme.ends_on)
@@ -141,9 +144,7 @@ def cohort_for(user: User, programme: Programme) -> Cohort:
     outcomes = stats.cohort_outcomes(frame, scales, verdict)
     labels = scale_labels()
     verdicts = {
-        int(row.client_id): verdict(TOTAL, row.pre_total, row.post_total)
-        for row in frame.itertuples()
-        if row.total_comparable
+        client_id: verdict(TOTAL, pre, post) for client_id, pre, post in _comparable_totals(frame)
     }
     return Cohort(
         programme=programme,
@@ -164,6 +165,35 @@ def cohort_for(user: User, programme: Programme) -> Cohort:
     )
 
 
+def _members(user: User, programme: Programme) -> tuple[list[Client], int]:
+    """The programme's members in the user's scope (through clinic.access, the one way to
+    client records), by code, and how many members it has in all: two queries. Each member
+    carries its organisation, for the audit of an export."""
+    members = list(
+        clients_for(user)
+        .filter(programmes=programme)
+        .order_by("code")
+        .only("pk", "code", "organisation_id")
+    )
+    return members, programme.clients.count()
+
+
+def _comparable_totals(frame: pd.DataFrame) -> list[tuple[int, float, float]]:
+    """(client_id, pre_total, post_total) of the members of a stats.pre_post frame whose
+    totals are comparable, in its order (the frame's columns read once, not row by row)."""
+    return [
+        (int(client_id), float(pre), float(post))
+        for client_id, pre, post, comparable in zip(
+            frame["client_id"].tolist(),
+            frame["pre_total"].tolist(),
+            frame["post_total"].tolist(),
+            frame["total_comparable"].tolist(),
+            strict=True,
+        )
+        if comparable
+    ]
+
+
 def measure_facts(code: str) -> stats.MeasureFacts:
     """A symptom measure's reliable-change threshold and caseness, from its instrument file."""
     instrument = get_instrument(code)
@@ -177,18 +207,17 @@ def measure_facts(code: str) -> stats.MeasureFacts:
 def symptom_outcomes(programme: Programme, ids: list[int]) -> list[stats.SymptomOutcome]:
     """Reliable improvement, reliable deterioration, recovery and reliable recovery on the PHQ-9
     and the GAD-7 (NHS Talking Therapies), each measure's before and after chosen as for the
-    SCS (stats.pre_post), and on the two together for members with both: two queries."""
+    SCS (stats.pre_post), and on the two together for members with both: one query."""
     facts = [measure_facts(code) for code in SYMPTOM_MEASURES]
     by_member: dict[int, dict[str, tuple[float, float]]] = {pk: {} for pk in ids}
     outcomes = []
+    rows = symptom_score_rows(ids)
     for code, fact in zip(SYMPTOM_MEASURES, facts, strict=True):
-        frame = stats.pre_post(score_rows(ids, code), ids, programme.starts_on, programme.ends_on)
+        frame = stats.pre_post(rows[code], ids, programme.starts_on, programme.ends_on)
         pairs = []
-        for row in frame.itertuples():
-            if row.total_comparable:
-                pair = (float(row.pre_total), float(row.post_total))
-                pairs.append(pair)
-                by_member[int(row.client_id)][fact.name] = pair
+        for client_id, pre, post in _comparable_totals(frame):
+            pairs.append((pre, post))
+            by_member[client_id][fact.name] = (pre, post)
         outcomes.append(stats.symptom_outcome(pairs, fact))
     outcomes.append(stats.combined_outcome(by_member.values(), facts))
     return outcomes
@@ -197,14 +226,13 @@ def symptom_outcomes(programme: Programme, ids: list[int]) -> list[stats.Symptom
 def _trajectory_points(programme: Programme, members: list[Client], rows: list[dict]):
     codes = {c.pk: c.code for c in members}
     origins = _origins(programme, rows)
+    last_week = TRAJECTORY_WEEKS_AFTER + _length_weeks(programme)
     points = []
     for row in rows:
         if row["total"] is None:
             continue
         weeks = (row["administered_on"] - origins[row["client_id"]]).days / 7
-        if programme.starts_on and not (
-            -TRAJECTORY_WEEKS_BEFORE <= weeks <= TRAJECTORY_WEEKS_AFTER + _length_weeks(programme)
-        ):
+        if programme.starts_on and not (-TRAJECTORY_WEEKS_BEFORE <= weeks <= last_week):
             continue
         points.append(
             {
@@ -232,13 +260,21 @@ def _trajectory_pairs(programme: Programme, frame: pd.DataFrame, rows: list[dict
     origins = _origins(programme, rows)
     return [
         {
-            "pre_weeks": (row.pre_on - origins[row.client_id]).days / 7,
-            "pre_total": row.pre_total,
-            "post_weeks": (row.post_on - origins[row.client_id]).days / 7,
-            "post_total": row.post_total,
+            "pre_weeks": (pre_on - origins[client_id]).days / 7,
+            "pre_total": pre_total,
+            "post_weeks": (post_on - origins[client_id]).days / 7,
+            "post_total": post_total,
         }
-        for row in frame.itertuples()
-        if row.total_comparable
+        for client_id, pre_on, pre_total, post_on, post_total, comparable in zip(
+            frame["client_id"].tolist(),
+            frame["pre_on"].tolist(),
+            frame["pre_total"].tolist(),
+            frame["post_on"].tolist(),
+            frame["post_total"].tolist(),
+            frame["total_comparable"].tolist(),
+            strict=True,
+        )
+        if comparable
     ]
 
 

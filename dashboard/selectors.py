@@ -606,6 +606,31 @@ def score_rows(clients: Iterable[int] | QuerySet[Client], code: str) -> list[dic
     ]
 
 
+def symptom_score_rows(ids: Iterable[int]) -> dict[str, list[dict]]:
+    """`score_rows` of each of SYMPTOM_MEASURES (no subscales, no band needed) for these
+    clients, in one query: each measure's rows in score_rows' order (oldest first per client),
+    which dashboard.stats.pre_post reads to break ties between questionnaires on one day."""
+    rows: dict[str, list[dict]] = {code: [] for code in SYMPTOM_MEASURES}
+    answers = (
+        Administration.objects.scored()
+        .filter(client_id__in=list(ids), instrument_code__in=SYMPTOM_MEASURES)
+        .order_by("client_id", "administered_on", "created_at", "pk")
+        .values_list(
+            "instrument_code", "client_id", "administered_on", "score__total", "score__total_method"
+        )
+    )
+    for code, client_id, administered_on, total, total_method in answers:
+        rows[code].append(
+            {
+                "client_id": client_id,
+                "administered_on": administered_on,
+                "total": total,
+                "total_method": total_method or "",
+            }
+        )
+    return rows
+
+
 # --- Dose between questionnaires ------------------------------------------------------------
 
 

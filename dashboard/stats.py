@@ -27,10 +27,12 @@ incomplete pairs and counts them), :func:`association` reports how many pairs it
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -147,7 +149,7 @@ def paired_change(
         return PairedChange(
             n, pre_mean, post_mean, mean_change, 0.0, mean_change, mean_change, None, confidence
         )
-    half_width = float(scipy_stats.t.ppf((1 + confidence) / 2, n - 1)) * sd / math.sqrt(n)
+    half_width = _t_quantile((1 + confidence) / 2, n - 1) * sd / math.sqrt(n)
     return PairedChange(
         n=n,
         pre_mean=pre_mean,
@@ -159,6 +161,12 @@ def paired_change(
         cohens_dz=mean_change / sd,
         confidence=confidence,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _t_quantile(q: float, df: int) -> float:
+    """Student's t quantile (scipy's), kept: a page asks for the same few again and again."""
+    return float(scipy_stats.t.ppf(q, df))
 
 
 def _finite(values: Sequence[float], name: str) -> np.ndarray:
@@ -345,41 +353,40 @@ def associations(
 # --- Administrations ----------------------------------------------------------------------------
 
 
-def administrations_frame(rows: Rows) -> pd.DataFrame:
-    """Administrations as a flat frame sorted by client, day and input order.
+class _Administration(NamedTuple):
+    """One administration as :func:`pre_post` chooses among them: its client, date, day number
+    (date.toordinal), input position (which breaks ties between administrations on the same
+    day: the one given later counts as later) and the row itself, whose scores are read only
+    if it is chosen."""
 
-    Columns: client_id (int), administered_on (date), total (float, NaN when missing),
-    total_method (str, "" when missing), ``sub_<code>`` (float) for every subscale code seen in
-    order of first appearance, and ``order`` (the input position, which breaks ties between
-    administrations on the same day: the one given later counts as later).
-    """
+    client_id: int
+    administered_on: dt.date
+    day: int
+    order: int
+    row: Mapping[str, Any]
+
+
+_BY_CLIENT_DAY_ORDER = operator.attrgetter("client_id", "day", "order")
+
+
+def _administrations(rows: Rows) -> tuple[list[_Administration], list[str]]:
+    """The administrations sorted by client, day and input order, and the subscale codes seen,
+    in order of first appearance."""
     records = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else list(rows)
     codes: dict[str, None] = {}
-    for record in records:
-        codes.update(dict.fromkeys(record.get("subscales") or {}))
-    frame = pd.DataFrame(
-        {
-            "client_id": pd.Series([r["client_id"] for r in records], dtype="int64"),
-            "administered_on": pd.Series(
-                [_as_date(r["administered_on"]) for r in records], dtype=object
-            ),
-            "total": _floats([r.get("total") for r in records]),
-            "total_method": pd.Series(
-                [_method(r.get("total_method")) for r in records], dtype=object
-            ),
-            **{
-                f"sub_{code}": _floats([(r.get("subscales") or {}).get(code) for r in records])
-                for code in codes
-            },
-            "order": pd.Series(range(len(records)), dtype="int64"),
-        }
-    )
-    return frame.sort_values(["client_id", "administered_on", "order"], ignore_index=True)
-
-
-def subscale_codes(frame: pd.DataFrame) -> list[str]:
-    """The subscale codes of an :func:`administrations_frame`, in order of first appearance."""
-    return [c.removeprefix("sub_") for c in frame.columns if c.startswith("sub_")]
+    seen: set[tuple[str, ...]] = set()  # subscale keys, for codes: rows mostly share them
+    administrations = []
+    for order, record in enumerate(records):
+        keys = tuple(record.get("subscales") or ())
+        if keys not in seen:
+            seen.add(keys)
+            codes.update(dict.fromkeys(keys))
+        day = _as_date(record["administered_on"])
+        administrations.append(
+            _Administration(int(record["client_id"]), day, day.toordinal(), order, record)
+        )
+    administrations.sort(key=_BY_CLIENT_DAY_ORDER)
+    return administrations, list(codes)
 
 
 def _as_date(value: Any) -> dt.date:
@@ -394,13 +401,8 @@ def _method(value: Any) -> str:
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
-def _floats(values: list[Any]) -> pd.Series:
-    return pd.Series([np.nan if v is None else v for v in values], dtype="float64")
-
-
-def _ordinals(days: pd.Series) -> np.ndarray:
-    """Dates as day numbers (date.toordinal), for vectorised comparisons."""
-    return np.fromiter((d.toordinal() for d in days), dtype="int64", count=len(days))
+def _float(value: Any) -> float:
+    return math.nan if value is None else float(value)
 
 
 # --- Cohort pre/post ----------------------------------------------------------------------------
@@ -435,57 +437,99 @@ def pre_post(
     total_comparable (both totals present and computed the same way), ``pre_<code>`` and
     ``post_<code>`` per subscale seen, and status: "paired", "missing pre", "missing post" or
     "missing both".
+
+    A cohort is a few dozen members: each member's pair is chosen in plain Python and the frame
+    is built once (pandas' groupby and reindex cost far more than the choice on inputs this
+    small).
     """
     if starts_on is not None and ends_on is not None and ends_on < starts_on:
         raise ValueError(f"the programme ends ({ends_on}) before it starts ({starts_on})")
     if window_days < 0 or grace_days < 0:
         raise ValueError("window_days and grace_days must not be negative")
     member_ids = list(dict.fromkeys(int(m) for m in members))
-    frame = administrations_frame(administrations)
-    codes = subscale_codes(frame)
-    frame = frame[frame["client_id"].isin(member_ids)].copy()
-    frame["day"] = _ordinals(frame["administered_on"])
-    by_client = "client_id"
+    administrations, codes = _administrations(administrations)
+    by_client: dict[int, list[_Administration]] = {pk: [] for pk in member_ids}
+    for administration in administrations:
+        if administration.client_id in by_client:
+            by_client[administration.client_id].append(administration)
+    windows = None
     if starts_on is not None and ends_on is not None:
-        pre_from, pre_to, post_from, post_to = _windows(starts_on, ends_on, window_days, grace_days)
-        in_pre = frame["day"].between(pre_from, pre_to)
-        pre = frame[in_pre].groupby(by_client, sort=False).tail(1)
-        candidates = frame[frame["day"].between(post_from, post_to)]
-    else:
-        pre = frame.groupby(by_client, sort=False).head(1)
-        candidates = frame.groupby(by_client, sort=False).tail(1)
-    pre_day = candidates[by_client].map(pre.set_index(by_client)["day"])
-    after_pre = pre_day.isna() | (candidates["day"] > pre_day)
-    post = candidates[after_pre.to_numpy()].groupby(by_client, sort=False).head(1)
+        windows = _windows(starts_on, ends_on, window_days, grace_days)
+    chosen = [_pre_and_post(by_client[pk], windows) for pk in member_ids]
+    pre = [_scores(a.row, codes) if a else None for a, _ in chosen]
+    post = [_scores(a.row, codes) if a else None for _, a in chosen]
+    columns: dict[str, Any] = {
+        "client_id": np.array(member_ids, dtype="int64"),
+        "pre_on": _dates([a for a, _ in chosen]),
+        "post_on": _dates([a for _, a in chosen]),
+        "pre_total": _column(pre, 0),
+        "post_total": _column(post, 0),
+        "total_comparable": np.array(
+            [
+                before is not None
+                and after is not None
+                and not math.isnan(before[0])
+                and not math.isnan(after[0])
+                and before[1] == after[1]
+                for before, after in zip(pre, post, strict=True)
+            ],
+            dtype=bool,
+        ),
+    }
+    for i, code in enumerate(codes, start=2):
+        columns[f"pre_{code}"] = _column(pre, i)
+        columns[f"post_{code}"] = _column(post, i)
+    columns["status"] = pd.Series([_status(a, b) for a, b in chosen], dtype=object)
+    return pd.DataFrame(columns)
 
-    pre, post = pre.set_index(by_client), post.set_index(by_client)
-    index = pd.Index(member_ids, dtype="int64", name=by_client)
-    pre, post = pre.reindex(index), post.reindex(index)
-    has_pre, has_post = pre["order"].notna(), post["order"].notna()
-    out = pd.DataFrame(
-        {
-            "client_id": index.to_numpy(),
-            "pre_on": _dates_or_none(pre["administered_on"]),
-            "post_on": _dates_or_none(post["administered_on"]),
-            "pre_total": pre["total"].astype("float64").to_numpy(),
-            "post_total": post["total"].astype("float64").to_numpy(),
-        }
+
+def _scores(row: Mapping[str, Any], codes: list[str]) -> tuple[Any, ...]:
+    """(total, total_method, *subscale scores in the order of ``codes``) of a chosen row: the
+    scores as floats (NaN when missing), the method as str ("" when missing)."""
+    subscales = row.get("subscales") or {}
+    return (
+        _float(row.get("total")),
+        _method(row.get("total_method")),
+        *(_float(subscales.get(code)) for code in codes),
     )
-    out["total_comparable"] = (
-        out["pre_total"].notna().to_numpy()
-        & out["post_total"].notna().to_numpy()
-        & (pre["total_method"] == post["total_method"]).to_numpy()
-    )
-    for code in codes:
-        out[f"pre_{code}"] = pre[f"sub_{code}"].astype("float64").to_numpy()
-        out[f"post_{code}"] = post[f"sub_{code}"].astype("float64").to_numpy()
-    status = np.select(
-        [has_pre & has_post, has_post, has_pre],
-        [PAIRED, MISSING_PRE, MISSING_POST],
-        default=MISSING_BOTH,
-    )
-    out["status"] = pd.Series(status, dtype=object)
-    return out
+
+
+def _dates(chosen: list[_Administration | None]) -> np.ndarray:
+    return np.array([a.administered_on if a else None for a in chosen], dtype=object)
+
+
+def _column(scores: list[tuple[Any, ...] | None], i: int) -> np.ndarray:
+    return np.array([math.nan if s is None else s[i] for s in scores], dtype=float)
+
+
+def _pre_and_post(
+    administrations: list[_Administration], windows: tuple[int, int, int, int] | None
+) -> tuple[_Administration | None, _Administration | None]:
+    """One member's (pre, post) among their administrations (sorted), None where missing."""
+    if not administrations:
+        return None, None
+    if windows is None:
+        first, last = administrations[0], administrations[-1]
+        return first, (last if last.day > first.day else None)
+    pre_from, pre_to, post_from, post_to = windows
+    pre = None
+    for administration in administrations:
+        if pre_from <= administration.day <= pre_to:
+            pre = administration
+    for administration in administrations:
+        if post_from <= administration.day <= post_to and (
+            pre is None or administration.day > pre.day
+        ):
+            return pre, administration
+    return pre, None
+
+
+def _status(pre: _Administration | None, post: _Administration | None) -> str:
+    if pre is not None and post is not None:
+        return PAIRED
+    if post is not None:
+        return MISSING_PRE
+    return MISSING_BOTH if pre is None else MISSING_POST
 
 
 def _windows(
@@ -499,10 +543,6 @@ def _windows(
         middle = start + (end - start) // 2
         pre_to, post_from = middle, middle + 1
     return pre_from, pre_to, post_from, post_to
-
-
-def _dates_or_none(values: pd.Series) -> np.ndarray:
-    return np.array([v if isinstance(v, dt.date) else None for v in values], dtype=object)
 
 
 @dataclass(frozen=True)
@@ -534,14 +574,18 @@ def cohort_outcomes(
     through assessments.reliable_change.reliable_change_for). missing = rows - pairs used.
     """
     outcomes = []
+    columns = set(frame.columns)
     for scale in scales:
         pre_column, post_column = f"pre_{scale}", f"post_{scale}"
-        if pre_column in frame.columns and post_column in frame.columns:
-            usable = frame[pre_column].notna() & frame[post_column].notna()
+        if pre_column in columns and post_column in columns:
+            # column arrays, not Series: a cohort is a few dozen rows, and pandas' indexing
+            # costs far more than the selection
+            before, after = frame[pre_column].to_numpy(), frame[post_column].to_numpy()
+            usable = ~pd.isna(before) & ~pd.isna(after)
             if scale == TOTAL:
-                usable &= frame["total_comparable"].astype(bool)
-            pre = frame.loc[usable, pre_column].astype(float).tolist()
-            post = frame.loc[usable, post_column].astype(float).tolist()
+                usable &= frame["total_comparable"].to_numpy().astype(bool)
+            pre = before[usable].astype(float).tolist()
+            post = after[usable].astype(float).tolist()
         else:
             pre, post = [], []
         outcomes.append(
