@@ -38,6 +38,7 @@ from assessments.models import (
     ScoreInterval,
     ScoreSummary,
 )
+from clinic.models import clients_lock
 
 HISTORY_POINTS = 12
 INTERVAL_INSTRUMENTS = ("scs",)  # dose-response relates practice to change on the SCS
@@ -249,6 +250,7 @@ def scores_refresh(client_ids: Iterable[int]) -> None:
     """Recompute the projections of these clients from their scored administrations, and move
     the clinic's baseline moments by the difference between their old and new baselines."""
     ids = sorted({int(pk) for pk in client_ids})
+    clients_lock(ids)
     for start in range(0, len(ids), BATCH):
         _refresh_batch(ids[start : start + BATCH])
 

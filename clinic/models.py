@@ -6,13 +6,14 @@ import datetime as dt
 import re
 import uuid
 import zoneinfo
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -234,6 +235,24 @@ class ClientQuerySet(models.QuerySet):
     def on_care_team_of(self, user: User) -> ClientQuerySet:
         member = CareTeamMember.objects.filter(client=models.OuterRef("pk"), clinician=user)
         return self.filter(Q(primary_clinician=user) | Q(models.Exists(member)))
+
+
+def clients_lock(client_ids: Iterable[int]) -> None:
+    """Hold these client rows until the transaction ends, before a write recomputes their
+    projections from what it can see. Two writes for one client (an entry from the phone
+    while a clinician enters a questionnaire) then follow each other and the second sees the
+    first's rows; under PostgreSQL's READ COMMITTED each would otherwise store totals missing
+    the other's. FOR NO KEY UPDATE, in id order (no deadlock between writers that lock
+    several), compatible with the key-share lock an insert of a client's rows takes. SQLite
+    writes one transaction at a time already: no query there."""
+    if not connection.features.has_select_for_update:
+        return
+    ids = sorted({int(pk) for pk in client_ids})
+    for start in range(0, len(ids), 2000):
+        locked = Client.objects.select_for_update(no_key=True).filter(
+            pk__in=ids[start : start + 2000]
+        )
+        list(locked.order_by("pk").values_list("pk", flat=True))
 
 
 class Client(models.Model):

@@ -26,7 +26,7 @@ from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import Coalesce
 
 from assessments import projections as assessment_projections
-from clinic.models import Client
+from clinic.models import Client, clients_lock
 from tracking.analysis import RISING_DAYS, rising_slopes
 from tracking.models import ClientActivity, ClientDay, InnerCriticEntry, PracticeSession
 
@@ -249,6 +249,7 @@ def entry_counted(before: EntryValues | None, after: EntryValues | None) -> None
     if before == after:
         return
     client_id = (after or before).client_id
+    clients_lock([client_id])
     for values, sign in ((before, -1), (after, 1)):
         if values is None:
             continue
@@ -265,6 +266,7 @@ def practice_counted(before: PracticeValues | None, after: PracticeValues | None
     if before == after:
         return
     client_id = (after or before).client_id
+    clients_lock([client_id])
     for values, sign in ((before, -1), (after, 1)):
         if values is None:
             continue
@@ -415,6 +417,7 @@ def clients_rebuild(client_ids: Iterable[int]) -> None:
     """Replace these clients' projections with ones recomputed from the raw rows: for bulk
     writes (seeding, COPY) and a clinic's new time zone. Also rebuilds their dose."""
     ids = sorted({int(pk) for pk in client_ids})
+    clients_lock(ids)
     for start in range(0, len(ids), 2000):
         batch = ids[start : start + 2000]
         expected = expected_rows(batch)
