@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import accumulate, pairwise
 
+from django.db import transaction
 from django.db.models import F
 
 from assessments.instruments import TOTAL, get_instrument
@@ -246,9 +247,11 @@ def expected_rows(
 # --- Writes (called by services, inside their transaction) ---------------------------------
 
 
+@transaction.atomic
 def scores_refresh(client_ids: Iterable[int]) -> None:
     """Recompute the projections of these clients from their scored administrations, and move
-    the clinic's baseline moments by the difference between their old and new baselines."""
+    the clinic's baseline moments by the difference between their old and new baselines. One
+    transaction (its own, or the caller's): the clients stay locked throughout."""
     ids = sorted({int(pk) for pk in client_ids})
     clients_lock(ids)
     for start in range(0, len(ids), BATCH):

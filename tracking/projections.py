@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from django.db import transaction
 from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import Coalesce
 
@@ -413,9 +414,12 @@ def expected_rows(client_ids: list[int]) -> Expected:
     return expected
 
 
+@transaction.atomic
 def clients_rebuild(client_ids: Iterable[int]) -> None:
     """Replace these clients' projections with ones recomputed from the raw rows: for bulk
-    writes (seeding, COPY) and a clinic's new time zone. Also rebuilds their dose."""
+    writes (seeding, COPY) and a clinic's new time zone. Also rebuilds their dose. One
+    transaction (its own, or the caller's): the clients stay locked throughout, and no reader
+    sees a client between the old rows' delete and the new rows' insert."""
     ids = sorted({int(pk) for pk in client_ids})
     clients_lock(ids)
     for start in range(0, len(ids), 2000):
