@@ -426,7 +426,16 @@ def breakdown_from_counts(
     rest = totals.drop(labels=[n for n in order if n in totals.index])
     rest = rest[rest > 0].reset_index().sort_values(["n", "category"], ascending=[False, True])
     named = fixed + list(zip(rest["category"], rest["n"].astype(int), strict=True))
-    shown, hidden = named[: max(limit, len(fixed))], named[max(limit, len(fixed)) :]
+    return _bounded_breakdown(named, len(fixed), limit, unrecorded)
+
+
+def _bounded_breakdown(
+    named: list[tuple[str, int]], fixed: int, limit: int, unrecorded: int
+) -> pd.DataFrame:
+    """The breakdown frame (:data:`BREAKDOWN_COLUMNS`) from the named categories in order
+    (the first `fixed` always shown): at most `limit` of them (or `fixed`), one "other" row
+    summing the rest, and the "unrecorded" count."""
+    shown, hidden = named[: max(limit, fixed)], named[max(limit, fixed) :]
     rows = [(name, n, "named") for name, n in shown]
     if hidden:
         rows.append((None, sum(n for _, n in hidden), "other"))
@@ -687,19 +696,7 @@ def breakdown_from_count_rows(
         key=lambda item: (-item[1], item[0]),
     )
     named = fixed + rest
-    shown, hidden = named[: max(limit, len(fixed))], named[max(limit, len(fixed)) :]
-    rows = [(name, n, "named") for name, n in shown]
-    if hidden:
-        rows.append((None, sum(n for _, n in hidden), "other"))
-    if unrecorded:
-        rows.append((None, unrecorded, "unrecorded"))
-    return pd.DataFrame(
-        {
-            "category": pd.Series([r[0] for r in rows], dtype=object),
-            "n": pd.Series([r[1] for r in rows], dtype="int64"),
-            "kind": pd.Series([r[2] for r in rows], dtype=object),
-        }
-    )
+    return _bounded_breakdown(named, len(fixed), limit, unrecorded)
 
 
 def scs_trend_from_rows(
