@@ -31,6 +31,7 @@ from clinic.models import (
     SafetySignal,
     SignalKind,
     User,
+    clients_lock,
 )
 from clinic.notify import safety_notice_enqueue
 from clinic.validation import normalise_name
@@ -121,8 +122,11 @@ def safety_signal_raise(
     item raises one signal per questionnaire, ever: a correction that keeps the answer above
     the threshold raises no second one."""
     with transaction.atomic():
-        # The client's row is locked first, so two raises for one record queue up.
-        Client.objects.select_for_update().filter(pk=client.pk).first()
+        # The client's row is locked first, so two raises for one record queue up: in the
+        # mode every projection write takes (clients_lock), as a questionnaire that raises a
+        # risk item holds it already, and a stronger mode would deadlock with an entry being
+        # written for the client (its insert holds a key-share lock on the row).
+        clients_lock([client.pk])
         same = SafetySignal.objects.filter(
             client=client, kind=kind, source=source, source_id=source_id
         )

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from assessments.services import assessment_settings_update
 from clinic.audit import audit_record
-from clinic.models import AuditAction, Client, Organisation, User
+from clinic.models import AuditAction, Client, Organisation, User, clients_lock
 from dashboard import flags, selectors
 from dashboard.models import FlagAcknowledgement, FlagSettings, FlagState
 from tracking import projections as tracking_projections
@@ -40,8 +40,9 @@ def flag_acknowledge(
     episode changes. Refused when that flag is not raised for that episode (e.g. the page was
     out of date): nothing is saved."""
     with transaction.atomic():
-        # The client's row is locked first, so two acknowledgements of one client queue up.
-        Client.objects.select_for_update().filter(pk=client.pk).first()
+        # The client's row is locked first, so two acknowledgements of one client queue up
+        # (in the mode every projection write takes: clinic.models.clients_lock).
+        clients_lock([client.pk])
         context = selectors.clinic_context(client.organisation_id)
         row = selectors.client_row(client, context, today)
         raised = {(flag.kind, flag.episode) for flag in row.flags}

@@ -104,3 +104,50 @@ def test_a_questionnaire_entered_while_a_practice_of_the_same_client_commits_cou
 
     (interval,) = ScoreInterval.objects.filter(client=client)
     assert interval.practice_minutes == 12
+
+
+def test_a_risk_item_raised_while_an_entry_of_the_same_client_waits_deadlocks_neither(world):
+    """A questionnaire holds the client's lock (its projections) and then raises a risk-item
+    signal, which locks the client again; meanwhile an entry for the client has been inserted
+    and waits for that lock. The questionnaire goes on and the entry follows: neither fails."""
+    from clinic.models import SafetySignal, SignalKind, SignalSource, clients_lock
+    from clinic.safety import safety_signal_raise
+
+    client = world.client_record
+    write_entry(client, occurred_at=dt.datetime(2026, 11, 2, 12, tzinfo=LONDON))
+    locked, entry_waiting = threading.Event(), threading.Event()
+    failures = []
+
+    def questionnaire():
+        try:
+            with transaction.atomic():
+                clients_lock([client.pk])  # as scores_refresh does
+                locked.set()
+                entry_waiting.wait(10)
+                safety_signal_raise(
+                    client=client,
+                    kind=SignalKind.RISK_ITEM,
+                    source=SignalSource.QUESTIONNAIRE,
+                    source_id=1,
+                    label="PHQ-9 item 9 answered 1 (0-3)",
+                )
+        except Exception as error:  # a deadlock ends one of the two with an error
+            failures.append(error)
+
+    def entry():
+        try:
+            write_entry(client, occurred_at=dt.datetime(2026, 11, 9, 12, tzinfo=LONDON))
+        except Exception as error:
+            failures.append(error)
+
+    first = in_thread(questionnaire)
+    assert locked.wait(10)
+    second = in_thread(entry)
+    time.sleep(0.5)  # the entry is inserted and waits for the client's lock
+    entry_waiting.set()
+    first.join(20)
+    second.join(20)
+
+    assert failures == []
+    assert SafetySignal.objects.filter(client=client, kind=SignalKind.RISK_ITEM).count() == 1
+    assert ClientActivity.objects.get(client=client).entries == 2
