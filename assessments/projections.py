@@ -247,11 +247,11 @@ def expected_rows(
 # --- Writes (called by services, inside their transaction) ---------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def scores_refresh(client_ids: Iterable[int]) -> None:
     """Recompute the projections of these clients from their scored administrations, and move
-    the clinic's baseline moments by the difference between their old and new baselines. One
-    transaction (its own, or the caller's): the clients stay locked throughout."""
+    the clinic's baseline moments by the difference between their old and new baselines. In
+    one transaction (the caller's, else its own): the clients stay locked throughout."""
     ids = sorted({int(pk) for pk in client_ids})
     clients_lock(ids)
     for start in range(0, len(ids), BATCH):

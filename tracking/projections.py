@@ -414,11 +414,11 @@ def expected_rows(client_ids: list[int]) -> Expected:
     return expected
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def clients_rebuild(client_ids: Iterable[int]) -> None:
     """Replace these clients' projections with ones recomputed from the raw rows: for bulk
-    writes (seeding, COPY) and a clinic's new time zone. Also rebuilds their dose. One
-    transaction (its own, or the caller's): the clients stay locked throughout, and no reader
+    writes (seeding, COPY) and a clinic's new time zone. Also rebuilds their dose. In one
+    transaction (the caller's, else its own): the clients stay locked throughout, and no reader
     sees a client between the old rows' delete and the new rows' insert."""
     ids = sorted({int(pk) for pk in client_ids})
     clients_lock(ids)
