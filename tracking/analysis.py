@@ -3,13 +3,13 @@
 No Django models, no request, no free text. The view layer fetches rows (``QuerySet.values()``
 or SQL aggregates) and passes them here; :mod:`tracking.charts` turns the results into figures.
 
-The pages aggregate in SQL and use the ``*_from_buckets`` / ``breakdown_from_counts``
-functions. The raw-row functions (``weekly_entry_summary``, ``weekday_hour_heatmap``,
-``trigger_breakdown``, ``pattern_breakdown``) are the reference: they carry the time-zone and
-DST tests, and tests/tracking/test_rollups_match_pure.py checks the rollup path against them on
-every database. The chart pages read day rollups and finish them with the day-row functions
-(``*_from_days``, ``breakdown_from_count_rows``, ``scs_trend_from_rows``): plain Python, the
-same DataFrames as their pandas counterparts (tests/tracking/test_day_rows.py).
+The chart pages read day rollups (tracking's ClientDay) and finish them with the day-row
+functions (``*_from_days``, ``breakdown_from_count_rows``, ``scs_trend_from_rows``): plain
+Python, the same DataFrames as the pandas ``*_from_buckets`` / ``breakdown_from_counts`` /
+``scs_trend`` functions give for the same rows (tests/tracking/test_day_rows.py). The raw-row
+functions (``weekly_entry_summary``, ``weekday_hour_heatmap``, ``trigger_breakdown``,
+``pattern_breakdown``) are the reference: they carry the time-zone and DST tests, and
+tests/tracking/test_rollups_match_pure.py checks the rollups against them on every database.
 
 Input columns (every function accepts a DataFrame or an iterable of mappings; keys not listed
 are dropped on the way in, so an entry's text, reframe or privacy flag never reaches an

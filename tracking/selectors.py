@@ -220,42 +220,6 @@ def breakdown_rows(
     return triggers, patterns
 
 
-def day_buckets(days: list[ClientDay]) -> list[dict]:
-    """ClientDay rows in tracking.analysis's bucket shape (one bucket a day): the input of the
-    pandas reference, which tests hold chart_data's day-row path to."""
-    return [
-        {
-            "local_date": day.day,
-            "hour": 0,
-            "n": day.entries,
-            "sum_intensity": day.intensity_sum,
-            "n_reframed": day.reframed,
-            "sum_intensity_reframed": day.reframed_intensity_sum,
-            "sum_intensity_after": day.intensity_after_sum,
-        }
-        for day in days
-        if day.entries
-    ]
-
-
-def hour_buckets(days: list[ClientDay]) -> list[dict]:
-    """Entry counts per local day and hour, for the weekday x hour heatmap."""
-    return [
-        {"local_date": day.day, "hour": hour, "n": n}
-        for day in days
-        for hour, n in enumerate(day.hours)
-        if n
-    ]
-
-
-def practice_rows(days: list[ClientDay]) -> list[dict]:
-    return [
-        {"practised_on": day.day, "practice_type": kind, "minutes": minutes}
-        for day in days
-        for kind, (minutes, _) in day.practice_types.items()
-    ]
-
-
 JSON_DAY_FIELDS = frozenset({"hours", "practice_types", "breakdown", "private_breakdown"})
 
 

@@ -19,6 +19,45 @@ from pandas.testing import assert_frame_equal
 from tracking import analysis, selectors
 from tracking.models import ClientDay, TriggerCategory
 
+# The pandas reference's inputs, from ClientDay rows (as the chart pages read them before).
+
+
+def day_buckets(days) -> list[dict]:
+    """ClientDay rows in tracking.analysis's bucket shape (one bucket a day): the input of the
+    pandas reference, which tests hold chart_data's day-row path to."""
+    return [
+        {
+            "local_date": day.day,
+            "hour": 0,
+            "n": day.entries,
+            "sum_intensity": day.intensity_sum,
+            "n_reframed": day.reframed,
+            "sum_intensity_reframed": day.reframed_intensity_sum,
+            "sum_intensity_after": day.intensity_after_sum,
+        }
+        for day in days
+        if day.entries
+    ]
+
+
+def hour_buckets(days) -> list[dict]:
+    """Entry counts per local day and hour, for the weekday x hour heatmap."""
+    return [
+        {"local_date": day.day, "hour": hour, "n": n}
+        for day in days
+        for hour, n in enumerate(day.hours)
+        if n
+    ]
+
+
+def practice_rows(days) -> list[dict]:
+    return [
+        {"practised_on": day.day, "practice_type": kind, "minutes": minutes}
+        for day in days
+        for kind, (minutes, _) in day.practice_types.items()
+    ]
+
+
 FIRST, LAST = dt.date(2024, 1, 1), dt.date(2026, 12, 31)
 FAR_DAYS = (dt.date(1, 1, 1), dt.date(1600, 6, 1), dt.date(2300, 1, 1), dt.date(9999, 12, 31))
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -104,7 +143,7 @@ def values(days: list[ClientDay], *fields: str) -> list[tuple]:
 @given(charts())
 def test_weekly_summary_from_day_rows_equals_the_pandas_reference(chart):
     days, first, last = chart
-    reference = analysis.weekly_summary_from_buckets(selectors.day_buckets(days), first, last)
+    reference = analysis.weekly_summary_from_buckets(day_buckets(days), first, last)
     fast = analysis.weekly_summary_from_days(values(days, *analysis.DAY_SUMS), first, last)
     assert_same(fast, reference)
 
@@ -113,7 +152,7 @@ def test_weekly_summary_from_day_rows_equals_the_pandas_reference(chart):
 @given(charts())
 def test_heatmap_from_day_rows_equals_the_pandas_reference(chart):
     days, first, last = chart
-    reference = analysis.heatmap_from_buckets(selectors.hour_buckets(days), first, last)
+    reference = analysis.heatmap_from_buckets(hour_buckets(days), first, last)
     assert_same(analysis.heatmap_from_days(values(days, "hours"), first, last), reference)
 
 
@@ -121,7 +160,7 @@ def test_heatmap_from_day_rows_equals_the_pandas_reference(chart):
 @given(charts())
 def test_practice_minutes_from_day_rows_equal_the_pandas_reference(chart):
     days, first, last = chart
-    reference = analysis.practice_minutes_weekly(selectors.practice_rows(days), first, last)
+    reference = analysis.practice_minutes_weekly(practice_rows(days), first, last)
     fast = analysis.practice_minutes_from_days(values(days, "practice_types"), first, last)
     assert_same(fast, reference)
 
@@ -247,15 +286,15 @@ def reference_chart_data(client, first, last, *, for_staff, parts=selectors.CHAR
     scs = selectors.scs_trend(client) if "scs" in parts else []
     return {
         "weekly": analysis.weekly_summary_from_buckets(
-            selectors.day_buckets(days) if "weekly" in parts else [], first, last
+            day_buckets(days) if "weekly" in parts else [], first, last
         ),
         "triggers": analysis.breakdown_from_counts(triggers),
         "patterns": analysis.breakdown_from_counts(patterns, order=analysis.PATTERNS),
         "heatmap": analysis.heatmap_from_buckets(
-            selectors.hour_buckets(days) if "heatmap" in parts else [], first, last
+            hour_buckets(days) if "heatmap" in parts else [], first, last
         ),
         "practice": analysis.practice_minutes_weekly(
-            selectors.practice_rows(days) if "practice" in parts else [], first, last
+            practice_rows(days) if "practice" in parts else [], first, last
         ),
         "scs": analysis.scs_trend(scs, first, last),
     }
