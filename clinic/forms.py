@@ -43,7 +43,9 @@ class ChecksOnWriteMixin:
     itself, so the form does not ask it first. Django asks once per constraint, a query and a
     savepoint each: on posting an inner-critic entry that was four of the request's queries
     for answers the fields had given. The service's write stays the last word: a value a field
-    let through and a constraint refuses fails that write, whole (nothing partial is saved)."""
+    let through and a constraint refuses fails that write, whole (nothing partial is saved).
+    Only for a model whose constraints are all check constraints: unique ones would lose
+    their message (tests/tracking/test_views_tracking.py holds the entry form to that)."""
 
     def _post_clean(self):
         instance = self.instance

@@ -473,3 +473,15 @@ def test_a_new_clients_charts_and_log_start_in_the_week_of_intake(world):
     early = today - dt.timedelta(weeks=20)
     response = world.browser("client").get(reverse("tracking:my_charts"), {"start": early})
     assert response.context["first"] == early
+
+
+def test_the_entry_form_skips_only_check_constraints_the_fields_already_check():
+    """ChecksOnWriteMixin turns the model's constraint queries off: safe only while every
+    constraint of the entry model is a check its fields restate (a unique constraint would
+    lose its form message)."""
+    from django.db.models import CheckConstraint
+
+    from tracking.forms import EntryForm
+
+    constraints = EntryForm._meta.model._meta.constraints
+    assert constraints and all(isinstance(c, CheckConstraint) for c in constraints)
