@@ -11,15 +11,26 @@ import re
 SECRET_PATH = re.compile(r"/t/[^\s\"'?]+(\?[^\s\"']*)?")
 
 
+# PostgreSQL's errors carry the row they refused in a DETAIL line ("Failing row contains (...)",
+# "Key (code)=(...) already exists"): clinical words and identifiers, never logged.
+ROW_DETAIL = re.compile(r"^(\s*DETAIL:).*$", re.MULTILINE)
+
+
 def redact_secret_paths(text: str) -> str:
     return SECRET_PATH.sub("/t/[redacted]", text) if "/t/" in text else text
+
+
+def redact(text: str) -> str:
+    """Secret paths and database row values out of a message or a traceback."""
+    text = redact_secret_paths(text)
+    return ROW_DETAIL.sub(r"\1 [row values redacted]", text) if "DETAIL:" in text else text
 
 
 class RedactSecretPathsFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if "/t/" in message:
-            record.msg = redact_secret_paths(message)
+        if "/t/" in message or "DETAIL:" in message:
+            record.msg = redact(message)
             record.args = ()
         return True
 
@@ -42,5 +53,5 @@ class JsonFormatter(logging.Formatter):
         if isinstance(fields, dict):
             entry.update({k: v for k, v in fields.items() if k not in entry})
         if record.exc_info:
-            entry["exception"] = redact_secret_paths(self.formatException(record.exc_info))
+            entry["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False, default=str)

@@ -101,3 +101,21 @@ def test_the_json_formatter_keeps_a_traceback_with_one_time_links_redacted():
     )
     assert "ValueError" in entry["exception"]
     assert "abc-token" not in entry["exception"]
+
+
+def test_the_json_formatter_keeps_the_row_a_database_refused_out_of_the_traceback():
+    """PostgreSQL names the refused row's values in a DETAIL line (an entry's words, a client's
+    code): the traceback keeps the error and drops the values."""
+    try:
+        raise ValueError(
+            'new row for relation "tracking_innercriticentry" violates check constraint\n'
+            "DETAIL:  Failing row contains (7, I am worthless, RC-001)."
+        )
+    except ValueError:
+        record = logging.LogRecord(
+            "django.request", logging.ERROR, __file__, 1, "Server error", (), sys.exc_info()
+        )
+    entry = json.loads(JsonFormatter().format(record))
+    assert "violates check constraint" in entry["exception"]
+    assert "worthless" not in entry["exception"] and "RC-001" not in entry["exception"]
+    assert "DETAIL: [row values redacted]" in entry["exception"]
