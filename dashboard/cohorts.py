@@ -178,19 +178,18 @@ def _members(user: User, programme: Programme) -> tuple[list[Client], int]:
     return members, programme.clients.count()
 
 
+def _comparable(frame: pd.DataFrame, *columns: str) -> list[tuple]:
+    """These columns of the members of a stats.pre_post frame whose totals are comparable, in
+    its order (the frame's columns read once, not row by row)."""
+    values = [frame[column].tolist() for column in (*columns, "total_comparable")]
+    return [row[:-1] for row in zip(*values, strict=True) if row[-1]]
+
+
 def _comparable_totals(frame: pd.DataFrame) -> list[tuple[int, float, float]]:
-    """(client_id, pre_total, post_total) of the members of a stats.pre_post frame whose
-    totals are comparable, in its order (the frame's columns read once, not row by row)."""
+    """(client_id, pre_total, post_total) of the members whose totals are comparable."""
     return [
         (int(client_id), float(pre), float(post))
-        for client_id, pre, post, comparable in zip(
-            frame["client_id"].tolist(),
-            frame["pre_total"].tolist(),
-            frame["post_total"].tolist(),
-            frame["total_comparable"].tolist(),
-            strict=True,
-        )
-        if comparable
+        for client_id, pre, post in _comparable(frame, "client_id", "pre_total", "post_total")
     ]
 
 
@@ -265,16 +264,9 @@ def _trajectory_pairs(programme: Programme, frame: pd.DataFrame, rows: list[dict
             "post_weeks": (post_on - origins[client_id]).days / 7,
             "post_total": post_total,
         }
-        for client_id, pre_on, pre_total, post_on, post_total, comparable in zip(
-            frame["client_id"].tolist(),
-            frame["pre_on"].tolist(),
-            frame["pre_total"].tolist(),
-            frame["post_on"].tolist(),
-            frame["post_total"].tolist(),
-            frame["total_comparable"].tolist(),
-            strict=True,
+        for client_id, pre_on, pre_total, post_on, post_total in _comparable(
+            frame, "client_id", "pre_on", "pre_total", "post_on", "post_total"
         )
-        if comparable
     ]
 
 

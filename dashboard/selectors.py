@@ -566,6 +566,17 @@ def scs_rows(clients: Iterable[int] | QuerySet[Client]) -> list[dict]:
     return score_rows(clients, SCS)
 
 
+def _scored_in_order(scope, codes) -> QuerySet[Administration]:
+    """The scored administrations (an unscored form never counts) of these instruments of the
+    clients in `scope`, oldest first per client (input order breaks ties between forms of one
+    day in dashboard.stats.pre_post): what score_rows and symptom_score_rows read."""
+    return (
+        Administration.objects.scored()
+        .filter(client_id__in=scope, instrument_code__in=codes)
+        .order_by("client_id", "administered_on", "created_at", "pk")
+    )
+
+
 def score_rows(clients: Iterable[int] | QuerySet[Client], code: str) -> list[dict]:
     """Scored administrations of one instrument (an unscored form never counts) of these
     clients (ids, or a scoped Client queryset, which stays a subquery: a clinic's 10,000 ids
@@ -578,9 +589,7 @@ def score_rows(clients: Iterable[int] | QuerySet[Client], code: str) -> list[dic
         f"sub_{code}": _json_number("score", f"score__subscales__{code}") for code in codes
     }
     rows = (
-        Administration.objects.scored()
-        .filter(client_id__in=scope, instrument_code=code)
-        .order_by("client_id", "administered_on", "created_at", "pk")
+        _scored_in_order(scope, [code])
         .annotate(**subscales)
         .values_list(
             "pk",
@@ -611,13 +620,8 @@ def symptom_score_rows(ids: Iterable[int]) -> dict[str, list[dict]]:
     clients, in one query: each measure's rows in score_rows' order (oldest first per client),
     which dashboard.stats.pre_post reads to break ties between questionnaires on one day."""
     rows: dict[str, list[dict]] = {code: [] for code in SYMPTOM_MEASURES}
-    answers = (
-        Administration.objects.scored()
-        .filter(client_id__in=list(ids), instrument_code__in=SYMPTOM_MEASURES)
-        .order_by("client_id", "administered_on", "created_at", "pk")
-        .values_list(
-            "instrument_code", "client_id", "administered_on", "score__total", "score__total_method"
-        )
+    answers = _scored_in_order(list(ids), SYMPTOM_MEASURES).values_list(
+        "instrument_code", "client_id", "administered_on", "score__total", "score__total_method"
     )
     for code, client_id, administered_on, total, total_method in answers:
         rows[code].append(
