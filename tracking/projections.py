@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Count, Max, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Max, Q, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
 
 from assessments import projections as assessment_projections
 from clinic.models import Client, clients_lock
@@ -259,7 +259,43 @@ def entry_counted(before: EntryValues | None, after: EntryValues | None) -> None
         _save_day(day)
         if values.reframed_on is not None:
             assessment_projections.dose_add(client_id, values.reframed_on, reframes=sign)
+    if before is None and _activity_entry_added(client_id, after.day):
+        return
     activity_refresh(client_id, practice_changed=False)
+
+
+def _activity_entry_added(client_id: int, day: dt.date) -> bool:
+    """ClientActivity moved by one new entry on `day` (its day row already counts it), without
+    the aggregate over every day row that activity_refresh reads: under the client's lock the
+    stored row is exact, so one more entry adds 1 to the count, and the latest entry's day is
+    the latest among the day rows from RISING_DAYS before `day` on (it is `day` or later),
+    which are the rows the rising trend reads too. False (nothing written) when the client has
+    no ClientActivity row yet, or when `day` does not count the entry (a count left below zero
+    by rows stored past the services): activity_refresh then recomputes from every day row."""
+    recent = (
+        ClientDay.objects.filter(client_id=client_id, day__gt=day - dt.timedelta(days=RISING_DAYS))
+        .exclude(entries=0)
+        .values_list("day", "entries", "intensity_sum")
+    )
+    daily = {row_day: (entries, float(total)) for row_day, entries, total in recent}
+    if day not in daily:  # the day nets to no entries: rows stored past the services
+        return False
+    last_entry = max(daily)
+    daily = {
+        row_day: values
+        for row_day, values in daily.items()
+        if row_day > last_entry - dt.timedelta(days=RISING_DAYS)
+    }
+    return bool(
+        ClientActivity.objects.filter(client_id=client_id).update(
+            entries=F("entries") + 1,
+            last_entry_on=last_entry,
+            last_activity_on=Greatest(
+                Coalesce("last_practice_on", Value(last_entry)), Value(last_entry)
+            ),
+            rising_slopes=rising_slopes(daily, last_entry),
+        )
+    )
 
 
 def practice_counted(before: PracticeValues | None, after: PracticeValues | None) -> None:

@@ -217,3 +217,33 @@ def test_an_entry_after_rated_practices_keeps_them_as_the_repair_computes_them(w
     write_entry(client, occurred_at=dt.datetime(2026, 11, 6, 12, tzinfo=LONDON))
     stored = assert_activity_as_the_repair_computes_it(client)
     assert stored.distress_rises == 2 and stored.entries == 1 and stored.practice_sessions == 3
+
+
+def test_each_new_entry_moves_the_activity_as_a_recount_of_every_day_would(world):
+    """A new entry adds to the stored ClientActivity instead of recounting every day row: after
+    each write, in order, the row equals the recount. The writes cover a first entry (no row
+    yet), the same day again, a later day, an entry dated long before the latest (outside the
+    rising trend's days, so the latest day stays), practice after the entries (the last
+    activity stays the practice's day) and an entry after that practice."""
+    from tests.factories import write_practice
+
+    client = world.client_record
+    at = dt.datetime(2026, 11, 20, 12, tzinfo=LONDON)
+    writes = [
+        ("entry", at - dt.timedelta(days=30)),
+        ("entry", at - dt.timedelta(days=30, hours=2)),
+        ("entry", at - dt.timedelta(days=10)),
+        ("entry", at - dt.timedelta(days=RISING_DAYS + 40)),
+        ("practice", at - dt.timedelta(days=2)),
+        ("entry", at - dt.timedelta(days=5)),
+        ("entry", at),
+    ]
+    for kind, when in writes:
+        if kind == "entry":
+            write_entry(client, occurred_at=when, intensity=3 + when.day % 7)
+        else:
+            write_practice(client, practised_on=when.date(), minutes=10)
+        assert_activity_as_the_repair_computes_it(client)
+    stored = ClientActivity.objects.get(client=client)
+    assert stored.entries == 6 and stored.last_entry_on == at.date()
+    assert stored.last_activity_on == at.date()

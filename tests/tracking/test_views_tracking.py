@@ -346,8 +346,8 @@ def test_an_entry_page_query_count_is_fixed(world):
 def test_posting_an_entry_asks_the_same_number_of_queries_after_months_of_logging(
     world, django_assert_num_queries
 ):
-    """The write keeps the day rollup and the activity row: totals in one aggregate and only the
-    days the rising trend reads, so a client of years costs what a new one does."""
+    """The write keeps the day rollup and the activity row: one more entry on the stored totals
+    and only the days the rising trend reads, so a client of years costs what a new one does."""
     http = world.browser("client")
     bulk_entries(world.client_record, 10)
     with CaptureQueriesContext(connection) as first:
@@ -357,10 +357,11 @@ def test_posting_an_entry_asks_the_same_number_of_queries_after_months_of_loggin
         assert capture(http).status_code == 302
     # The session, login, clinic and record; in a savepoint the entry, the client's lock (on
     # PostgreSQL: clinic.models.clients_lock), its day (lock, update: today has a row
-    # already), the activity (totals, recent days, update: no practice changed, so the rated
-    # practices are not read); the session's "Saved" message. The form leaves the model's
-    # check constraints to the write (ChecksOnWriteMixin).
-    assert len(first) == 15 + connection.features.has_select_for_update
+    # already), the activity (recent days, update: one more entry on the stored row, whose
+    # totals the client's lock keeps exact; no practice changed, so the rated practices are
+    # not read); the session's "Saved" message. The form leaves the model's check constraints
+    # to the write (ChecksOnWriteMixin).
+    assert len(first) == 14 + connection.features.has_select_for_update
 
 
 def test_charts_follow_every_new_entry_and_reframe_in_the_same_number_of_queries(world):
