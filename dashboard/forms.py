@@ -9,7 +9,7 @@ from crispy_forms.layout import Submit
 from django import forms
 
 from assessments.models import AssessmentSchedule
-from clinic.forms import StaffChoiceField
+from clinic.forms import OneQueryModelChoiceField, StaffChoiceField
 from clinic.models import Programme
 from clinic.selectors import staff_of
 from clinic.validation import DateQueryForm, PlausibleDateField
@@ -21,7 +21,7 @@ from dashboard.selectors import FLAG_FILTERS, SORT_LABELS, SORTS
 class DashboardFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=100, label="Search code or name")
     flag = forms.ChoiceField(required=False, choices=list(FLAG_FILTERS.items()), label="Flags")
-    programme = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any programme")
+    programme = OneQueryModelChoiceField(queryset=None, required=False, empty_label="Any programme")
     clinician = StaffChoiceField(queryset=None, required=False, empty_label="Any clinician")
     sort = forms.ChoiceField(required=False, choices=[(key, key) for key in SORTS])
 

@@ -10,7 +10,7 @@ from crispy_forms.layout import Layout
 from django import forms
 from django.utils import timezone
 
-from clinic.forms import ChecksOnWriteMixin
+from clinic.forms import ChecksOnWriteMixin, OneQueryModelChoiceField
 from clinic.models import SignalSource
 from clinic.validation import (
     HAPPENED,
@@ -110,6 +110,7 @@ class EntryForm(ChecksOnWriteMixin, forms.ModelForm):
             "pattern",
             "is_private",
         ]
+        field_classes = {"trigger": OneQueryModelChoiceField}
 
     def __init__(self, *args, organisation_id: int, **kwargs):
         super().__init__(*args, **kwargs)

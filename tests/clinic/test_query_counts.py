@@ -78,3 +78,30 @@ def test_the_second_step_query_count_does_not_grow(world):
     few = count_queries(http, url)
     grow(world, 10)
     assert count_queries(http, url) == few
+
+
+def test_a_filter_select_reads_its_options_in_one_query_however_it_is_asked(
+    world, django_assert_num_queries
+):
+    """A template's for loop asks a select's options for their length, then iterates; a widget
+    iterates; a test asks for truth. OneQueryChoiceIterator answers all of them from one plain
+    query (Django's own: a COUNT, then a server-side cursor on PostgreSQL)."""
+    from clinic.forms import CaseloadFilterForm
+
+    for n in range(3):
+        Programme.objects.create(organisation=world.clinic, name=f"Course {n}")
+    form = CaseloadFilterForm(organisation_id=world.clinic.pk)
+    field = form.fields["programme"]
+    with django_assert_num_queries(1):
+        choices = field.choices
+        assert len(choices) == 4 and choices
+        assert [label for _, label in choices] == [
+            "Any programme",
+            "Course 0",
+            "Course 1",
+            "Course 2",
+        ]
+        assert "Course 2" in str(form["programme"])
+    assert CaseloadFilterForm(
+        {"programme": Programme.objects.get(name="Course 1").pk}, organisation_id=world.clinic.pk
+    ).is_valid()
