@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from assessments.instruments import TOTAL, get_instrument
-from assessments.models import Administration, ScoreSummary
+from assessments.models import Administration
 from assessments.reliable_change import ReliableChange, reliable_change_for
 from clinic.models import AuditAction, AuditEvent, Client, User
 from dashboard import charts as dashboard_charts
@@ -114,13 +114,9 @@ def brief_for(user: User, client: Client, since: dt.date, today: dt.date, reason
         .filter(week_start__gte=since - dt.timedelta(days=6), week_start__lte=today)
         .count()
     )
-    brief.flags = selectors.client_row(client, context, today).flags
-    brief.symptoms = [
-        selectors.symptom_score(summary)
-        for summary in ScoreSummary.objects.filter(
-            client=client, instrument_code__in=selectors.SYMPTOM_MEASURES
-        ).order_by("-instrument_code")  # PHQ-9, then GAD-7
-    ]
+    row = selectors.client_row(client, context, today)
+    brief.flags = row.flags
+    brief.symptoms = list(row.symptoms.values())  # PHQ-9, then GAD-7 (SYMPTOM_MEASURES)
     first = min(since, today - dt.timedelta(weeks=CHART_WEEKS) + dt.timedelta(days=1))
     if client.intake_date and first < client.intake_date <= today:
         first = client.intake_date - dt.timedelta(days=client.intake_date.weekday())

@@ -92,6 +92,12 @@ def test_the_brief_query_count_does_not_grow_with_the_clients_data(world):
     with CaptureQueriesContext(connection) as many:
         http.get(brief_url(world))
     assert len(many) == len(few)
+    # session, user, clinic, the record; the last brief's day, the audit; the clinic's rules
+    # and SDs (4); the SCS history; the day rows; trigger names; the journal count; the
+    # dashboard row (record, its SCS, PHQ-9 and GAD-7 summaries, which the brief's symptoms
+    # reuse, signals, 14 days, undelivered questionnaires); the charts (day rows, SCS, symptom
+    # measures); the dose intervals; the session's new expiry (savepoint, update, release)
+    assert len(many) == 25
 
 
 # --- Cohorts -------------------------------------------------------------------------------
