@@ -24,6 +24,7 @@ from django.db import connection
 from django.db.models import (
     Case,
     DateField,
+    DateTimeField,
     Exists,
     F,
     FloatField,
@@ -281,7 +282,13 @@ def _with_attention_recency(clients: QuerySet[Client]) -> QuerySet[Client]:
         flags.OVERDUE: F("next_due"),
     }
     return clients.annotate(
-        signal_at=Subquery(newest.values("at")),
+        # Looked up only for a client with an open signal: on a clinic admin's page of 9,000
+        # clients a lookup for each took 18 of the query's 145 ms.
+        signal_at=Case(
+            When(Exists(_open_signals()), then=Subquery(newest.values("at"))),
+            default=None,
+            output_field=DateTimeField(),
+        ),
         attention_on=Case(
             *(When(**{f"flag_{kind}": 1}, then=date) for kind, date in dates.items()),
             default=None,
