@@ -7,7 +7,8 @@ own transaction (by name: there are no model signals). They move:
 - ClientDay: the day's sums (on the day in the clinic's time zone);
 - assessments' DoseDay and the questionnaire intervals that hold the day (practice minutes by
   the day practised, reframes by the day they were made): through assessments.projections;
-- ClientActivity: counts, last days and the rising-intensity trend, recomputed from ClientDay,
+- ClientActivity: counts, last days and the rising-intensity trend, recomputed from ClientDay
+  (a new entry adds one to the stored counts instead, which the client's lock keeps exact),
   and the last three rated practices (distress before and after), read from the practice rows.
 
 `expected_rows` recomputes all of it from the raw rows (bulk paths and the repair command call
