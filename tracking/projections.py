@@ -265,6 +265,18 @@ def entry_counted(before: EntryValues | None, after: EntryValues | None) -> None
     activity_refresh(client_id, practice_changed=False)
 
 
+def _entries_by_day(client_id: int, *, after: dt.date) -> dict[dt.date, tuple[int, float]]:
+    """(entries, intensity sum) of each of the client's days with entries after `after`: the
+    rows the rising trend reads (tracking.analysis.rising_slopes looks only inside its windows,
+    up to the latest entry, so no later bound is needed). One query."""
+    rows = (
+        ClientDay.objects.filter(client_id=client_id, day__gt=after)
+        .exclude(entries=0)
+        .values_list("day", "entries", "intensity_sum")
+    )
+    return {day: (entries, float(total)) for day, entries, total in rows}
+
+
 def _activity_entry_added(client_id: int, day: dt.date) -> bool:
     """ClientActivity moved by one new entry on `day` (its day row already counts it), without
     the aggregate over every day row that activity_refresh reads: under the client's lock the
@@ -273,20 +285,10 @@ def _activity_entry_added(client_id: int, day: dt.date) -> bool:
     which are the rows the rising trend reads too. False (nothing written) when the client has
     no ClientActivity row yet, or when `day` does not count the entry (a count left below zero
     by rows stored past the services): activity_refresh then recomputes from every day row."""
-    recent = (
-        ClientDay.objects.filter(client_id=client_id, day__gt=day - dt.timedelta(days=RISING_DAYS))
-        .exclude(entries=0)
-        .values_list("day", "entries", "intensity_sum")
-    )
-    daily = {row_day: (entries, float(total)) for row_day, entries, total in recent}
+    daily = _entries_by_day(client_id, after=day - dt.timedelta(days=RISING_DAYS))
     if day not in daily:  # the day nets to no entries: rows stored past the services
         return False
     last_entry = max(daily)
-    daily = {
-        row_day: values
-        for row_day, values in daily.items()
-        if row_day > last_entry - dt.timedelta(days=RISING_DAYS)
-    }
     return bool(
         ClientActivity.objects.filter(client_id=client_id).update(
             entries=F("entries") + 1,
@@ -367,15 +369,9 @@ def activity_refresh(client_id: int, *, practice_changed: bool = True) -> None:
     )
     daily = {}
     if totals.last_entry_on is not None:
-        recent = (
-            days.exclude(entries=0)
-            .filter(
-                day__gt=totals.last_entry_on - dt.timedelta(days=RISING_DAYS),
-                day__lte=totals.last_entry_on,
-            )
-            .values_list("day", "entries", "intensity_sum")
+        daily = _entries_by_day(
+            client_id, after=totals.last_entry_on - dt.timedelta(days=RISING_DAYS)
         )
-        daily = {day: (entries, float(total)) for day, entries, total in recent}
     if not practice_changed:
         fresh = activity_from(client_id, totals, daily)
         kept = ClientActivity.objects.filter(client_id=client_id)
