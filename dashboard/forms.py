@@ -15,7 +15,7 @@ from clinic.selectors import staff_of
 from clinic.validation import DateQueryForm, PlausibleDateField
 from dashboard import flags
 from dashboard.models import FlagKind, FlagSettings
-from dashboard.selectors import FLAG_FILTERS, SORT_LABELS, SORTS
+from dashboard.selectors import FLAG_FILTERS, SORT_KEYS, SORT_LABELS
 
 
 class DashboardFilterForm(forms.Form):
@@ -23,7 +23,7 @@ class DashboardFilterForm(forms.Form):
     flag = forms.ChoiceField(required=False, choices=list(FLAG_FILTERS.items()), label="Flags")
     programme = OneQueryModelChoiceField(queryset=None, required=False, empty_label="Any programme")
     clinician = StaffChoiceField(queryset=None, required=False, empty_label="Any clinician")
-    sort = forms.ChoiceField(required=False, choices=[(key, key) for key in SORTS])
+    sort = forms.ChoiceField(required=False, choices=[(key, key) for key in SORT_KEYS])
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

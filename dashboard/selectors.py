@@ -23,7 +23,6 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     Case,
-    DateField,
     DateTimeField,
     Exists,
     F,
@@ -70,15 +69,8 @@ SCS = "scs"
 SYMPTOM_MEASURES = ("phq-9", "gad-7")  # shown beside the SCS: latest total, band, change
 SAFETY_PANEL_LIMIT = 50
 
+# "Needs attention first" (the default) is ordered by `DashboardIds`; these are the other sorts.
 SORTS = {
-    # Severity first (one safety flag outranks any number of lesser ones), then recency: the
-    # newest open signal, then the date behind the most severe other flag (flags.attention_key).
-    "attention": (
-        "-attention",
-        F("signal_at").desc(nulls_last=True),
-        F("attention_on").desc(nulls_last=True),
-        "code",
-    ),
     "code": ("code",),
     "-code": ("-code",),
     "name": ("display_name", "code"),
@@ -98,6 +90,7 @@ SORTS = {
     "minutes": ("minutes_recent", "code"),
     "-minutes": ("-minutes_recent", "code"),
 }
+SORT_KEYS = ("attention", *SORTS)
 SORT_LABELS = {
     "attention": "Needs attention first",
     "code": "Code",
@@ -227,7 +220,7 @@ def dashboard_clients(
 ) -> QuerySet[Client]:
     """The user's active clients (a clinic admin's: the whole clinic), with one 0/1 column per
     open flag plus `open_flags` (how many) and `attention` (their severity weights summed),
-    filtered and sorted."""
+    filtered, and sorted unless the sort is "needs attention first" (see `dashboard_ids`)."""
     rules = context.rules
     clients = clients_for(user).filter(status=ClientStatus.ACTIVE).matching(filters.q)
     if filters.clinician is not None:
@@ -262,26 +255,40 @@ def dashboard_clients(
                 )
             )
         )
-    sort = filters.sort if filters.sort in SORTS else "attention"
+    sort = filters.sort if filters.sort in SORT_KEYS else "attention"
     if sort.lstrip("-") in ("entries", "minutes"):
         clients = _with_recent_totals(clients, today)
-    if sort == "attention":
-        clients = _with_attention_recency(clients)
-    return clients.order_by(*SORTS[sort])
+    return clients.order_by(*SORTS[sort]) if sort in SORTS else clients.order_by()
 
 
-def _with_attention_recency(clients: QuerySet[Client]) -> QuerySet[Client]:
-    """Annotate the recency keys of "Needs attention first" (flags.attention_key): the newest
-    open signal, and the date behind the most severe other open flag."""
+def dashboard_ids(
+    user: User, filters: DashboardFilters, context: ClinicContext, today: dt.date
+) -> DashboardIds:
+    """The ids of `dashboard_clients` in the table's order, countable and sliceable (for a
+    Paginator and the export's chunks)."""
+    clients = dashboard_clients(user, filters, context, today)
+    attention = filters.sort not in SORTS
+    return DashboardIds(clients, _attention_columns(clients) if attention else None)
+
+
+# The date behind each flag that "needs attention first" ranks by (flags.attention_key), in
+# order of severity; the signal flags rank by the newest open signal instead.
+_FLAG_DATES = {
+    flags.DETERIORATION: "scs__latest_on",
+    flags.DISTRESS: "activity__last_rated_on",
+    flags.RISING: "activity__last_entry_on",
+    flags.QUIET: "activity__last_activity_on",
+    flags.OVERDUE: "next_due",
+}
+
+
+def _attention_columns(clients: QuerySet[Client]) -> QuerySet[Client]:
+    """The columns "needs attention first" sorts on: each flag, the newest open signal, the
+    date behind each flag and the code."""
     newest = _open_signals().order_by().values("client").annotate(at=Max("raised_at"))
-    dates = {
-        flags.DETERIORATION: F("scs__latest_on"),
-        flags.DISTRESS: F("activity__last_rated_on"),
-        flags.RISING: F("activity__last_entry_on"),
-        flags.QUIET: F("activity__last_activity_on"),
-        flags.OVERDUE: F("next_due"),
-    }
     return clients.annotate(
+        row_id=F("pk"),
+        row_code=F("code"),
         # Looked up only for a client with an open signal: on a clinic admin's page of 9,000
         # clients a lookup for each took 18 of the query's 145 ms.
         signal_at=Case(
@@ -289,12 +296,67 @@ def _with_attention_recency(clients: QuerySet[Client]) -> QuerySet[Client]:
             default=None,
             output_field=DateTimeField(),
         ),
-        attention_on=Case(
-            *(When(**{f"flag_{kind}": 1}, then=date) for kind, date in dates.items()),
-            default=None,
-            output_field=DateField(),
-        ),
+        **{f"date_{kind}": F(path) for kind, path in _FLAG_DATES.items()},
+    ).values_list(
+        "row_id",
+        "row_code",
+        "signal_at",
+        *(f"flag_{kind}" for kind in flags.SEVERITY),
+        *(f"date_{kind}" for kind in _FLAG_DATES),
     )
+
+
+class DashboardIds:
+    """Client ids in the dashboard's order: a Paginator's object list.
+
+    "Needs attention first" sorts on expressions of the flag columns (their severity weights
+    summed, then the date behind the most severe one). Written as one ORM query, each flag's
+    condition is repeated in every expression that uses it, and PostgreSQL evaluates it each
+    time for every client in scope. Here the ORM's query computes each flag once, as a column
+    of a derived table (kept from being merged into the outer query by OFFSET 0), and the
+    order is taken outside it: on the full-scale clinic admin's page (9,000 clients) the
+    query ran in about three quarters of the time."""
+
+    def __init__(self, clients: QuerySet[Client], attention: QuerySet | None):
+        self.clients = clients
+        self.attention = attention
+
+    def count(self) -> int:
+        return self.clients.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, page: slice) -> list[int]:
+        if not isinstance(page, slice) or page.step is not None or page.stop is None:
+            raise TypeError("DashboardIds takes a slice with an end and no step")
+        start, stop = int(page.start or 0), int(page.stop)
+        if start < 0 or stop <= start:
+            return []
+        if self.attention is None:
+            return list(self.clients.values_list("pk", flat=True)[start:stop])
+        try:
+            inner, params = self.attention.query.sql_with_params()
+        except EmptyResultSet:
+            return []
+        q = connection.ops.quote_name
+        weight = " + ".join(f"t.{q('flag_' + kind)} * {n}" for kind, n in flags.SEVERITY.items())
+        behind = " ".join(
+            f"WHEN t.{q('flag_' + kind)} = 1 THEN t.{q('date_' + kind)}" for kind in _FLAG_DATES
+        )
+        # SQLite takes an OFFSET only after a LIMIT: there (the embedded default) the derived
+        # table goes unfenced, which gives the same rows in the same order.
+        fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
+        # Only the ORM's compiled query and our own column names go into the text; values
+        # (the ORM's included) travel as parameters.
+        sql = (
+            f"SELECT t.{q('row_id')} FROM ({inner}{fence}) t ORDER BY ({weight}) DESC, "  # noqa: S608
+            f"t.{q('signal_at')} DESC NULLS LAST, CASE {behind} END DESC NULLS LAST, "
+            f"t.{q('row_code')} ASC LIMIT %s OFFSET %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, (*params, stop - start, start))
+            return [row[0] for row in cursor.fetchall()]
 
 
 def _with_recent_totals(clients: QuerySet[Client], today: dt.date) -> QuerySet[Client]:

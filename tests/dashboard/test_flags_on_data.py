@@ -236,12 +236,9 @@ def test_needs_attention_first_orders_by_severity_then_recency_as_the_pure_key(w
         rated_practice(lesser, days_ago(world, n), before, after)
     today = world.clinic.today()
     context = selectors.clinic_context(world.clinic.pk)
-    by_sql = [
-        c.code
-        for c in selectors.dashboard_clients(
-            world.clinician, selectors.DashboardFilters(), context, today
-        )
-    ]
+    ids = selectors.dashboard_ids(world.clinician, selectors.DashboardFilters(), context, today)
+    code_of = dict(Client.objects.values_list("pk", "code"))
+    by_sql = [code_of[pk] for pk in ids[0 : len(ids)]]
     # RC-001 and RC-051 are only overdue, since the same day: by code.
     assert by_sql == ["RC-054", "RC-053", "RC-055", "RC-052", "RC-050", "RC-001", "RC-051"]
     rows = selectors.dashboard_rows(
@@ -261,6 +258,22 @@ def test_needs_attention_first_orders_by_severity_then_recency_as_the_pure_key(w
         )
     ]
     assert by_pure == by_sql
+    # Pages are slices of that one order, whatever their size.
+    pages = [code_of[pk] for start in range(0, 7, 3) for pk in ids[start : start + 3]]
+    assert pages == by_sql
+    assert ids[7:10] == [] and ids[3:3] == []
+    with pytest.raises(TypeError):
+        ids[0:]
+
+
+def test_a_flag_filter_that_can_match_nobody_gives_an_empty_page_in_either_order(world):
+    # No clinic SD yet: no scale can change reliably, so nobody can have deteriorated.
+    today = world.clinic.today()
+    context = selectors.clinic_context(world.clinic.pk)
+    for sort in ("attention", "code"):
+        filters = selectors.DashboardFilters(flag=flags.DETERIORATION, sort=sort)
+        ids = selectors.dashboard_ids(world.clinic_admin, filters, context, today)
+        assert (ids.count(), ids[0:25]) == (0, [])
 
 
 def _reverse(code: str) -> tuple:
