@@ -779,14 +779,7 @@ def window_means(
     return means
 
 
-def rising_slope(
-    daily: Mapping[dt.date, tuple[int, float]], through: dt.date | None, weeks: int
-) -> float | None:
-    """The least-squares trend (points a week) of the window means up to `through`, over the
-    windows with entries; None when more than one window is empty."""
-    if through is None:
-        return None
-    means = window_means(daily, through, weeks)
+def _slope_of(means: list[float | None], weeks: int) -> float | None:
     points = [(index, mean) for index, mean in enumerate(means) if mean is not None]
     if len(points) < max(weeks - 1, 2):
         return None
@@ -796,12 +789,27 @@ def rising_slope(
     return None if fit is None else fit[0]
 
 
+def rising_slope(
+    daily: Mapping[dt.date, tuple[int, float]], through: dt.date | None, weeks: int
+) -> float | None:
+    """The least-squares trend (points a week) of the window means up to `through`, over the
+    windows with entries; None when more than one window is empty."""
+    if through is None:
+        return None
+    return _slope_of(window_means(daily, through, weeks), weeks)
+
+
 def rising_slopes(
     daily: Mapping[dt.date, tuple[int, float]], through: dt.date | None
 ) -> dict[str, float | None]:
     """:func:`rising_slope` for every window length in :data:`RISING_WEEKS`, keyed by
-    :func:`rising_key` (as stored in JSON)."""
-    return {rising_key(weeks): rising_slope(daily, through, weeks) for weeks in RISING_WEEKS}
+    :func:`rising_key` (as stored in JSON). The weekly means are worked out once, for the
+    longest window: every shorter window is its latest weeks (a client's every entry pays for
+    this)."""
+    if through is None:
+        return {rising_key(weeks): None for weeks in RISING_WEEKS}
+    means = window_means(daily, through, max(RISING_WEEKS))
+    return {rising_key(weeks): _slope_of(means[-weeks:], weeks) for weeks in RISING_WEEKS}
 
 
 def rising_key(weeks: int) -> str:

@@ -6,6 +6,8 @@ import dataclasses
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assessments.instruments import get_instrument
 from assessments.reliable_change import SDChoice
@@ -74,6 +76,26 @@ def test_rising_needs_entries_in_all_but_one_window():
     three = {**two_windows, dt.date(2026, 10, 24): (1, 1.0)}
     assert analysis.rising_slope(three, through, 4) is not None
     assert analysis.rising_slope(three, None, 4) is None
+
+
+@given(
+    st.dictionaries(
+        st.integers(0, analysis.RISING_DAYS + 10).map(lambda back: TODAY - dt.timedelta(back)),
+        st.integers(1, 20).flatmap(
+            lambda n: st.tuples(st.just(n), st.integers(0, 10 * n).map(float))
+        ),
+        max_size=60,
+    ),
+    st.integers(0, 9).map(lambda back: TODAY - dt.timedelta(back)),
+)
+def test_every_window_length_gives_the_slope_its_own_window_gives(daily, through):
+    # rising_slopes works the weekly means out once, for the longest window.
+    expected = {
+        analysis.rising_key(weeks): analysis.rising_slope(daily, through, weeks)
+        for weeks in analysis.RISING_WEEKS
+    }
+    assert analysis.rising_slopes(daily, through) == expected
+    assert set(analysis.rising_slopes(daily, None).values()) == {None}
 
 
 def test_rising_intensity_flags_only_while_the_last_entry_is_under_a_week_old():
