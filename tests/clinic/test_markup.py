@@ -1,6 +1,6 @@
 """clinic.templatetags.markup: a chart's table rows, a filter's options and dates written in
 one pass, exactly as the template loops and the date filter wrote them (the table rows with
-localisation off). The option tests build a real filter
+localisation off), and changes written with their sign. The option tests build a real filter
 form; the others need no database."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clinic.templatetags.markup import select_options, table_rows
+from clinic.templatetags.markup import select_options, signed, table_rows
 
 ROWS = (
     ("Work", 3, 2.5, -0.125, 1e-05, 12345678),
@@ -70,6 +70,33 @@ def test_options_read_as_the_template_loop_wrote_them(world, data):
         assert f'value="{programme.pk}" selected>Group &lt;8&gt; &amp; &quot;9&quot;' in (
             select_options(form["programme"])
         )
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "text"),
+    [
+        (0.254, 2, "+0.25"),
+        (0.255, 2, "+0.26"),  # half up, as floatformat rounds
+        (-0.255, 2, "-0.26"),
+        (-1.5, 2, "-1.50"),
+        (0.001, 2, "0.00"),  # rounds to no change: no sign
+        (-0.001, 2, "0.00"),
+        (0, 2, "0.00"),
+        (3, 0, "+3"),
+        (-4.0, 0, "-4"),
+        (None, 2, ""),  # not a number: empty, so |default: applies
+        ("", 2, ""),
+        (float("nan"), 2, "nan"),
+        (float("inf"), 2, "inf"),
+    ],
+)
+def test_a_change_is_written_with_its_sign(value, places, text):
+    assert signed(value, places) == text
+
+
+def test_a_template_writes_an_increase_with_a_plus_sign():
+    template = Template("{% load markup %}{{ up|signed:2 }} {{ none|signed:2|default:'—' }}")
+    assert template.render(Context({"up": 0.4, "none": None})) == "+0.40 —"
 
 
 DATES = Template(
