@@ -67,12 +67,16 @@ def signed(value, places=2) -> str:
     return f"+{text}" if number.is_finite() and number > 0 else text
 
 
+def _day_month(value) -> str:
+    return f"{value.day} {MONTHS_3[value.month].title()}"
+
+
 @register.filter(expects_localtime=True)
 def day(value) -> str:
     """A date (or an aware datetime, in the current time zone) as "3 Nov 2026": the date
     filter's "j M Y"."""
     try:
-        return f"{value.day} {MONTHS_3[value.month].title()} {value.year:04d}"
+        return f"{_day_month(value)} {value.year:04d}"
     except (AttributeError, KeyError, TypeError):
         return date_filter(value, "j M Y")
 
@@ -82,6 +86,6 @@ def day_month(value) -> str:
     """A date (or an aware datetime, in the current time zone) as "3 Nov": the date filter's
     "j M"."""
     try:
-        return f"{value.day} {MONTHS_3[value.month].title()}"
+        return _day_month(value)
     except (AttributeError, KeyError, TypeError):
         return date_filter(value, "j M")
