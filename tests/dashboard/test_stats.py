@@ -204,6 +204,33 @@ def test_spearman_agrees_with_scipy(data):
     assert rho == pytest.approx(scipy_stats.spearmanr(x, y).statistic, abs=1e-12)
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from([0.0, -0.0, 1.0, -1.5, 1e-300, -1e300]),
+            st.floats(allow_nan=False, allow_infinity=False),
+        ),
+        max_size=40,
+    )
+)
+def test_average_ranks_are_scipys_average_ranks(values):
+    # Ties (0.0 and -0.0 are one value) share the mean of the ranks they span.
+    array = np.array(values, dtype=float)
+    assert stats.average_ranks(array).tolist() == scipy_stats.rankdata(array).tolist()
+
+
+def test_average_ranks_by_hand_and_of_nothing():
+    # 3, 1, 3, 2, 3: 1 is rank 1, 2 is rank 2, the three 3s span ranks 3..5 and share 4
+    assert stats.average_ranks(np.array([3.0, 1, 3, 2, 3])).tolist() == [4, 1, 4, 2, 4]
+    assert stats.average_ranks(np.array([])).tolist() == []
+
+
+def test_average_ranks_refuse_a_missing_value():
+    with pytest.raises(ValueError, match="finite"):
+        stats.average_ranks(np.array([1.0, math.nan, 2.0]))
+
+
 @settings(max_examples=80, deadline=None)
 @given(st.data())
 def test_spearman_lies_in_minus_one_to_one_and_ignores_monotone_transforms(data):
