@@ -353,6 +353,15 @@ def _dz_text(change: PairedChange) -> str:
 # --- Dose-response ------------------------------------------------------------------------------
 
 
+def in_sentence(label: str) -> str:
+    """An axis label inside a sentence: "Practice minutes" reads "practice minutes" after
+    "Change in SCS total and". A label that opens with an acronym ("SCS total", "PHQ-9") or a
+    single capital keeps its case."""
+    if len(label) > 1 and label[0].isupper() and label[1].islower():
+        return label[0].lower() + label[1:]
+    return label
+
+
 def dose_response_chart(
     frame: pd.DataFrame,
     *,
@@ -375,7 +384,7 @@ def dose_response_chart(
     The caption ends with a plain-language caution: this is correlational.
     """
     key = f"dose-{x}-{y}".replace("_", "-")
-    title = f"{y_label} and {x_label}"
+    title = f"{y_label} and {in_sentence(x_label)}"
     # plain arrays, not frames: a cohort's few hundred pairs cost more in pandas' indexing
     # than in the work itself
     xs = pd.to_numeric(frame[x], errors="coerce").astype(float).to_numpy()
@@ -389,7 +398,7 @@ def dose_response_chart(
         chosen.sort()
         sample_x, sample_y = xs[chosen], ys[chosen]
     caption = (
-        f"{y_label} against {x_label}, "
+        f"{y_label} against {in_sentence(x_label)}, "
         f"{plural(association.n, 'pair')} of consecutive questionnaires"
     )
     if association.rho_interpretable:

@@ -263,7 +263,7 @@ def _reference_trajectories_chart(points, *, pairs=(), label="SCS total", max_li
 
 def _reference_dose_response_chart(frame, *, x, y, x_label, y_label, association):
     key = f"dose-{x}-{y}".replace("_", "-")
-    title = f"{y_label} and {x_label}"
+    title = f"{y_label} and {charts.in_sentence(x_label)}"
     values = frame[[x, y]].apply(pd.to_numeric, errors="coerce").astype(float)
     values = values[np.isfinite(values[x]) & np.isfinite(values[y])]
     n = len(values)
@@ -274,7 +274,7 @@ def _reference_dose_response_chart(frame, *, x, y, x_label, y_label, association
         )
         sample = values.iloc[np.sort(chosen)]
     caption = (
-        f"{y_label} against {x_label}, "
+        f"{y_label} against {charts.in_sentence(x_label)}, "
         f"{plural(association.n, 'pair')} of consecutive questionnaires"
     )
     if association.rho_interpretable:

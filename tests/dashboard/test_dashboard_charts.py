@@ -285,12 +285,26 @@ def test_dose_response_plots_the_pairs_and_the_least_squares_line():
     assert_house_style(chart)
 
 
+def test_an_axis_label_inside_a_sentence_starts_lower_case_unless_it_opens_with_an_acronym():
+    assert charts.in_sentence("Practice minutes between questionnaires") == (
+        "practice minutes between questionnaires"
+    )
+    assert charts.in_sentence("SCS total") == "SCS total"
+    assert charts.in_sentence("PHQ-9 total") == "PHQ-9 total"
+    assert charts.in_sentence("X") == "X"
+    assert charts.in_sentence("") == ""
+
+
+def test_dose_response_title_reads_as_one_phrase():
+    assert dose_chart(dose_frame()).title == "Change in SCS total and practice minutes"
+
+
 def test_dose_response_caption_states_n_rho_and_the_caution():
     chart = dose_chart(dose_frame())
     # y ranks 2, 1, 4, 3, 5 against x ranks 1..5: d = -1, 1, -1, 1, 0, sum d^2 = 4, no ties
     # rho = 1 - 6 * 4 / (5 * 24) = 0.8
     assert chart.caption == (
-        "Change in SCS total against Practice minutes, 5 pairs of consecutive questionnaires; "
+        "Change in SCS total against practice minutes, 5 pairs of consecutive questionnaires; "
         "Spearman's rho = 0.80, too few to interpret (fewer than 10 pairs). "
         + charts.CAUSATION_CAUTION
     )
