@@ -249,8 +249,9 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float | None:
 
 
 def average_ranks(values: np.ndarray) -> np.ndarray:
-    """The ranks 1..n of finite values, ties sharing the mean of the ranks they span: the
-    numbers of ``scipy.stats.rankdata(values)`` (method "average").
+    """The ranks 1..n of values, ties sharing the mean of the ranks they span: the numbers of
+    ``scipy.stats.rankdata(values)`` (method "average"). A missing value (NaN) has no rank:
+    ValueError (the callers drop incomplete pairs first).
 
     Each distinct value is found by hashing (``pandas.factorize``, sorted) rather than by
     sorting all n values: questionnaire changes and practice minutes take few distinct values
@@ -261,7 +262,7 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
     before + (count + 1) / 2."""
     codes, distinct = pd.factorize(values, sort=True)
     if (codes < 0).any():
-        raise ValueError("average_ranks needs finite values")
+        raise ValueError("average_ranks cannot rank a missing value (NaN)")
     counts = np.bincount(codes, minlength=len(distinct))
     return (np.cumsum(counts) - (counts - 1) / 2.0)[codes]
 
