@@ -159,8 +159,10 @@ def test_staff_charts_do_not_reveal_the_trigger_of_a_private_entry(world):
     from tracking.models import TriggerCategory
 
     money = TriggerCategory.objects.get(organisation__isnull=True, name__iexact="money")
-    entry(world.client_record, PRIVATE_WORDS, private=True, trigger=money)
-    day = timezone.localdate().isoformat()
+    written = entry(world.client_record, PRIVATE_WORDS, private=True, trigger=money)
+    # The entry's own day in the clinic's zone: the factory writes it two hours ago, which is
+    # yesterday between midnight and 2 a.m.
+    day = written.occurred_at.astimezone(world.clinic.tz).date().isoformat()
     url = reverse("tracking:client_charts", args=[world.client_record.pk])
 
     staff_page = world.browser("clinician").get(url, {"start": day, "end": day})
