@@ -127,6 +127,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": env_int("SQLITE_BUSY_TIMEOUT_SECONDS", 20),
     }
+# PostgreSQL: parameters travel apart from the SQL text (server-side binding), so a page's
+# queries have one text whatever the client, clinician or date, and psycopg prepares each
+# statement after its fifth use on a connection: PostgreSQL then skips parsing and planning it.
+# Planning was more than half of the clinician dashboard's database time (3.3 of 5.9 ms at tenth
+# scale). Turn it off behind a pooler that cannot keep prepared statements (PgBouncer in
+# transaction mode without max_prepared_statements).
+PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and PREPARED_STATEMENTS:
+    # Added to what DATABASE_URL's query string set (sslmode and the like), not in its place.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
