@@ -17,13 +17,20 @@ from tests.factories import make_client
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def fresh_environment() -> dict:
+    """This process's variables without the switch (its default is under test)."""
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    environment.pop("DATABASE_PREPARED_STATEMENTS", None)
+    return environment
+
+
 def database_options(**env) -> str:
     """The settings' database OPTIONS in a fresh process with these variables."""
     code = (
         "import django; django.setup(); from django.conf import settings; "
         "print(settings.DATABASES['default'].get('OPTIONS'))"
     )
-    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env}
+    environment = {**fresh_environment(), **env}
     done = subprocess.run(
         [sys.executable, "-c", code], env=environment, cwd=ROOT, capture_output=True, text=True
     )
@@ -49,7 +56,7 @@ def test_the_switch_keeps_the_options_the_database_url_sets():
 
 
 def test_a_malformed_switch_stops_the_settings_with_its_name():
-    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    environment = fresh_environment()
     environment.update(
         DATABASE_URL="postgres://selfkind@db.internal:5432/selfkind",
         DATABASE_PREPARED_STATEMENTS="sometimes",
