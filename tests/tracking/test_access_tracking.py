@@ -12,6 +12,7 @@ from clinic.models import AuditEvent, CareTeamMember
 from tests.factories import write_entry, write_practice
 from tracking import access, selectors
 from tracking.models import InnerCriticEntry, JournalEntry
+from tracking.projections import EntryValues
 
 PRIVATE_WORDS = "PRIVATE-You are a fraud and everyone knows it"
 PRIVATE_REFRAME = "PRIVATE-REFRAME-Everyone struggles sometimes"
@@ -160,9 +161,9 @@ def test_staff_charts_do_not_reveal_the_trigger_of_a_private_entry(world):
 
     money = TriggerCategory.objects.get(organisation__isnull=True, name__iexact="money")
     written = entry(world.client_record, PRIVATE_WORDS, private=True, trigger=money)
-    # The entry's own day in the clinic's zone: the factory writes it two hours ago, which is
-    # yesterday between midnight and 2 a.m.
-    day = written.occurred_at.astimezone(world.clinic.tz).date().isoformat()
+    # The day the rollups count the entry on (the factory writes it two hours ago, which is
+    # yesterday between midnight and 2 a.m.)
+    day = EntryValues.of(written, world.clinic.tz).day.isoformat()
     url = reverse("tracking:client_charts", args=[world.client_record.pk])
 
     staff_page = world.browser("clinician").get(url, {"start": day, "end": day})
