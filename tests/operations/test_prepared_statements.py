@@ -18,22 +18,25 @@ from tests.factories import make_client
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def fresh_environment() -> dict:
-    """This process's variables without the switch (its default is under test)."""
+def with_settings(code: str, **env) -> subprocess.CompletedProcess:
+    """Run `code` after loading the settings in a fresh process with these variables, the
+    switch itself removed from this process's own (its default is under test)."""
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
     environment.pop("DATABASE_PREPARED_STATEMENTS", None)
-    return environment
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        env={**environment, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
 
 
 def database_options(**env) -> str:
-    """The settings' database OPTIONS in a fresh process with these variables."""
-    code = (
-        "import django; django.setup(); from django.conf import settings; "
-        "print(settings.DATABASES['default'].get('OPTIONS'))"
-    )
-    environment = {**fresh_environment(), **env}
-    done = subprocess.run(
-        [sys.executable, "-c", code], env=environment, cwd=ROOT, capture_output=True, text=True
+    """The settings' database OPTIONS with these variables."""
+    done = with_settings(
+        "from django.conf import settings; print(settings.DATABASES['default'].get('OPTIONS'))",
+        **env,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
@@ -57,17 +60,10 @@ def test_the_switch_keeps_the_options_the_database_url_sets():
 
 
 def test_a_malformed_switch_stops_the_settings_with_its_name():
-    environment = fresh_environment()
-    environment.update(
+    done = with_settings(
+        "pass",
         DATABASE_URL="postgres://selfkind@db.internal:5432/selfkind",
         DATABASE_PREPARED_STATEMENTS="sometimes",
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        env=environment,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
     )
 
     assert done.returncode != 0
