@@ -16,6 +16,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from assessments.instruments import get_instrument
 from assessments.scoring import STATUS_SCORED
 from clinic.models import Client, Organisation, OutboxEmail, not_before_earliest
 
@@ -401,6 +402,10 @@ class QuestionnaireInvitation(models.Model):
 # recomputes them from the raw rows and reports any difference.
 
 
+# The SCS's subscale codes, each with a typed change column on ScoreSummary and ScoreInterval.
+SCS_SUBSCALES = tuple(scale.code for scale in get_instrument("scs").subscales)
+
+
 class ScoreSummary(models.Model):
     """One client's scored administrations of one instrument, as the pages read them: the
     baseline (first scored) and the latest, their scale values, and the last totals."""
@@ -421,7 +426,19 @@ class ScoreSummary(models.Model):
     latest_band = models.CharField(max_length=30, blank=True)
     # latest - baseline total, only when both totals use one method and differ in time.
     total_change = models.FloatField(null=True, blank=True)
+    # latest - baseline on each SCS subscale (SCS_SUBSCALES), when the two are
+    # different administrations and both have the value; NULL for other instruments. Typed
+    # columns for the dashboard's deterioration flag, which compares them for every client in
+    # scope: read out of the JSON values above, they took a third of a clinic admin's page.
+    change_self_kindness = models.FloatField(null=True, blank=True)
+    change_self_judgment = models.FloatField(null=True, blank=True)
+    change_common_humanity = models.FloatField(null=True, blank=True)
+    change_isolation = models.FloatField(null=True, blank=True)
+    change_mindfulness = models.FloatField(null=True, blank=True)
+    change_over_identification = models.FloatField(null=True, blank=True)
     history = models.JSONField(default=list)  # [[iso day, total], ...] latest's method, last 12
+
+    SUBSCALES = SCS_SUBSCALES
 
     class Meta:
         constraints = [
@@ -506,14 +523,7 @@ class ScoreInterval(models.Model):
     practice_minutes = models.IntegerField(default=0)
     reframes = models.IntegerField(default=0)
 
-    SUBSCALES = (
-        "self_kindness",
-        "self_judgment",
-        "common_humanity",
-        "isolation",
-        "mindfulness",
-        "over_identification",
-    )
+    SUBSCALES = SCS_SUBSCALES
 
     class Meta:
         indexes = [

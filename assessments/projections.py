@@ -119,6 +119,11 @@ def project(rows: list[ScoredRow], dose: dict[dt.date, tuple[int, int]]) -> Proj
         and baseline.total is not None
         else None
     )
+    subscale_change = {
+        code: latest.subscales[code] - value
+        for code, value in baseline.subscales.items()
+        if baseline.id != latest.id and value is not None and latest.subscales.get(code) is not None
+    }
     summary = ScoreSummary(
         client_id=latest.client_id,
         organisation_id=latest.organisation_id,
@@ -135,6 +140,7 @@ def project(rows: list[ScoredRow], dose: dict[dt.date, tuple[int, int]]) -> Proj
         latest_total=latest.total,
         latest_band=latest.band,
         total_change=change,
+        **{f"change_{code}": subscale_change.get(code) for code in ScoreSummary.SUBSCALES},
         history=[
             [row.administered_on.isoformat(), round(row.total, 3)]
             for row in rows

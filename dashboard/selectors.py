@@ -41,7 +41,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, TruncWeek
 from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThan
 
-from assessments.instruments import HIGHER_IS_BETTER, Instrument, get_instrument
+from assessments.instruments import HIGHER_IS_BETTER, TOTAL, Instrument, get_instrument
 from assessments.labels import scale_labels
 from assessments.models import (
     Administration,
@@ -174,12 +174,8 @@ def open_flag_conditions(context: ClinicContext, today: dt.date) -> dict[str, Q]
     )
     worse = Q(pk__in=[])
     for scale, (s_diff, direction) in limits.items():
-        if scale == "total":
-            change = F("scs__total_change")
-        else:
-            change = _json_number(scale, "scs__latest_values") - _json_number(
-                scale, "scs__baseline_values"
-            )
+        # The total and each SCS subscale (ScoreSummary.SUBSCALES) have a typed change column.
+        change = F("scs__total_change" if scale == TOTAL else f"scs__change_{scale}")
         rc = change / Value(s_diff)
         if direction == HIGHER_IS_BETTER:
             worse |= Q(LessThan(rc, -RC_THRESHOLD))

@@ -59,6 +59,24 @@ def test_consecutive_pairs_never_compare_totals_of_different_methods():
     assert summary.history == [["2025-01-01", 2.5], ["2025-03-01", 3.0], ["2025-04-01", 3.4]]
 
 
+def test_the_summary_keeps_each_subscale_change_since_baseline_where_both_have_it():
+    rows = [
+        scored(D(2025, 1, 1), 2.5, SM, self_kindness=2.4, self_judgment=3.0, isolation=None),
+        scored(D(2025, 2, 1), 2.8, IM, self_kindness=2.6, self_judgment=None, isolation=2.0),
+        scored(D(2025, 3, 1), 3.0, SM, self_kindness=3.0, self_judgment=3.5, isolation=2.5),
+    ]
+    summary = project(rows, {}).summary
+    assert summary.change_self_kindness == pytest.approx(0.6)
+    assert summary.change_self_judgment == pytest.approx(0.5)  # the middle one's gap is no matter
+    assert summary.change_isolation is None  # no baseline value to compare with
+    assert summary.change_mindfulness is None  # on neither
+
+
+def test_one_questionnaire_has_no_subscale_change():
+    summary = project([scored(D(2025, 1, 1), 3.0, self_judgment=2.0)], {}).summary
+    assert summary.change_self_judgment is None
+
+
 def test_two_questionnaires_on_one_day_measure_no_interval_and_the_later_starts_the_next():
     rows = [scored(D(2025, 1, 10), 3.1), scored(D(2025, 1, 10), 3.3), scored(D(2025, 1, 24), 3.6)]
     [interval] = project(rows, {}).intervals
