@@ -181,7 +181,7 @@ def open_flag_conditions(context: ClinicContext, today: dt.date) -> dict[str, Q]
             worse |= Q(LessThan(rc, -RC_THRESHOLD))
         else:
             worse |= Q(GreaterThan(rc, RC_THRESHOLD))
-    rising_slope = _json_number(rising_key(rules.rising_weeks), "activity__rising_slopes")
+    rising_slope = F(f"activity__{rising_key(rules.rising_weeks)}")
     return {
         flags.SAFETY: Q(Exists(_open_signals(flags.SAFETY))),
         flags.RISK: Q(Exists(_open_signals(flags.RISK))),
@@ -503,9 +503,7 @@ def flag_input(
         last_activity_on=activity.last_activity_on if activity else None,
         activity_count=activity.activity_count if activity else 0,
         last_entry_on=activity.last_entry_on if activity else None,
-        rising_slope=activity.rising_slopes.get(rising_key(rules.rising_weeks))
-        if activity
-        else None,
+        rising_slope=getattr(activity, rising_key(rules.rising_weeks)) if activity else None,
         signals=tuple(signal_values(signal) for signal in signals),
         rated_practices=tuple(tuple(rated) for rated in activity.rated_practices)
         if activity

@@ -803,9 +803,9 @@ def rising_slopes(
     daily: Mapping[dt.date, tuple[int, float]], through: dt.date | None
 ) -> dict[str, float | None]:
     """:func:`rising_slope` for every window length in :data:`RISING_WEEKS`, keyed by
-    :func:`rising_key` (as stored in JSON). The weekly means are worked out once, for the
-    longest window: every shorter window is its latest weeks (a client's every entry pays for
-    this)."""
+    :func:`rising_key` (ClientActivity's column for it). The weekly means are worked out once,
+    for the longest window: every shorter window is its latest weeks (a client's every entry
+    pays for this)."""
     if through is None:
         return {rising_key(weeks): None for weeks in RISING_WEEKS}
     means = window_means(daily, through, max(RISING_WEEKS))
@@ -813,6 +813,8 @@ def rising_slopes(
 
 
 def rising_key(weeks: int) -> str:
-    """The JSON key of a window length: "w4" (a key of digits alone would be read by the
-    database's JSON path as an array index)."""
-    return f"w{weeks}"
+    """ClientActivity's column for the slope over a window length: "rising_w4"."""
+    return f"rising_w{weeks}"
+
+
+RISING_COLUMNS = tuple(rising_key(weeks) for weeks in RISING_WEEKS)

@@ -29,7 +29,7 @@ from django.db.models.functions import Coalesce, Greatest
 
 from assessments import projections as assessment_projections
 from clinic.models import Client, clients_lock
-from tracking.analysis import RISING_DAYS, rising_slopes
+from tracking.analysis import RISING_COLUMNS, RISING_DAYS, rising_slopes
 from tracking.models import ClientActivity, ClientDay, InnerCriticEntry, PracticeSession
 
 BATCH = 200
@@ -216,7 +216,7 @@ def activity_from(
         last_entry_on=last_entry,
         last_practice_on=last_practice,
         last_activity_on=max(d for d in (last_entry, last_practice) if d is not None),
-        rising_slopes=rising_slopes(daily, last_entry),
+        **rising_slopes(daily, last_entry),
         rated_practices=[[r.day.isoformat(), r.before, r.after] for r in last_rated],
         distress_rises=sum(r.raised_distress for r in last_rated),
         last_rated_id=last_rated[-1].id if last_rated else None,
@@ -296,7 +296,7 @@ def _activity_entry_added(client_id: int, day: dt.date) -> bool:
             last_activity_on=Greatest(
                 Coalesce("last_practice_on", Value(last_entry)), Value(last_entry)
             ),
-            rising_slopes=rising_slopes(daily, last_entry),
+            **rising_slopes(daily, last_entry),
         )
     )
 
@@ -336,7 +336,7 @@ FROM_DAYS = (
     "last_entry_on",
     "last_practice_on",
     "last_activity_on",
-    "rising_slopes",
+    *RISING_COLUMNS,
 )
 
 

@@ -1,21 +1,13 @@
-"""Build every projection of existing data once, after every table they need exists (new
-projection tables start empty; from here on the services keep them on write).
-
-This runs the current projection code, not historical models, which is safe only as the last
-migration touching those tables: when a later migration changes a projection table, make this a
-no-op (as 0005 became) and add a build step after that migration instead."""
+"""Once built every projection of existing data; a no-op since assessments' summary
+subscale-change and tracking's rising-slope columns were added: the current code writes them
+and they do not exist yet at this point of a migration. dashboard 0008 builds the projections
+instead."""
 
 from django.db import migrations
 
 
 def build(apps, schema_editor):
-    Client = apps.get_model("clinic", "Client")
-    ids = list(Client.objects.values_list("pk", flat=True))
-    if not ids:
-        return
-    from dashboard.consistency import repair
-
-    repair(ids)
+    """A no-op: see the module's docstring."""
 
 
 class Migration(migrations.Migration):

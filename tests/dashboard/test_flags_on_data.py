@@ -114,7 +114,7 @@ def test_rising_weekly_intensity_over_four_weeks_fires_and_a_calmer_week_clears_
         log_entry(client, days_ago(world, 7 * (3 - week)), intensity)
     assert flags.RISING in open_flags(world, client)
     # x 0..3, y 3, 4, 6, 8: slope = (-1.5*-2.25 + -0.5*-1.25 + 0.5*0.75 + 1.5*2.75) / 5 = 1.7
-    assert row_of(world, client).activity.rising_slopes["w4"] == pytest.approx(1.7)
+    assert row_of(world, client).activity.rising_w4 == pytest.approx(1.7)
     for _ in range(6):
         log_entry(client, days_ago(world, 0), 0)  # this week's mean falls to 8/7
     assert flags.RISING not in open_flags(world, client)

@@ -10,7 +10,9 @@ import zoneinfo
 
 import pandas as pd
 import pytest
+from django.core.validators import MaxValueValidator, MinValueValidator
 
+from dashboard.models import FlagSettings
 from tests.factories import write_entry
 from tracking import analysis, selectors
 from tracking.analysis import RISING_DAYS, rising_slopes
@@ -145,7 +147,7 @@ def test_a_write_keeps_the_activity_of_a_long_history_equal_to_one_from_every_da
     assert ClientDay.objects.filter(client=client).count() > RISING_DAYS // 3 + 10
     stored = assert_activity_as_the_repair_computes_it(client)
     assert stored.entries == len(range(0, 365, 3))
-    assert stored.rising_slopes["w12"] is not None and stored.rising_slopes["w12"] > 0
+    assert stored.rising_w12 is not None and stored.rising_w12 > 0
 
 
 def test_the_rising_trend_on_write_reads_exactly_the_oldest_day_of_the_longest_window(world):
@@ -166,7 +168,7 @@ def test_the_rising_trend_on_write_reads_exactly_the_oldest_day_of_the_longest_w
     assert stored == rising_slopes(daily, last.date())
     oldest = last.date() - dt.timedelta(days=RISING_DAYS - 1)
     without_oldest = {day: v for day, v in daily.items() if day != oldest}
-    assert stored["w12"] != rising_slopes(without_oldest, last.date())["w12"]
+    assert stored["rising_w12"] != rising_slopes(without_oldest, last.date())["rising_w12"]
 
 
 def test_deleting_an_entry_whose_day_was_never_counted_keeps_the_activity_as_the_repair_does(
@@ -247,3 +249,12 @@ def test_each_new_entry_moves_the_activity_as_a_recount_of_every_day_would(world
     stored = ClientActivity.objects.get(client=client)
     assert stored.entries == 6 and stored.last_entry_on == at.date()
     assert stored.last_activity_on == at.date()
+
+
+def test_activity_keeps_one_slope_column_for_each_window_length_a_clinic_may_choose():
+    columns = {f.name for f in ClientActivity._meta.concrete_fields if f.name.startswith("rising")}
+    assert columns == set(analysis.RISING_COLUMNS)
+    validators = FlagSettings._meta.get_field("rising_weeks").validators
+    lowest = max(v.limit_value for v in validators if isinstance(v, MinValueValidator))
+    highest = min(v.limit_value for v in validators if isinstance(v, MaxValueValidator))
+    assert (lowest, highest) == (min(analysis.RISING_WEEKS), max(analysis.RISING_WEEKS))
