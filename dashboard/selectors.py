@@ -23,7 +23,6 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     Case,
-    Count,
     DateTimeField,
     Exists,
     F,
@@ -37,7 +36,6 @@ from django.db.models import (
     Sum,
     Value,
     When,
-    Window,
 )
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, TruncWeek
@@ -318,22 +316,12 @@ class DashboardIds:
     def __init__(self, clients: QuerySet[Client], attention: QuerySet | None):
         self.clients = clients
         self.attention = attention
-        self._count: int | None = None
-        self._read: tuple[int, int, list[int]] | None = None  # the last slice read
 
     def count(self) -> int:
-        if self._count is None:
-            self._count = self.clients.count()
-        return self._count
+        return self.clients.count()
 
     def __len__(self) -> int:
         return self.count()
-
-    def prefetch(self, start: int, stop: int) -> None:
-        """Read this slice now, and with it how many there are: a Paginator asks for the count
-        first and then for the page, which is then one query instead of two. A slice past the
-        end brings no count; count() asks for it then."""
-        self[start:stop]
 
     def __getitem__(self, page: slice) -> list[int]:
         if not isinstance(page, slice) or page.step is not None or page.stop is None:
@@ -341,23 +329,8 @@ class DashboardIds:
         start, stop = int(page.start or 0), int(page.stop)
         if start < 0 or stop <= start:
             return []
-        if self._read is not None and self._read[0] == start and stop <= self._read[1]:
-            return self._read[2][: stop - start]
-        rows = self._rows_with_count(start, stop)
-        if rows:
-            self._count = rows[0][1]
-        elif start == 0:
-            self._count = 0
-        ids = [row[0] for row in rows]
-        self._read = (start, stop, ids)
-        return ids
-
-    def _rows_with_count(self, start: int, stop: int) -> list[tuple[int, int]]:
-        """(id, how many in all) of the slice's rows: the total as a window count, which the
-        database works out from the rows it sorts anyway."""
         if self.attention is None:
-            counted = self.clients.annotate(in_all=Window(Count("pk")))
-            return list(counted.values_list("pk", "in_all")[start:stop])
+            return list(self.clients.values_list("pk", flat=True)[start:stop])
         try:
             inner, params = self.attention.query.sql_with_params()
         except EmptyResultSet:
@@ -373,13 +346,13 @@ class DashboardIds:
         # Only the ORM's compiled query and our own column names go into the text; values
         # (the ORM's included) travel as parameters.
         sql = (
-            f"SELECT t.{q('row_id')}, COUNT(*) OVER () FROM ({inner}{fence}) t "  # noqa: S608
-            f"ORDER BY ({weight}) DESC, t.{q('signal_at')} DESC NULLS LAST, "
-            f"CASE {behind} END DESC NULLS LAST, t.{q('row_code')} ASC LIMIT %s OFFSET %s"
+            f"SELECT t.{q('row_id')} FROM ({inner}{fence}) t ORDER BY ({weight}) DESC, "  # noqa: S608
+            f"t.{q('signal_at')} DESC NULLS LAST, CASE {behind} END DESC NULLS LAST, "
+            f"t.{q('row_code')} ASC LIMIT %s OFFSET %s"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, (*params, stop - start, start))
-            return cursor.fetchall()
+            return [row[0] for row in cursor.fetchall()]
 
 
 def _with_recent_totals(clients: QuerySet[Client], today: dt.date) -> QuerySet[Client]:
