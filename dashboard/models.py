@@ -12,9 +12,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from clinic.models import Client, Organisation
+from tracking.analysis import RISING_WEEKS
 
 
 class FlagKind(models.TextChoices):
@@ -53,7 +55,7 @@ class FlagSettings(models.Model):
     rising_weeks = models.PositiveSmallIntegerField(
         "rising intensity over (weeks)",
         default=4,
-        validators=[MinValueValidator(3), MaxValueValidator(12)],
+        validators=[MinValueValidator(min(RISING_WEEKS)), MaxValueValidator(max(RISING_WEEKS))],
     )
     rising_min_slope = models.FloatField(
         "…by at least (points a week)",
@@ -79,6 +81,19 @@ class FlagSettings(models.Model):
 
     class Meta:
         verbose_name_plural = "flag settings"
+        constraints = [
+            # The projections keep a slope for these window lengths only (ClientActivity's
+            # rising_wN columns): the dashboards have no column to compare for any other.
+            models.CheckConstraint(
+                condition=Q(rising_weeks__gte=min(RISING_WEEKS))
+                & Q(rising_weeks__lte=max(RISING_WEEKS)),
+                name="flag_settings_rising_weeks_kept",
+                violation_error_message=(
+                    f"Rising intensity is measured over {min(RISING_WEEKS)} to "
+                    f"{max(RISING_WEEKS)} weeks."
+                ),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Flag settings of {self.organisation_id}"

@@ -7,10 +7,9 @@ import datetime as dt
 import unicodedata
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from clinic.repairs import RepairConflict, normalise_column, repaired_identifier
+from tests.schema_steps import latest, migrate, schema_at
 
 BEFORE = [
     ("clinic", "0003_user_session"),
@@ -22,26 +21,11 @@ NFD = unicodedata.normalize("NFD", "ZOË-01")
 CREATED = dt.datetime(2026, 3, 4, 23, 30, tzinfo=dt.UTC)  # 5 March in Auckland
 
 
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-def latest():
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
-
-
 @pytest.fixture
 def old_schema(django_db_blocker):
-    """The schema as it was before the repairs; back to the latest afterwards, whatever the
-    test did."""
-    apps = migrate(BEFORE)
-    try:
+    """The schema as it was before the repairs."""
+    with schema_at(BEFORE) as apps:
         yield apps
-    finally:
-        migrate(latest())
 
 
 def a_clinic(apps, code_a=NFD, code_b="\u202e\u200fABC\u202c"):

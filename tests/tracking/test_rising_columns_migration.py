@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from tests.test_repair_migrations import latest, migrate
+from tests.schema_steps import latest, migrate, schema_at
 
 BEFORE = [("tracking", "0008_rated_practices"), ("dashboard", "0007_build_projections")]
 SLOPES = {f"w{weeks}": None for weeks in range(3, 13)} | {"w4": 1.7, "w12": -0.25}
@@ -16,11 +16,9 @@ SLOPES = {f"w{weeks}": None for weeks in range(3, 13)} | {"w4": 1.7, "w12": -0.2
 
 @pytest.fixture
 def old_schema(django_db_blocker):
-    apps = migrate(BEFORE)
-    try:
+    """The schema before the columns."""
+    with schema_at(BEFORE) as apps:
         yield apps
-    finally:
-        migrate(latest())
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
