@@ -106,6 +106,15 @@ def moment_values(summary: ScoreSummary | None) -> dict[str, float]:
     return values
 
 
+def _subscale_changes(earlier: ScoredRow, later: ScoredRow) -> dict[str, float]:
+    """later - earlier on each subscale both have a value for."""
+    return {
+        code: later.subscales[code] - value
+        for code, value in earlier.subscales.items()
+        if value is not None and later.subscales.get(code) is not None
+    }
+
+
 def project(rows: list[ScoredRow], dose: dict[dt.date, tuple[int, int]]) -> Projection:
     """One client's scored administrations of one instrument (oldest first, at least one) and
     their dose per day -> the summary and intervals to store."""
@@ -119,11 +128,7 @@ def project(rows: list[ScoredRow], dose: dict[dt.date, tuple[int, int]]) -> Proj
         and baseline.total is not None
         else None
     )
-    subscale_change = {
-        code: latest.subscales[code] - value
-        for code, value in baseline.subscales.items()
-        if baseline.id != latest.id and value is not None and latest.subscales.get(code) is not None
-    }
+    subscale_change = _subscale_changes(baseline, latest) if baseline.id != latest.id else {}
     summary = ScoreSummary(
         client_id=latest.client_id,
         organisation_id=latest.organisation_id,
@@ -154,11 +159,7 @@ def project(rows: list[ScoredRow], dose: dict[dt.date, tuple[int, int]]) -> Proj
     for earlier, later in pairwise(rows):
         if later.administered_on == earlier.administered_on:
             continue  # a same-day pair measures no interval
-        changes = {
-            code: later.subscales[code] - value
-            for code, value in earlier.subscales.items()
-            if value is not None and later.subscales.get(code) is not None
-        }
+        changes = _subscale_changes(earlier, later)
         if (
             earlier.total is not None
             and later.total is not None
