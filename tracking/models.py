@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from clinic.models import BuiltInOrOwnQuerySet, Client, Organisation, not_before_earliest
 from clinic.validation import EARLIEST_INSTANT, long_date, validate_identifier
-from tracking.analysis import RISING_COLUMNS
 
 TEXT_LIMIT = 2000
 
@@ -365,8 +364,3 @@ class ClientActivity(models.Model):
     @property
     def activity_count(self) -> int:
         return self.entries + self.practice_sessions
-
-    @property
-    def rising_slopes(self) -> dict[str, float | None]:
-        """The slope per window length, as tracking.analysis.rising_slopes gives it."""
-        return {column: getattr(self, column) for column in RISING_COLUMNS}

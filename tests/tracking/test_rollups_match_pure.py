@@ -164,7 +164,8 @@ def test_the_rising_trend_on_write_reads_exactly_the_oldest_day_of_the_longest_w
         day.day: (day.entries, float(day.intensity_sum))
         for day in ClientDay.objects.filter(client=client)
     }
-    stored = ClientActivity.objects.get(client=client).rising_slopes
+    activity = ClientActivity.objects.get(client=client)
+    stored = {column: getattr(activity, column) for column in analysis.RISING_COLUMNS}
     assert stored == rising_slopes(daily, last.date())
     oldest = last.date() - dt.timedelta(days=RISING_DAYS - 1)
     without_oldest = {day: v for day, v in daily.items() if day != oldest}
