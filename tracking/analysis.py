@@ -768,25 +768,32 @@ def window_means(
     daily: Mapping[dt.date, tuple[int, float]], through: dt.date, weeks: int
 ) -> list[float | None]:
     """Mean intensity in each of `weeks` seven-day windows ending on `through`, oldest first
-    (None for a window without entries). `daily` maps a clinic-local day to (entries, sum)."""
-    means: list[float | None] = []
-    for back in range(weeks - 1, -1, -1):
-        last = through - dt.timedelta(days=7 * back)
-        days = [last - dt.timedelta(days=offset) for offset in range(7)]
-        n = sum(daily.get(day, (0, 0.0))[0] for day in days)
-        total = sum(daily.get(day, (0, 0.0))[1] for day in days)
-        means.append(total / n if n else None)
-    return means
+    (None for a window without entries). `daily` maps a clinic-local day to (entries, sum).
+    One pass over `daily` (every new entry runs this, for the latest 84 days)."""
+    entries = [0] * weeks
+    totals = [0.0] * weeks
+    span = 7 * weeks
+    for day, (n, total) in daily.items():
+        back = (through - day).days
+        if 0 <= back < span:
+            window = weeks - 1 - back // 7
+            entries[window] += n
+            totals[window] += total
+    return [total / n if n else None for n, total in zip(entries, totals, strict=True)]
 
 
 def _slope_of(means: list[float | None], weeks: int) -> float | None:
+    """The least-squares slope over the windows with a mean, in plain Python: at most twelve
+    points, for which numpy's arrays cost more than the arithmetic (every new entry fits ten)."""
     points = [(index, mean) for index, mean in enumerate(means) if mean is not None]
     if len(points) < max(weeks - 1, 2):
         return None
-    fit = least_squares(
-        np.array([x for x, _ in points], dtype=float), np.array([y for _, y in points], dtype=float)
-    )
-    return None if fit is None else fit[0]
+    mean_x = sum(x for x, _ in points) / len(points)
+    mean_y = sum(y for _, y in points) / len(points)
+    sxx = sum((x - mean_x) ** 2 for x, _ in points)
+    if sxx == 0:
+        return None
+    return sum((x - mean_x) * (y - mean_y) for x, y in points) / sxx
 
 
 def rising_slope(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -96,6 +97,41 @@ def test_every_window_length_gives_the_slope_its_own_window_gives(daily, through
     }
     assert analysis.rising_slopes(daily, through) == expected
     assert set(analysis.rising_slopes(daily, None).values()) == {None}
+
+
+def _window_means_day_by_day(daily, through, weeks):
+    """The windows' definition, day by day: the oracle for window_means' single pass."""
+    means = []
+    for back in range(weeks - 1, -1, -1):
+        days = [through - dt.timedelta(days=7 * back + offset) for offset in range(7)]
+        n = sum(daily.get(day, (0, 0.0))[0] for day in days)
+        total = sum(daily.get(day, (0, 0.0))[1] for day in days)
+        means.append(total / n if n else None)
+    return means
+
+
+@given(
+    st.dictionaries(
+        st.integers(-5, analysis.RISING_DAYS + 10).map(lambda back: TODAY - dt.timedelta(back)),
+        st.integers(1, 20).flatmap(
+            lambda n: st.tuples(st.just(n), st.integers(0, 10 * n).map(float))
+        ),
+        max_size=90,
+    ),
+    st.sampled_from(analysis.RISING_WEEKS),
+)
+def test_window_means_and_slope_match_the_day_by_day_windows_and_numpy(daily, weeks):
+    means = analysis.window_means(daily, TODAY, weeks)
+    assert means == _window_means_day_by_day(daily, TODAY, weeks)
+    points = [(x, y) for x, y in enumerate(means) if y is not None]
+    fit = analysis.least_squares(
+        np.array([x for x, _ in points], dtype=float), np.array([y for _, y in points], dtype=float)
+    )
+    slope = analysis.rising_slope(daily, TODAY, weeks)
+    if len(points) < max(weeks - 1, 2) or fit is None:
+        assert slope is None
+    else:
+        assert slope == pytest.approx(fit[0], abs=1e-12)
 
 
 def test_rising_intensity_flags_only_while_the_last_entry_is_under_a_week_old():
