@@ -243,6 +243,11 @@ class ClientQuerySet(models.QuerySet):
         return self.filter(pk__in=primary.union(member))
 
 
+CLIENTS_LOCK_SQL = (
+    'SELECT "id" FROM "clinic_client" WHERE "id" = ANY(%s) ORDER BY "id" FOR NO KEY UPDATE'
+)
+
+
 def clients_lock(client_ids: Iterable[int]) -> None:
     """Hold these client rows until the transaction ends, before a write recomputes their
     projections from what it can see. Two writes for one client (an entry from the phone
@@ -250,15 +255,19 @@ def clients_lock(client_ids: Iterable[int]) -> None:
     first's rows; under PostgreSQL's READ COMMITTED each would otherwise store totals missing
     the other's. FOR NO KEY UPDATE, in id order (no deadlock between writers that lock
     several), compatible with the key-share lock an insert of a client's rows takes. SQLite
-    writes one transaction at a time already: no query there."""
+    writes one transaction at a time already: no query there.
+
+    The statement is written out rather than built by the ORM: every new entry and practice
+    takes this lock, and building the same four-clause query each time cost three times what
+    PostgreSQL spends running it (0.19 against 0.06 ms). `= ANY(array)` is PostgreSQL's, the
+    one backend here that locks rows."""
     if not connection.features.has_select_for_update:
         return
     ids = sorted({int(pk) for pk in client_ids})
-    for start in range(0, len(ids), 2000):
-        locked = Client.objects.select_for_update(no_key=True).filter(
-            pk__in=ids[start : start + 2000]
-        )
-        list(locked.order_by("pk").values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 2000):
+            cursor.execute(CLIENTS_LOCK_SQL, [ids[start : start + 2000]])
+            cursor.fetchall()
 
 
 class Client(models.Model):
