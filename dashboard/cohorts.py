@@ -136,7 +136,8 @@ class Cohort:
 def cohort_for(user: User, programme: Programme) -> Cohort:
     members, everyone = _members(user, programme)
     ids = [c.pk for c in members]
-    rows = scs_rows(ids)
+    span = days_read(programme)
+    rows = scs_rows(ids, between=span)
     frame = stats.pre_post(rows, ids, programme.starts_on, programme.ends_on)
     instrument = get_instrument(SCS)
     scales = [TOTAL, *(s.code for s in instrument.subscales)]
@@ -161,8 +162,23 @@ def cohort_for(user: User, programme: Programme) -> Cohort:
         ),
         dose=dose_response_for(ids),
         verdicts=verdicts,
-        symptoms=symptom_outcomes(programme, ids),
+        symptoms=symptom_outcomes(programme, ids, between=span),
     )
+
+
+def days_read(programme: Programme) -> selectors.Days:
+    """The first and last day of the questionnaires a cohort's page can use, when the
+    programme has both dates: its pre and post windows (stats.pre_post's defaults) and its
+    trajectories' weeks (TRAJECTORY_WEEKS_BEFORE the start to TRAJECTORY_WEEKS_AFTER the end).
+    The page then reads only these days' answers rather than every answer its members ever
+    gave (a year of fortnightly SCS forms is some 25 a member, two thirds of them outside).
+    None without both dates: the pre and post are then each member's first and last ever."""
+    starts_on, ends_on = programme.starts_on, programme.ends_on
+    if starts_on is None or ends_on is None:
+        return None
+    before = max(stats.WINDOW_DAYS, 7 * TRAJECTORY_WEEKS_BEFORE)
+    after = max(stats.WINDOW_DAYS, 7 * TRAJECTORY_WEEKS_AFTER)
+    return starts_on - dt.timedelta(days=before), ends_on + dt.timedelta(days=after)
 
 
 def _members(user: User, programme: Programme) -> tuple[list[Client], int]:
@@ -203,14 +219,16 @@ def measure_facts(code: str) -> stats.MeasureFacts:
     )
 
 
-def symptom_outcomes(programme: Programme, ids: list[int]) -> list[stats.SymptomOutcome]:
+def symptom_outcomes(
+    programme: Programme, ids: list[int], *, between: selectors.Days = None
+) -> list[stats.SymptomOutcome]:
     """Reliable improvement, reliable deterioration, recovery and reliable recovery on the PHQ-9
     and the GAD-7 (NHS Talking Therapies), each measure's before and after chosen as for the
     SCS (stats.pre_post), and on the two together for members with both: one query."""
     facts = [measure_facts(code) for code in SYMPTOM_MEASURES]
     by_member: dict[int, dict[str, tuple[float, float]]] = {pk: {} for pk in ids}
     outcomes = []
-    rows = symptom_score_rows(ids)
+    rows = symptom_score_rows(ids, between=between)
     for code, fact in zip(SYMPTOM_MEASURES, facts, strict=True):
         frame = stats.pre_post(rows[code], ids, programme.starts_on, programme.ends_on)
         pairs = []

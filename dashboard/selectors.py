@@ -624,35 +624,42 @@ def scale_names() -> dict[str, str]:
     return {code: name.lower() for code, name in scale_labels(SCS).items()}
 
 
-def scs_rows(clients: Iterable[int] | QuerySet[Client]) -> list[dict]:
+Days = tuple[dt.date, dt.date] | None
+"""The first and last day (both included) of the administrations to read; None for all."""
+
+
+def scs_rows(clients: Iterable[int] | QuerySet[Client], *, between: Days = None) -> list[dict]:
     """Scored SCS administrations of these clients: `score_rows` of the SCS."""
-    return score_rows(clients, SCS)
+    return score_rows(clients, SCS, between=between)
 
 
-def _scored_in_order(scope, codes) -> QuerySet[Administration]:
+def _scored_in_order(scope, codes, between: Days = None) -> QuerySet[Administration]:
     """The scored administrations (an unscored form never counts) of these instruments of the
-    clients in `scope`, oldest first per client (input order breaks ties between forms of one
-    day in dashboard.stats.pre_post): what score_rows and symptom_score_rows read."""
-    return (
-        Administration.objects.scored()
-        .filter(client_id__in=scope, instrument_code__in=codes)
-        .order_by("client_id", "administered_on", "created_at", "pk")
-    )
+    clients in `scope`, given `between` these days, oldest first per client (input order
+    breaks ties between forms of one day in dashboard.stats.pre_post): what score_rows and
+    symptom_score_rows read."""
+    scored = Administration.objects.scored().filter(client_id__in=scope, instrument_code__in=codes)
+    if between is not None:
+        scored = scored.filter(administered_on__range=between)
+    return scored.order_by("client_id", "administered_on", "created_at", "pk")
 
 
-def score_rows(clients: Iterable[int] | QuerySet[Client], code: str) -> list[dict]:
+def score_rows(
+    clients: Iterable[int] | QuerySet[Client], code: str, *, between: Days = None
+) -> list[dict]:
     """Scored administrations of one instrument (an unscored form never counts) of these
     clients (ids, or a scoped Client queryset, which stays a subquery: a clinic's 10,000 ids
-    would not) as plain rows for the pure layers (dashboard.flags, dashboard.stats), oldest
-    first per client, in one query: id, client_id, administered_on, total, total_method, band
-    and subscales ({code: score or None}; none for the PHQ-9 and GAD-7)."""
+    would not), given `between` these days, as plain rows for the pure layers
+    (dashboard.flags, dashboard.stats), oldest first per client, in one query: id, client_id,
+    administered_on, total, total_method, band and subscales ({code: score or None}; none for
+    the PHQ-9 and GAD-7)."""
     scope = clients.values("pk") if isinstance(clients, QuerySet) else list(clients)
     codes = [subscale.code for subscale in get_instrument(code).subscales]
     subscales = {
         f"sub_{code}": _json_number("score", f"score__subscales__{code}") for code in codes
     }
     rows = (
-        _scored_in_order(scope, [code])
+        _scored_in_order(scope, [code], between)
         .annotate(**subscales)
         .values_list(
             "pk",
@@ -678,12 +685,13 @@ def score_rows(clients: Iterable[int] | QuerySet[Client], code: str) -> list[dic
     ]
 
 
-def symptom_score_rows(ids: Iterable[int]) -> dict[str, list[dict]]:
+def symptom_score_rows(ids: Iterable[int], *, between: Days = None) -> dict[str, list[dict]]:
     """`score_rows` of each of SYMPTOM_MEASURES (no subscales, no band needed) for these
-    clients, in one query: each measure's rows in score_rows' order (oldest first per client),
-    which dashboard.stats.pre_post reads to break ties between questionnaires on one day."""
+    clients, given `between` these days, in one query: each measure's rows in score_rows'
+    order (oldest first per client), which dashboard.stats.pre_post reads to break ties
+    between questionnaires on one day."""
     rows: dict[str, list[dict]] = {code: [] for code in SYMPTOM_MEASURES}
-    answers = _scored_in_order(list(ids), SYMPTOM_MEASURES).values_list(
+    answers = _scored_in_order(list(ids), SYMPTOM_MEASURES, between).values_list(
         "instrument_code", "client_id", "administered_on", "score__total", "score__total_method"
     )
     for code, client_id, administered_on, total, total_method in answers:

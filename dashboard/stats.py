@@ -426,13 +426,20 @@ def _float(value: Any) -> float:
 # --- Cohort pre/post ----------------------------------------------------------------------------
 
 
+WINDOW_DAYS = 42
+"""pre_post's default reach of the pre window before a programme's start, and of the post
+window after its end."""
+GRACE_DAYS = 14
+"""pre_post's default reach of the pre window after the start, and of the post before the end."""
+
+
 def pre_post(
     administrations: Rows,
     members: Iterable[int],
     starts_on: dt.date | None,
     ends_on: dt.date | None,
-    window_days: int = 42,
-    grace_days: int = 14,
+    window_days: int = WINDOW_DAYS,
+    grace_days: int = GRACE_DAYS,
 ) -> pd.DataFrame:
     """Each member's questionnaire before and after the programme.
 

@@ -379,3 +379,75 @@ def test_the_cohort_reports_reliable_improvement_and_recovery_per_measure(world)
     page = response.content.decode()
     assert "Reliable recovery" in page and "NHS Talking Therapies" in page
     assert "only members who were a case at the start count" in page
+
+
+# --- The cohort reads only the days it can use ---------------------------------------------------
+
+
+def test_a_dated_programme_reads_from_eight_weeks_before_its_start_to_sixteen_after_its_end():
+    from dashboard import cohorts
+
+    programme = Programme(starts_on=dt.date(2026, 3, 2), ends_on=dt.date(2026, 4, 24))
+    assert cohorts.days_read(programme) == (dt.date(2026, 1, 5), dt.date(2026, 8, 14))
+    assert cohorts.days_read(Programme(starts_on=dt.date(2026, 3, 2))) is None
+    assert cohorts.days_read(Programme()) is None
+
+
+def test_answers_outside_the_days_read_would_change_nothing_on_the_cohort_page(world):
+    """The oracle: the page's figures from every answer the members ever gave. Forms a year
+    before and after, on the edges of the pre and post windows and of the trajectories' weeks,
+    and just outside them."""
+    from dashboard import cohorts, stats
+    from dashboard.selectors import scs_rows, symptom_score_rows
+
+    programme = cohort_world(world)  # its members' forms, Aug-Nov 2026, now a year after
+    programme.starts_on, programme.ends_on = dt.date(2025, 9, 1), dt.date(2025, 10, 26)
+    programme.save()
+    second = programme.clients.get(code="RC-010")
+    give_scs(second, dt.date(2025, 8, 30), 2, 4)
+    give_scs(second, dt.date(2025, 11, 2), 3, 4)
+    give_symptoms(second, "phq-9", 15, dt.date(2025, 8, 30))
+    give_symptoms(second, "phq-9", 6, dt.date(2025, 11, 2))
+    first, last = cohorts.days_read(programme)
+    start, end = programme.starts_on, programme.ends_on
+    edges = [
+        first - dt.timedelta(days=1),
+        first,
+        start - dt.timedelta(days=stats.WINDOW_DAYS),
+        end + dt.timedelta(days=stats.WINDOW_DAYS),
+        last,
+        last + dt.timedelta(days=1),
+        start - dt.timedelta(days=365),
+        end + dt.timedelta(days=365),
+    ]
+    for number, day in enumerate(edges):
+        give_scs(world.client_record, day, 1 + number % 5, 5 - number % 5)
+        give_symptoms(world.client_record, "phq-9", 3 + number, day)
+    members = list(programme.clients.order_by("code"))
+    ids = [member.pk for member in members]
+    every_answer = scs_rows(ids)
+    assert len(every_answer) > len(scs_rows(ids, between=(first, last)))
+
+    response = world.browser("clinic_admin").get(
+        reverse("dashboard:cohort", kwargs={"programme_id": programme.pk})
+    )
+    cohort = built(response, "cohort")
+    expected = stats.pre_post(every_answer, ids, start, end)
+    pd_testing = pytest.importorskip("pandas.testing")
+    pd_testing.assert_frame_equal(cohort.frame, expected)
+    assert cohort.trajectories == cohorts.charts.trajectories_chart(
+        cohorts._trajectory_points(programme, members, every_answer),
+        pairs=cohorts._trajectory_pairs(programme, expected, every_answer),
+    )
+    symptoms_from_every_answer = []
+    all_symptoms = symptom_score_rows(ids)
+    for code in cohorts.SYMPTOM_MEASURES:
+        frame = stats.pre_post(all_symptoms[code], ids, start, end)
+        symptoms_from_every_answer.append(cohorts._comparable_totals(frame))
+    assert symptoms_from_every_answer[0]  # the PHQ-9 has a pair to compare
+    assert [outcome for outcome in cohort.symptoms[:1]] == [
+        stats.symptom_outcome(
+            [(pre, post) for _, pre, post in symptoms_from_every_answer[0]],
+            cohorts.measure_facts(cohorts.SYMPTOM_MEASURES[0]),
+        )
+    ]
