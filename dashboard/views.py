@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from assessments.models import AssessmentSchedule, AssessmentSettings
 from assessments.reliable_change import MIN_BASELINE_CLIENTS
 from assessments.services import assessment_schedule_set
-from clinic.access import client_for, clients_for, clinic_admin_required, staff_required
+from clinic.access import client_for, clinic_admin_required, staff_required
 from clinic.audit import audit_record, audit_records
 from clinic.exporting import spreadsheet_cell
 from clinic.models import AuditAction, SafetySignal
@@ -351,13 +351,14 @@ def programmes(request):
 def cohort(request, programme_id: int):
     user = request.user
     programme = cohorts.programme_for(user, programme_id)
-    members = clients_for(user).filter(programmes=programme)
-    # The page lists each member's scores: one VIEW event per member.
-    audit_records(user, members.only("pk", "organisation_id"), AuditAction.VIEW, subject="cohort")
+    cohort = cohorts.cohort_for(user, programme)
+    # The page lists each member's scores: one VIEW event per member in the user's scope (the
+    # members the cohort read, with their organisation).
+    audit_records(user, cohort.members, AuditAction.VIEW, subject="cohort")
     return render(
         request,
         "dashboard/cohort.html",
-        {"cohort": cohorts.cohort_for(user, programme), "programme": programme, **SMALL_SAMPLES},
+        {"cohort": cohort, "programme": programme, **SMALL_SAMPLES},
     )
 
 
