@@ -719,6 +719,9 @@ DOSE_COLUMNS = (
 )
 
 
+DOSE_NAMES = {"practice_minutes": "minutes"}
+
+
 def dose_frame(clients: Iterable[int] | QuerySet[Client]) -> pd.DataFrame:
     """The SCS intervals of these clients (ids, or a scoped Client queryset) with their dose,
     read from assessments' ScoreInterval rows (kept on write): client_id, days, change_total,
@@ -733,12 +736,15 @@ def dose_frame(clients: Iterable[int] | QuerySet[Client]) -> pd.DataFrame:
         .order_by()
         .values_list(*DOSE_COLUMNS)
     )
-    frame = pd.DataFrame(_numbers_of(query, len(DOSE_COLUMNS)), columns=list(DOSE_COLUMNS))
-    frame = frame.rename(columns={"practice_minutes": "minutes"})
-    for column in ("client_id", "days", "minutes", "reframes"):
-        frame[column] = frame[column].astype("int64")
-    frame["minutes_per_week"] = frame["minutes"] / frame["days"].where(frame["days"] > 0) * 7
-    return frame
+    numbers = _numbers_of(query, len(DOSE_COLUMNS))
+    # The columns as arrays, then one frame: a frame's renames, casts and column assignments
+    # cost some 0.2 ms each however few the rows (a cohort's page has a few hundred).
+    columns = {DOSE_NAMES.get(name, name): numbers[:, i] for i, name in enumerate(DOSE_COLUMNS)}
+    for name in ("client_id", "days", "minutes", "reframes"):
+        columns[name] = columns[name].astype("int64")
+    weeks_of = np.where(columns["days"] > 0, columns["days"], np.nan)
+    columns["minutes_per_week"] = columns["minutes"] / weeks_of * 7
+    return pd.DataFrame(columns)
 
 
 def _numbers_of(query: QuerySet, width: int) -> np.ndarray:
