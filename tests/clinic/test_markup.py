@@ -30,6 +30,22 @@ def test_rows_read_as_the_template_loops_with_localisation_off_wrote_them():
     assert table_rows(ROWS) == LOOPS.render(Context({"rows": ROWS}))
 
 
+CELLS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(min_value=-1e-3, max_value=1e-3),
+    st.integers(-(10**20), 10**20),
+    st.text(),
+    st.booleans(),
+    st.none(),
+    st.dates(min_value=dt.date(1900, 1, 1)),
+)
+
+
+@given(st.lists(st.lists(CELLS, max_size=4), max_size=3))
+def test_any_cells_read_as_the_template_loops_wrote_them(rows):
+    assert table_rows(rows) == LOOPS.render(Context({"rows": rows}))
+
+
 def test_every_text_cell_is_escaped():
     html = table_rows(ROWS)
     assert "<b>" not in html and "<img" not in html
