@@ -55,6 +55,20 @@ class AdministrationQuerySet(models.QuerySet):
     def for_clients(self, clients) -> AdministrationQuerySet:
         return self.filter(client__in=clients)
 
+    def with_score_values(self) -> AdministrationQuerySet:
+        """Each administration's day with its score's numbers (total and its method,
+        subscales, composites) in the same row, and nothing else: no answers, wording or
+        scoring details, which a trend or a comparison of scores never reads and which are
+        most of a row's bytes (the answers' JSON alone is decoded per row)."""
+        return self.select_related("score").only(
+            "administered_on",
+            "created_at",
+            "score__total",
+            "score__total_method",
+            "score__subscales",
+            "score__composites",
+        )
+
 
 class Administration(models.Model):
     """One completion of one instrument by one client."""

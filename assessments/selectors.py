@@ -647,7 +647,7 @@ def scs_subscale_trend(client) -> list[dict]:
     administrations = (
         Administration.objects.final()
         .filter(client=client, instrument_code="scs")
-        .select_related("score")
+        .with_score_values()
         .order_by("-administered_on", "-pk")[:60]
     )
     rows = []

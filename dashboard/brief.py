@@ -145,7 +145,7 @@ def _scs(brief: Brief, sds) -> list[Administration]:
     history = list(
         Administration.objects.scored()
         .filter(client=brief.client, instrument_code=SCS)
-        .select_related("score")
+        .with_score_values()
         .order_by("administered_on", "created_at", "pk")
     )
     if not history:
