@@ -522,12 +522,14 @@ def flag_input(
 def clients_in_order(ids: Iterable[int], rules: flags.Rules) -> list[Client]:
     """These clients (ids from dashboard_clients, already scoped) with their primary clinician,
     activity, acknowledged flags, SCS, PHQ-9 and GAD-7 summaries, open safety signals and due
-    date, in the order given: three queries."""
+    date, in the order given: three queries. The client's free-text notes (up to 10,000
+    characters) and the clinician's password hash are left in the database: no row, flag or
+    export reads them, and a page of rows should not carry them."""
     ids = list(ids)
     found = _with_projections(
-        Client.objects.filter(pk__in=ids).select_related(
-            "primary_clinician", "activity", "flag_state"
-        ),
+        Client.objects.filter(pk__in=ids)
+        .select_related("primary_clinician", "activity", "flag_state")
+        .defer("notes", "primary_clinician__password"),
         rules,
     )
     by_id = {client.pk: client for client in found}
@@ -558,6 +560,7 @@ def open_signals_for(user: User) -> list[SafetySignal]:
         safety_signals_for(user)
         .filter(acknowledged_at__isnull=True)
         .select_related("client", "client__primary_clinician")
+        .defer("client__notes", "client__primary_clinician__password")  # as clients_in_order
         .order_by("-raised_at", "-pk")[:SAFETY_PANEL_LIMIT]
     )
 

@@ -396,3 +396,20 @@ def test_the_client_flags_page_lists_safety_flags_with_their_acknowledgements(wo
     page = world.browser("clinician").get(flags_url(world)).content.decode()
     assert reverse("clinic:safety_signal", kwargs={"pk": signal.pk}) in page
     assert "Scheduled a session" in page and "Mon." in page
+
+
+@pytest.mark.parametrize("url", [HOME, EXPORT], ids=["page", "csv"])
+def test_the_dashboard_reads_no_clients_notes_and_no_password_hash(world, url):
+    world.client_record.notes = "Free-text notes stay on the record page."
+    world.client_record.save()
+    with CaptureQueriesContext(connection) as queries:
+        response = world.browser("clinic_admin").get(url)
+        if url == EXPORT:
+            csv_rows(response)
+    read = " ".join(query["sql"] for query in queries)
+    assert '"clinic_client"."notes"' not in read
+    assert '"clinic_user"."password"' not in read.replace(
+        # the signed-in user's own row is read by the session machinery, as on every page
+        'SELECT "clinic_user"."id", "clinic_user"."password"',
+        "",
+    )
