@@ -44,6 +44,18 @@ def capture(http, **data):
 # --- Quick capture and reframe --------------------------------------------------------------
 
 
+def test_the_saved_message_waits_on_the_server_not_in_a_cookie(world):
+    """Messages name clients (codes, an invitation's email address): they wait for the next
+    page in the session, never in the browser's cookie store (settings.MESSAGE_STORAGE)."""
+    http = world.browser("client")
+    response = capture(http)
+    assert response.status_code == 302
+    assert "messages" not in response.cookies
+    page = http.get(response["Location"]).content.decode()
+    assert "Saved. You can reframe it now" in page
+    assert "Saved. You can reframe it now" not in http.get(response["Location"]).content.decode()
+
+
 def test_a_client_captures_a_moment_in_three_fields_and_can_reframe_it(world):
     http = world.browser("client")
     form_page = http.get(reverse("tracking:my_log"))
