@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
 from django.db.models import Q
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from clinic.validation import EARLIEST, long_date, search_text, validate_identifier
@@ -263,6 +264,10 @@ def clients_lock(client_ids: Iterable[int]) -> None:
     one backend here that locks rows."""
     if not connection.features.has_select_for_update:
         return
+    if not connection.in_atomic_block:
+        # Outside a transaction the lock would end with its own statement (the ORM's
+        # select_for_update refuses that too).
+        raise TransactionManagementError("clients_lock holds the clients until a commit")
     ids = sorted({int(pk) for pk in client_ids})
     with connection.cursor() as cursor:
         for start in range(0, len(ids), 2000):
