@@ -28,6 +28,8 @@ from tracking.charts import Chart
 
 TRAJECTORY_WEEKS_BEFORE = 8
 TRAJECTORY_WEEKS_AFTER = 16
+PRE_POST_WINDOWS = {"window_days": stats.WINDOW_DAYS, "grace_days": stats.GRACE_DAYS}
+"""The pre and post windows of every cohort figure; days_read reads the answers they reach."""
 
 
 def programmes_for(user: User):
@@ -138,7 +140,7 @@ def cohort_for(user: User, programme: Programme) -> Cohort:
     ids = [c.pk for c in members]
     span = days_read(programme)
     rows = scs_rows(ids, between=span)
-    frame = stats.pre_post(rows, ids, programme.starts_on, programme.ends_on)
+    frame = stats.pre_post(rows, ids, programme.starts_on, programme.ends_on, **PRE_POST_WINDOWS)
     instrument = get_instrument(SCS)
     scales = [TOTAL, *(s.code for s in instrument.subscales)]
     verdict = verdict_function(programme.organisation_id)
@@ -168,7 +170,7 @@ def cohort_for(user: User, programme: Programme) -> Cohort:
 
 def days_read(programme: Programme) -> selectors.Days:
     """The first and last day of the questionnaires a cohort's page can use, when the
-    programme has both dates: its pre and post windows (stats.pre_post's defaults) and its
+    programme has both dates: its pre and post windows (PRE_POST_WINDOWS) and its
     trajectories' weeks (TRAJECTORY_WEEKS_BEFORE the start to TRAJECTORY_WEEKS_AFTER the end).
     The page then reads only these days' answers rather than every answer its members ever
     gave (a year of fortnightly SCS forms is some 25 a member, two thirds of them outside).
@@ -176,8 +178,9 @@ def days_read(programme: Programme) -> selectors.Days:
     starts_on, ends_on = programme.starts_on, programme.ends_on
     if starts_on is None or ends_on is None:
         return None
-    before = max(stats.WINDOW_DAYS, 7 * TRAJECTORY_WEEKS_BEFORE)
-    after = max(stats.WINDOW_DAYS, 7 * TRAJECTORY_WEEKS_AFTER)
+    reach = PRE_POST_WINDOWS["window_days"]
+    before = max(reach, 7 * TRAJECTORY_WEEKS_BEFORE)
+    after = max(reach, 7 * TRAJECTORY_WEEKS_AFTER)
     return starts_on - dt.timedelta(days=before), ends_on + dt.timedelta(days=after)
 
 
@@ -230,7 +233,9 @@ def symptom_outcomes(
     outcomes = []
     rows = symptom_score_rows(ids, between=between)
     for code, fact in zip(SYMPTOM_MEASURES, facts, strict=True):
-        frame = stats.pre_post(rows[code], ids, programme.starts_on, programme.ends_on)
+        frame = stats.pre_post(
+            rows[code], ids, programme.starts_on, programme.ends_on, **PRE_POST_WINDOWS
+        )
         pairs = []
         for client_id, pre, post in _comparable_totals(frame):
             pairs.append((pre, post))
