@@ -519,17 +519,21 @@ def flag_input(
     )
 
 
+NOT_ON_ROWS = ("notes", "primary_clinician__password")
+"""A client's columns (and its clinician's) that no dashboard row, flag, export or the safety
+panel reads: the free-text notes and the password hash stay in the database."""
+
+
 def clients_in_order(ids: Iterable[int], rules: flags.Rules) -> list[Client]:
     """These clients (ids from dashboard_clients, already scoped) with their primary clinician,
     activity, acknowledged flags, SCS, PHQ-9 and GAD-7 summaries, open safety signals and due
-    date, in the order given: three queries. The client's free-text notes (up to 10,000
-    characters) and the clinician's password hash are left in the database: no row, flag or
-    export reads them, and a page of rows should not carry them."""
+    date, in the order given: three queries. Without NOT_ON_ROWS: a page of rows should not
+    carry a client's notes (up to 10,000 characters) or a password hash."""
     ids = list(ids)
     found = _with_projections(
         Client.objects.filter(pk__in=ids)
         .select_related("primary_clinician", "activity", "flag_state")
-        .defer("notes", "primary_clinician__password"),
+        .defer(*NOT_ON_ROWS),
         rules,
     )
     by_id = {client.pk: client for client in found}
@@ -560,7 +564,7 @@ def open_signals_for(user: User) -> list[SafetySignal]:
         safety_signals_for(user)
         .filter(acknowledged_at__isnull=True)
         .select_related("client", "client__primary_clinician")
-        .defer("client__notes", "client__primary_clinician__password")  # as clients_in_order
+        .defer(*(f"client__{name}" for name in NOT_ON_ROWS))
         .order_by("-raised_at", "-pk")[:SAFETY_PANEL_LIMIT]
     )
 
@@ -745,8 +749,8 @@ def dose_frame(clients: Iterable[int] | QuerySet[Client]) -> pd.DataFrame:
     columns = {DOSE_NAMES.get(name, name): numbers[:, i] for i, name in enumerate(DOSE_COLUMNS)}
     for name in ("client_id", "days", "minutes", "reframes"):
         columns[name] = columns[name].astype("int64")
-    weeks_of = np.where(columns["days"] > 0, columns["days"], np.nan)
-    columns["minutes_per_week"] = columns["minutes"] / weeks_of * 7
+    days = np.where(columns["days"] > 0, columns["days"], np.nan)  # NaN: no rate for 0 days
+    columns["minutes_per_week"] = columns["minutes"] / days * 7
     return pd.DataFrame(columns)
 
 
