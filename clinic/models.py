@@ -245,7 +245,14 @@ class ClientQuerySet(models.QuerySet):
 
 
 CLIENTS_LOCK_SQL = (
-    'SELECT "id" FROM "clinic_client" WHERE "id" = ANY(%s) ORDER BY "id" FOR NO KEY UPDATE'
+    'SELECT c."id", o."time_zone" FROM "clinic_client" c'
+    ' JOIN "clinic_organisation" o ON o."id" = c."organisation_id"'
+    ' WHERE c."id" = ANY(%s) ORDER BY c."id" FOR SHARE OF o FOR NO KEY UPDATE OF c'
+)
+# SQLite writes one transaction at a time (IMMEDIATE): the same read without locking clauses.
+CLIENTS_ZONES_SQL = (
+    'SELECT c."id", o."time_zone" FROM "clinic_client" c'
+    ' JOIN "clinic_organisation" o ON o."id" = c."organisation_id" WHERE c."id" IN ({})'
 )
 
 
@@ -258,21 +265,51 @@ def clients_lock(client_ids: Iterable[int]) -> None:
     several), compatible with the key-share lock an insert of a client's rows takes. SQLite
     writes one transaction at a time already: no query there.
 
+    The clinic's row is share-locked first, in the same statement (PostgreSQL takes the
+    locking clauses in the order written, row by row). A move of the clinic to another time
+    zone updates that row before it rebuilds the clinic's projections
+    (dashboard.services.organisation_time_zone_set), so it waits for every write in flight,
+    and every later write waits for it and then reads the new zone (clients_lock_zones): no
+    write buckets its days in a zone the clinic has left. A writer waiting for the clinic's
+    row holds no client yet, so it cannot deadlock with the move.
+
     The statement is written out rather than built by the ORM: every new entry and practice
-    takes this lock, and building the same four-clause query each time cost three times what
-    PostgreSQL spends running it (0.19 against 0.06 ms). `= ANY(array)` is PostgreSQL's, the
-    one backend here that locks rows."""
-    if not connection.features.has_select_for_update:
-        return
+    takes this lock, and building the same query each time cost three times what PostgreSQL
+    spends running it (0.19 against 0.06 ms). `= ANY(array)` is PostgreSQL's, the one backend
+    here that locks rows."""
+    if connection.features.has_select_for_update:
+        _locked_zones(client_ids)
+
+
+def clients_lock_zones(client_ids: Iterable[int]) -> dict[int, str]:
+    """clients_lock, and each client's clinic time zone as it stands once the lock is held:
+    the zone to bucket a write's days in (the zone a request read before its transaction may
+    be one the clinic has just left). On SQLite, where the transaction already holds the
+    database's write lock, the same read without locking: one query."""
+    if connection.features.has_select_for_update:
+        return _locked_zones(client_ids)
+    ids = sorted({int(pk) for pk in client_ids})
+    zones: dict[int, str] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 500):
+            batch = ids[start : start + 500]
+            cursor.execute(CLIENTS_ZONES_SQL.format(", ".join(["%s"] * len(batch))), batch)
+            zones.update(cursor.fetchall())
+    return zones
+
+
+def _locked_zones(client_ids: Iterable[int]) -> dict[int, str]:
     if not connection.in_atomic_block:
         # Outside a transaction the lock would end with its own statement (the ORM's
         # select_for_update refuses that too).
         raise TransactionManagementError("clients_lock holds the clients until a commit")
     ids = sorted({int(pk) for pk in client_ids})
+    zones: dict[int, str] = {}
     with connection.cursor() as cursor:
         for start in range(0, len(ids), 2000):
             cursor.execute(CLIENTS_LOCK_SQL, [ids[start : start + 2000]])
-            cursor.fetchall()
+            zones.update(cursor.fetchall())
+    return zones
 
 
 class Client(models.Model):

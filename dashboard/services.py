@@ -81,6 +81,9 @@ def organisation_time_zone_set(*, organisation: Organisation, time_zone: str) ->
     if time_zone not in zoneinfo.available_timezones():
         raise ValueError(f"{time_zone!r} is not a known time zone (e.g. Europe/London).")
     with transaction.atomic():
+        # The clinic's row first: the update waits for the writes in flight, which share-lock
+        # it with their clients, and holds every later one back until the rebuild commits;
+        # they then bucket their days in the new zone (clinic.models.clients_lock).
         Organisation.objects.filter(pk=organisation.pk).update(time_zone=time_zone)
         organisation.time_zone = time_zone
         ids = list(Client.objects.filter(organisation=organisation).values_list("pk", flat=True))

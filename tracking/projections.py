@@ -28,7 +28,7 @@ from django.db.models import Count, F, Max, Q, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 
 from assessments import projections as assessment_projections
-from clinic.models import Client, clients_lock
+from clinic.models import Client, clients_lock, clients_lock_zones
 from tracking.analysis import RISING_COLUMNS, RISING_DAYS, rising_slopes
 from tracking.models import ClientActivity, ClientDay, InnerCriticEntry, PracticeSession
 
@@ -63,6 +63,7 @@ class EntryValues:
     reframed_on: dt.date | None  # the day the reframe was made, clinic-local
     breakdown_key: str
     private: bool
+    zone: str  # the clinic time zone `day`, `hour` and `reframed_on` are in
 
     @classmethod
     def of(cls, entry: InnerCriticEntry, tz: ZoneInfo) -> EntryValues:
@@ -83,6 +84,7 @@ class EntryValues:
             reframed_on=reframed_at.astimezone(tz).date() if reframed_at else None,
             breakdown_key=breakdown_key(trigger_id, pattern),
             private=private,
+            zone=tz.key,
         )
 
 
@@ -247,11 +249,19 @@ def _save_day(day: ClientDay) -> None:
 
 
 def entry_counted(before: EntryValues | None, after: EntryValues | None) -> None:
-    """An entry was created (before None), changed, or deleted (after None)."""
+    """An entry was created (before None), changed, or deleted (after None).
+
+    The caller bucketed the entry's days in the clinic's time zone as its request read it,
+    before this transaction took the client's lock. When the clinic has moved zone since (a
+    change committed in between: clinic.models.clients_lock), those days are the old zone's:
+    the client's projections are then rebuilt from the raw rows, this entry included."""
     if before == after:
         return
     client_id = (after or before).client_id
-    clients_lock([client_id])
+    zone = clients_lock_zones([client_id])[client_id]
+    if any(values.zone != zone for values in (before, after) if values is not None):
+        clients_rebuild([client_id])
+        return
     for values, sign in ((before, -1), (after, 1)):
         if values is None:
             continue

@@ -7,13 +7,33 @@ import pytest
 from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 
-from clinic.models import CLIENTS_LOCK_SQL, Client, clients_lock
+from clinic.models import (
+    CLIENTS_LOCK_SQL,
+    CLIENTS_ZONES_SQL,
+    Client,
+    Organisation,
+    clients_lock,
+    clients_lock_zones,
+)
 
 
-def test_the_lock_statement_names_the_client_table_and_its_key():
-    table, key = Client._meta.db_table, Client._meta.pk.column
-    assert f'FROM "{table}" WHERE "{key}" = ANY(%s) ORDER BY "{key}"' in CLIENTS_LOCK_SQL
-    assert CLIENTS_LOCK_SQL.endswith("FOR NO KEY UPDATE")
+def test_the_lock_statement_names_the_client_and_clinic_tables_and_their_keys():
+    client, clinic = Client._meta, Organisation._meta
+    organisation = client.get_field("organisation").column
+    for sql in (CLIENTS_LOCK_SQL, CLIENTS_ZONES_SQL):
+        assert f'FROM "{client.db_table}" c JOIN "{clinic.db_table}" o' in sql
+        assert f'ON o."{clinic.pk.column}" = c."{organisation}"' in sql
+        assert f'o."{clinic.get_field("time_zone").column}"' in sql
+    # The clinic's row first: a writer waiting for a time-zone move holds no client.
+    assert CLIENTS_LOCK_SQL.endswith('ORDER BY c."id" FOR SHARE OF o FOR NO KEY UPDATE OF c')
+
+
+def test_the_zones_are_read_as_they_stand_once_locked(world):
+    with transaction.atomic():
+        assert clients_lock_zones([world.client_record.pk, world.other_client_record.pk]) == {
+            world.client_record.pk: "Europe/London",
+            world.other_client_record.pk: "Europe/London",
+        }
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

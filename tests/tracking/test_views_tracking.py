@@ -367,13 +367,13 @@ def test_posting_an_entry_asks_the_same_number_of_queries_after_months_of_loggin
     bulk_entries(world.client_record, 3000)  # 150 days of entries and practice
     with django_assert_num_queries(len(first)):
         assert capture(http).status_code == 302
-    # The session, login, clinic and record; in a savepoint the entry, the client's lock (on
-    # PostgreSQL: clinic.models.clients_lock), its day (lock, update: today has a row
-    # already), the activity (recent days, update: one more entry on the stored row, whose
-    # totals the client's lock keeps exact; no practice changed, so the rated practices are
-    # not read); the session's "Saved" message. The form leaves the model's check constraints
-    # to the write (ChecksOnWriteMixin).
-    assert len(first) == 14 + connection.features.has_select_for_update
+    # The session, login, clinic and record; in a savepoint the entry, the client's lock with
+    # the clinic's time zone as it stands (clinic.models.clients_lock_zones), its day (lock,
+    # update: today has a row already), the activity (recent days, update: one more entry on
+    # the stored row, whose totals the client's lock keeps exact; no practice changed, so the
+    # rated practices are not read); the session's "Saved" message. The form leaves the
+    # model's check constraints to the write (ChecksOnWriteMixin).
+    assert len(first) == 15
 
 
 def test_charts_follow_every_new_entry_and_reframe_in_the_same_number_of_queries(world):

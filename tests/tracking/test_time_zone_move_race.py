@@ -1,0 +1,130 @@
+"""An entry written while its clinic moves time zone is counted on the day of the zone the
+clinic is in once the write holds the client's lock, not the zone its request read earlier
+(clinic.models.clients_lock, tracking.projections.entry_counted).
+
+22:00 in London on 2 November is already 3 November in Tokyo, so the two zones put the entry
+on different days."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+import zoneinfo
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+
+from clinic.models import Client, Organisation
+from dashboard.consistency import differences
+from dashboard.services import organisation_time_zone_set
+from tests.tracking.test_rollups_concurrent import in_thread
+from tracking.models import ClientDay
+from tracking.services import entry_create, entry_delete
+
+LONDON = zoneinfo.ZoneInfo("Europe/London")
+LATE_EVENING = dt.datetime(2026, 11, 2, 22, tzinfo=LONDON)  # 3 November in Tokyo
+ON_POSTGRESQL = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def write(world, client: Client):
+    return entry_create(
+        actor=world.client,
+        client=client,
+        data={"critic_text": "Not good enough.", "intensity": 6, "occurred_at": LATE_EVENING},
+    )
+
+
+def days_of(client: Client) -> list[dt.date]:
+    return list(ClientDay.objects.filter(client=client).values_list("day", flat=True))
+
+
+def stale_record(world) -> Client:
+    """The client as a request read it, with its clinic's zone, before the move."""
+    client = Client.objects.select_related("organisation").get(pk=world.client_record.pk)
+    assert client.organisation.time_zone == "Europe/London"
+    return client
+
+
+def move_to_tokyo(world) -> None:
+    organisation_time_zone_set(
+        organisation=Organisation.objects.get(pk=world.clinic.pk), time_zone="Asia/Tokyo"
+    )
+
+
+def test_an_entry_whose_request_read_the_zone_before_the_clinic_moved_lands_on_the_new_day(
+    world,
+):
+    client = stale_record(world)
+    move_to_tokyo(world)
+
+    write(world, client)
+
+    assert days_of(client) == [dt.date(2026, 11, 3)]
+    assert differences([client.pk]) == []
+
+
+def test_deleting_an_entry_counted_in_the_old_zone_takes_it_off_the_new_day(world):
+    entry = write(world, stale_record(world))
+    entry = type(entry).objects.select_related("client__organisation").get(pk=entry.pk)
+    move_to_tokyo(world)
+
+    entry_delete(actor=world.client, entry=entry)  # its client still says London
+
+    assert days_of(world.client_record) == []
+    assert differences([world.client_record.pk]) == []
+
+
+def held_open(work) -> tuple[threading.Thread, threading.Event]:
+    """Run `work` in a transaction in another thread and keep it open (uncommitted) until
+    the returned event is set."""
+    done, release = threading.Event(), threading.Event()
+
+    def run():
+        with transaction.atomic():
+            work()
+            done.set()
+            release.wait(10)
+
+    thread = in_thread(run)
+    assert done.wait(10)
+    return thread, release
+
+
+committing = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+postgresql_only = pytest.mark.skipif(
+    not ON_POSTGRESQL, reason="row locks and READ COMMITTED: PostgreSQL"
+)
+
+
+@committing
+@postgresql_only
+def test_an_entry_that_waits_for_a_move_in_progress_reads_the_new_zone_after_it(world):
+    client = stale_record(world)
+    mover, commit_move = held_open(lambda: move_to_tokyo(world))
+    writer = in_thread(lambda: write(world, client))
+    time.sleep(0.5)  # the entry waits for the clinic's row, holding no client
+    assert writer.is_alive()
+    commit_move.set()
+    mover.join(10)
+    writer.join(10)
+
+    assert days_of(client) == [dt.date(2026, 11, 3)]
+    assert differences([client.pk]) == []
+
+
+@committing
+@postgresql_only
+def test_a_move_waits_for_an_entry_in_flight_and_then_rebuilds_it_in_the_new_zone(world):
+    client = stale_record(world)
+    writer, commit_entry = held_open(lambda: write(world, client))
+    mover = in_thread(lambda: move_to_tokyo(world))
+    time.sleep(0.5)  # the move waits for the clinic's row the entry share-locks
+    assert mover.is_alive()
+    commit_entry.set()
+    writer.join(10)
+    mover.join(10)
+
+    assert days_of(client) == [dt.date(2026, 11, 3)]
+    assert differences([client.pk]) == []
