@@ -214,9 +214,10 @@ def _recent_window(today: dt.date) -> tuple[dt.date, dt.date]:
 def dashboard_clients(
     user: User, filters: DashboardFilters, context: ClinicContext, today: dt.date
 ) -> QuerySet[Client]:
-    """The user's active clients (a clinic admin's: the whole clinic), with one 0/1 column per
-    open flag plus `open_flags` (how many) and `attention` (their severity weights summed),
-    filtered, and sorted unless the sort is "needs attention first" (see `dashboard_ids`)."""
+    """The user's active clients (a clinic admin's: the whole clinic), filtered, and sorted
+    unless the sort is "needs attention first" (see `dashboard_ids`). The flags' columns are
+    left to `with_flag_columns`: the count and the other sorts do not read them (building
+    and counting with them took about 2.5 of a clinician dashboard's 35 ms in Python)."""
     rules = context.rules
     clients = clients_for(user).filter(status=ClientStatus.ACTIVE).matching(filters.q)
     if filters.clinician is not None:
@@ -224,23 +225,10 @@ def dashboard_clients(
     if filters.programme is not None:
         clients = clients.filter(programmes=filters.programme)
     clients = _with_projections(clients, rules)
-    conditions = open_flag_conditions(context, today)
-    columns = {
-        f"flag_{kind}": Case(When(condition, then=Value(1)), default=Value(0))
-        for kind, condition in conditions.items()
-    }
-    clients = clients.annotate(**columns).annotate(
-        open_flags=sum((F(name) for name in columns), Value(0)),
-        attention=sum(
-            (F(f"flag_{kind}") * Value(flags.SEVERITY[kind]) for kind in conditions), Value(0)
-        ),
-    )
-    if filters.flag == "open":
-        clients = clients.filter(open_flags__gt=0)
-    elif filters.flag == "none":
-        clients = clients.filter(open_flags=0)
-    elif filters.flag in conditions:
-        clients = clients.filter(conditions[filters.flag])
+    if filters.flag in ("open", "none"):
+        clients = _with_open_flags(clients, context, today, some=filters.flag == "open")
+    elif filters.flag in flags.KINDS:
+        clients = clients.filter(open_flag_conditions(context, today)[filters.flag])
     elif filters.flag == "due":
         clients = clients.filter(next_due__lte=today)
     elif filters.flag == "undelivered":
@@ -257,14 +245,40 @@ def dashboard_clients(
     return clients.order_by(*SORTS[sort]) if sort in SORTS else clients.order_by()
 
 
+def with_flag_columns(
+    clients: QuerySet[Client], context: ClinicContext, today: dt.date
+) -> QuerySet[Client]:
+    """`clients` (from `dashboard_clients`) with one 0/1 column per open flag, `flag_<kind>`.
+    NULL-safe: a condition that is unknown (a NULL compared) gives 0."""
+    return clients.annotate(
+        **{
+            f"flag_{kind}": Case(When(condition, then=Value(1)), default=Value(0))
+            for kind, condition in open_flag_conditions(context, today).items()
+        }
+    )
+
+
+def _with_open_flags(
+    clients: QuerySet[Client], context: ClinicContext, today: dt.date, *, some: bool
+) -> QuerySet[Client]:
+    """Clients with at least one open flag (`some`) or with none."""
+    counted = with_flag_columns(clients, context, today)
+    counted = counted.annotate(
+        open_flags=sum((F(f"flag_{kind}") for kind in flags.KINDS), Value(0))
+    )
+    return counted.filter(open_flags__gt=0) if some else counted.filter(open_flags=0)
+
+
 def dashboard_ids(
     user: User, filters: DashboardFilters, context: ClinicContext, today: dt.date
 ) -> DashboardIds:
     """The ids of `dashboard_clients` in the table's order, countable and sliceable (for a
     Paginator and the export's chunks)."""
     clients = dashboard_clients(user, filters, context, today)
-    attention = filters.sort not in SORTS
-    return DashboardIds(clients, _attention_columns(clients) if attention else None)
+    if filters.sort in SORTS:
+        return DashboardIds(clients, None)
+    attention = _attention_columns(with_flag_columns(clients, context, today))
+    return DashboardIds(clients, attention)
 
 
 # The date behind each flag that "needs attention first" ranks by (flags.attention_key), in

@@ -22,9 +22,21 @@ def open_flags(world, client=None):
     asserting that the two agree."""
     today = world.clinic.today()
     context = selectors.clinic_context(world.clinic.pk)
+
+    def codes(**filters):
+        return set(
+            selectors.dashboard_clients(
+                world.clinic_admin, selectors.DashboardFilters(**filters), context, today
+            ).values_list("code", flat=True)
+        )
+
     clients = list(
-        selectors.dashboard_clients(
-            world.clinic_admin, selectors.DashboardFilters(), context, today
+        selectors.with_flag_columns(
+            selectors.dashboard_clients(
+                world.clinic_admin, selectors.DashboardFilters(), context, today
+            ),
+            context,
+            today,
         )
     )
     rows = selectors.dashboard_rows(
@@ -35,7 +47,11 @@ def open_flags(world, client=None):
         by_sql[c.code] = sorted(kind for kind in flags.KINDS if getattr(c, f"flag_{kind}"))
         pure = sorted(f.kind for f in row.open_flags)
         assert by_sql[c.code] == pure, c.code
-        assert c.open_flags == len(pure)
+    # The filters by flag say the same as the columns.
+    assert codes(flag="open") == {code for code, kinds in by_sql.items() if kinds}
+    assert codes(flag="none") == {code for code, kinds in by_sql.items() if not kinds}
+    for kind in flags.KINDS:
+        assert codes(flag=kind) == {code for code, kinds in by_sql.items() if kind in kinds}
     return by_sql if client is None else by_sql[client.code]
 
 
@@ -241,6 +257,11 @@ def test_needs_attention_first_orders_by_severity_then_recency_as_the_pure_key(w
     by_sql = [code_of[pk] for pk in ids[0 : len(ids)]]
     # RC-001 and RC-051 are only overdue, since the same day: by code.
     assert by_sql == ["RC-054", "RC-053", "RC-055", "RC-052", "RC-050", "RC-001", "RC-051"]
+    # Filtered to clients with an open flag (every one here), in the same order.
+    with_open = selectors.dashboard_ids(
+        world.clinician, selectors.DashboardFilters(flag="open"), context, today
+    )
+    assert [code_of[pk] for pk in with_open[0:10]] == by_sql
     rows = selectors.dashboard_rows(
         selectors.clients_in_order(
             [c.pk for c in Client.objects.filter(primary_clinician=world.clinician)],
