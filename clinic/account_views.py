@@ -17,7 +17,7 @@ from clinic import selectors, services, two_factor
 from clinic.access import clinic_admin_required
 from clinic.forms import SecondFactorForm, SecuritySettingsForm, TotpEnrolForm
 from clinic.models import SecurityEvent, SecurityEventKind
-from clinic.security import SECOND_FACTOR_STEP
+from clinic.security import ENROL, SECOND_FACTOR_STEP, VERIFY
 
 RECENT_SIGN_INS = 20
 LOG_PAGE_SIZE = 50
@@ -101,7 +101,7 @@ def two_factor_enrol(request):
             "setup": two_factor.totp_setup(user, key),
             "factors": factors,
             "first": not factors.any,
-            "required": request.session.get(SECOND_FACTOR_STEP) == two_factor.ENROL,
+            "required": request.session.get(SECOND_FACTOR_STEP) == ENROL,
         },
     )
 
@@ -109,7 +109,7 @@ def two_factor_enrol(request):
 def two_factor_verify(request):
     """The second step of signing in: a code from the app, a recovery code, or a passkey."""
     user = request.user
-    if request.session.get(SECOND_FACTOR_STEP) != two_factor.VERIFY:
+    if request.session.get(SECOND_FACTOR_STEP) != VERIFY:
         return redirect(_next_url(request))
     form = SecondFactorForm(request.POST or None, initial={"method": "totp"})
     if request.method == "POST" and form.is_valid():

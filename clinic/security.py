@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 from django.utils import timezone
+from django_otp import user_has_device
 
 from clinic.models import SecurityEvent, SecurityEventKind
 from config.client_ip import client_ip
@@ -32,6 +33,7 @@ SIGNED_IN_AT = "selfkind_signed_in_at"
 # second factor) or "enrol" (staff of a clinic that requires one, without one). Set at the
 # password step, cleared by verification or enrolment (clinic.two_factor).
 SECOND_FACTOR_STEP = "selfkind_second_factor"
+ENROL, VERIFY = "enrol", "verify"
 
 # (token in the user agent, family), first match wins: Edge and Opera also say Chrome, and
 # Chrome also says Safari.
@@ -103,12 +105,22 @@ def _matching_user(username: str | None):
     return model._default_manager.filter(**{model.USERNAME_FIELD: username}).first()
 
 
+def second_factor_step(user: User) -> str:
+    """What a session of this user needs after the password: VERIFY when they have a second
+    factor, ENROL when they are staff of a clinic that requires one, "" otherwise (the
+    factors themselves: clinic.two_factor)."""
+    if user_has_device(user):
+        return VERIFY
+    organisation = getattr(user, "organisation", None)
+    if user.is_clinic_staff and organisation is not None and organisation.two_factor_required:
+        return ENROL
+    return ""
+
+
 @receiver(user_logged_in, dispatch_uid="selfkind_signed_in")
 def _signed_in(sender, request, user, **kwargs):
     """The password step passed (Django has just rotated the session key): note the time for
     the absolute lifetime, what second step the session needs, and log the sign-in."""
-    from clinic.two_factor import second_factor_step
-
     if request is None or not hasattr(request, "session"):
         return
     request.session[SIGNED_IN_AT] = timezone.now().timestamp()

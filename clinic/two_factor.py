@@ -30,7 +30,7 @@ from django_otp.util import random_hex
 from django_otp_webauthn.models import WebAuthnCredential
 
 from clinic.models import SecurityEventKind
-from clinic.security import SECOND_FACTOR_STEP, security_event_record
+from clinic.security import SECOND_FACTOR_STEP, VERIFY, security_event_record
 from clinic.services import (
     ServiceError,
     notify_second_factor_enrolled,
@@ -51,19 +51,7 @@ RECOVERY_NAME = "Recovery codes"
 # device row until the user has proved, with a code, that their app holds it).
 TOTP_SETUP_KEY = "selfkind_totp_setup"
 
-ENROL, VERIFY = "enrol", "verify"
 METHOD_TOTP, METHOD_RECOVERY, METHOD_PASSKEY = "totp", "recovery_code", "passkey"
-
-
-def second_factor_step(user: User) -> str:
-    """What a session of this user needs after the password: VERIFY when they have a second
-    factor, ENROL when they are staff of a clinic that requires one, "" otherwise."""
-    if user_has_device(user):
-        return VERIFY
-    organisation = getattr(user, "organisation", None)
-    if user.is_clinic_staff and organisation is not None and organisation.two_factor_required:
-        return ENROL
-    return ""
 
 
 def may_change_second_factors(request: HttpRequest) -> bool:
