@@ -1,7 +1,8 @@
 """The transactional outbox: every email is a row written in the transaction that causes it.
 
 A service calls `email_enqueue(...)` inside its own transaction; when that commits, a task sends
-the row (clinic.tasks). If the consumer is down, the row waits and the periodic sweep sends it.
+the row (send_outbox_email, at the end of this module, with the sweeps). If the consumer is
+down, the row waits and the periodic sweep sends it.
 
 Sending is idempotent. The sender first claims the row with one conditional UPDATE (queued and
 due, or stuck in 'sending' past its lease) that only one consumer can win, on SQLite and
@@ -31,6 +32,9 @@ from django.db.models import F, Max, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task, on_startup
+from huey.exceptions import RetryTask
 
 from clinic.mail import deliver, mail_connection, message_id
 from clinic.models import (
@@ -128,8 +132,6 @@ def email_enqueue(
 
 
 def _send_later(email_id: int) -> None:
-    from clinic.tasks import send_outbox_email
-
     send_outbox_email(email_id)
 
 
@@ -294,3 +296,37 @@ def outbox_sweep(*, now: dt.datetime | None = None, limit: int = SWEEP_BATCH) ->
         status=EmailStatus.SENDING, lease_until__gte=now
     ).aggregate(last=Max("lease_until"))["last"]
     return Sweep(sent_or_tried=len(due), gave_up=gave_up, last_lease=last_lease)
+
+
+# --- Tasks on the queue (run by `manage.py run_huey`; clinic.tasks imports them) -----------
+
+
+@db_task()
+def send_outbox_email(email_id: int) -> None:
+    """Send one outbox row. After a transient failure the row says when to try again, and this
+    task is scheduled for then; the sweep is the safety net if that schedule is lost."""
+    retry_in = outbox_send(email_id)
+    if retry_in is not None:
+        raise RetryTask(delay=retry_in)
+
+
+@db_task()
+def sweep_outbox(follow_leases: bool = False) -> None:
+    """Send rows no task is sending. `follow_leases`: also come back once the leases held now
+    have run out (after a restart, rows a dead consumer was sending are due then)."""
+    sweep = outbox_sweep()
+    if follow_leases and sweep.last_lease is not None:
+        wait = (sweep.last_lease - timezone.now()).total_seconds()
+        sweep_outbox.schedule(delay=max(wait, 0) + 1)
+
+
+@db_periodic_task(crontab(minute="*"))
+def sweep_outbox_every_minute() -> None:
+    outbox_sweep()
+
+
+@on_startup()
+def recover_outbox() -> None:
+    """A consumer that starts picks up what a stopped one left behind, without waiting for the
+    minute's sweep (each worker thread runs this; extra sweeps are harmless)."""
+    sweep_outbox(follow_leases=True)
