@@ -7,6 +7,7 @@ import re
 import uuid
 import zoneinfo
 from collections.abc import Iterable
+from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -405,9 +406,9 @@ class UserSession(AbstractBaseSession):
 
     @classmethod
     def get_session_store_class(cls):
-        from clinic.sessions import SessionStore
-
-        return SessionStore
+        """The configured engine's store (clinic.sessions, named by settings.SESSION_ENGINE),
+        for `get_decoded()`: the engine names the model, not the other way round."""
+        return import_module(settings.SESSION_ENGINE).SessionStore
 
 
 class CareTeamMember(models.Model):

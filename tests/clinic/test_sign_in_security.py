@@ -154,6 +154,14 @@ def test_deactivating_a_staff_member_ends_their_sessions_at_once(world):
     assert (event.user, event.actor) == (world.colleague, world.clinic_admin)
 
 
+def test_a_stored_session_decodes_through_the_configured_engine(world):
+    """UserSession names no store of its own: settings.SESSION_ENGINE does (clinic.sessions),
+    which also writes the user's id beside the data."""
+    world.browser("clinician")
+    session = UserSession.objects.get(user_id=world.clinician.pk)
+    assert session.get_decoded()["_auth_user_id"] == str(world.clinician.pk)
+
+
 def test_changing_the_password_ends_every_other_session(world):
     phone, laptop = world.browser("clinician"), world.browser("clinician")
     new = "a brand new passphrase 2026"
