@@ -28,6 +28,13 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "time_zone"]
     prepopulated_fields = {"slug": ["name"]}
 
+    def get_readonly_fields(self, request, obj=None):
+        """A clinic's time zone is set when it is created. Moving it later moves every
+        clinic-local day its projections hold, which only `manage.py clinic_time_zone` does
+        (it rebuilds them in the same transaction); saved here, the projections would keep
+        the old zone's days."""
+        return ["time_zone"] if obj is not None else []
+
 
 @admin.register(User)
 class SelfkindUserAdmin(UserAdmin):

@@ -8,13 +8,16 @@ on different days."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import threading
 import time
 import zoneinfo
 
 import pytest
 from django.conf import settings
+from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.urls import reverse
 
 from clinic.models import Client, Organisation
 from dashboard.consistency import differences
@@ -128,3 +131,60 @@ def test_a_move_waits_for_an_entry_in_flight_and_then_rebuilds_it_in_the_new_zon
 
     assert days_of(client) == [dt.date(2026, 11, 3)]
     assert differences([client.pk]) == []
+
+
+@committing
+@postgresql_only
+def test_an_entry_that_waits_for_a_move_which_has_taken_the_clinic_deadlocks_with_neither(
+    world, monkeypatch
+):
+    """The move has updated the clinic's row and not yet locked its clients; an entry comes.
+    The entry's lock takes the clinic's row before its client (CLIENTS_LOCK_SQL), so it waits
+    holding no client, and the move then locks every client without waiting for it. In the
+    other order each would wait for the other until PostgreSQL ended one as a deadlock."""
+    from tracking import projections
+
+    client = stale_record(world)
+    rebuild, updated, go_on = projections.clients_rebuild, threading.Event(), threading.Event()
+
+    def rebuild_once_held(ids):
+        if not updated.is_set():  # the move's rebuild: the entry only rebuilds after it
+            updated.set()
+            go_on.wait(10)
+        rebuild(ids)
+
+    monkeypatch.setattr(projections, "clients_rebuild", rebuild_once_held)
+    mover = in_thread(lambda: move_to_tokyo(world))
+    assert updated.wait(10)
+    writer = in_thread(lambda: write(world, client))
+    time.sleep(0.5)  # the entry waits for the clinic's row
+    go_on.set()
+    mover.join(10)
+    writer.join(10)
+
+    assert Organisation.objects.get(pk=world.clinic.pk).time_zone == "Asia/Tokyo"
+    assert days_of(client) == [dt.date(2026, 11, 3)]
+    assert differences([client.pk]) == []
+
+
+def test_the_command_moves_a_clinic_and_its_days(world):
+    write(world, world.client_record)
+    out = io.StringIO()
+    call_command("clinic_time_zone", world.clinic.slug, "Asia/Tokyo", stdout=out)
+    assert "Europe/London -> Asia/Tokyo" in out.getvalue()
+    assert days_of(world.client_record) == [dt.date(2026, 11, 3)]
+    with pytest.raises(CommandError, match="not a known time zone"):
+        call_command("clinic_time_zone", world.clinic.slug, "Mars/Olympus")
+    with pytest.raises(CommandError, match="No clinic"):
+        call_command("clinic_time_zone", "no-such-clinic", "Asia/Tokyo")
+
+
+def test_the_admin_shows_a_clinics_zone_but_does_not_change_it(world):
+    """Saved there, the projections would keep the old zone's days: the command moves it."""
+    world.clinic_admin.is_superuser = True
+    world.clinic_admin.save()
+    http = world.browser("clinic_admin")
+    url = reverse("admin:clinic_organisation_change", args=[world.clinic.pk])
+    page = http.get(url).content.decode()
+    assert "Europe/London" in page and 'name="time_zone"' not in page
+    assert 'name="time_zone"' in http.get(reverse("admin:clinic_organisation_add")).content.decode()
