@@ -272,7 +272,7 @@ def clients_lock(client_ids: Iterable[int]) -> None:
     (dashboard.services.organisation_time_zone_set), so it waits for every write in flight,
     and every later write waits for it and then reads the new zone (clients_lock_zones): no
     write buckets its days in a zone the clinic has left. A writer waiting for the clinic's
-    row holds no client yet, so it cannot deadlock with the move.
+    row holds no lock the move needs (no client's), so it cannot deadlock with the move.
 
     The statement is written out rather than built by the ORM: every new entry and practice
     takes this lock, and building the same query each time cost three times what PostgreSQL

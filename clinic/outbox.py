@@ -127,12 +127,8 @@ def email_enqueue(
         if OutboxEmail.objects.filter(key=key).exists():
             return None
         raise
-    transaction.on_commit(partial(_send_later, email.pk), robust=True)
+    transaction.on_commit(partial(send_outbox_email, email.pk), robust=True)
     return email
-
-
-def _send_later(email_id: int) -> None:
-    send_outbox_email(email_id)
 
 
 def email_opted_out(organisation: Organisation | int | None, address: str) -> bool:

@@ -40,7 +40,7 @@ from clinic.models import (
     UserSession,
 )
 from clinic.outbox import absolute_url, email_enqueue
-from clinic.security import SECOND_FACTOR_STEP, security_event_record
+from clinic.security import ENROL, SECOND_FACTOR_STEP, security_event_record
 from clinic.tokens import reset_token_generator
 from clinic.validation import normalise_client_code, normalise_name, normalise_username
 
@@ -501,7 +501,7 @@ def organisation_security_update(
                 if not user_has_device(member):
                     user_sessions_end(member.pk)
             if request is not None and not user_has_device(actor):
-                request.session[SECOND_FACTOR_STEP] = "enrol"
+                request.session[SECOND_FACTOR_STEP] = ENROL
         security_event_record(
             SecurityEventKind.SETTINGS_CHANGED, user=actor, actor=actor, request=request
         )
