@@ -225,7 +225,7 @@ def dashboard_clients(
     if filters.programme is not None:
         clients = clients.filter(programmes=filters.programme)
     clients = _with_projections(clients, rules)
-    if filters.flag in ("open", "none"):
+    if filters.flag in OPEN_FILTERS:
         clients = _with_open_flags(clients, context, today, some=filters.flag == "open")
     elif filters.flag in flags.KINDS:
         clients = clients.filter(open_flag_conditions(context, today)[filters.flag])
@@ -243,6 +243,9 @@ def dashboard_clients(
     if sort.lstrip("-") in ("entries", "minutes"):
         clients = _with_recent_totals(clients, today)
     return clients.order_by(*SORTS[sort]) if sort in SORTS else clients.order_by()
+
+
+OPEN_FILTERS = ("open", "none")  # filters on how many flags are open: need the columns
 
 
 def with_flag_columns(
@@ -277,8 +280,10 @@ def dashboard_ids(
     clients = dashboard_clients(user, filters, context, today)
     if filters.sort in SORTS:
         return DashboardIds(clients, None)
-    attention = _attention_columns(with_flag_columns(clients, context, today))
-    return DashboardIds(clients, attention)
+    flagged = clients  # the open/none filters have the flag columns already (_with_open_flags)
+    if filters.flag not in OPEN_FILTERS:
+        flagged = with_flag_columns(clients, context, today)
+    return DashboardIds(clients, _attention_columns(flagged))
 
 
 # The date behind each flag that "needs attention first" ranks by (flags.attention_key), in
