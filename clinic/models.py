@@ -250,11 +250,6 @@ CLIENTS_LOCK_SQL = (
     ' JOIN "clinic_organisation" o ON o."id" = c."organisation_id"'
     ' WHERE c."id" = ANY(%s) ORDER BY c."id" FOR SHARE OF o FOR NO KEY UPDATE OF c'
 )
-# SQLite writes one transaction at a time (IMMEDIATE): the same read without locking clauses.
-CLIENTS_ZONES_SQL = (
-    'SELECT c."id", o."time_zone" FROM "clinic_client" c'
-    ' JOIN "clinic_organisation" o ON o."id" = c."organisation_id" WHERE c."id" IN ({})'
-)
 
 
 def clients_lock(client_ids: Iterable[int]) -> None:
@@ -289,14 +284,9 @@ def clients_lock_zones(client_ids: Iterable[int]) -> dict[int, str]:
     database's write lock, the same read without locking: one query."""
     if connection.features.has_select_for_update:
         return _locked_zones(client_ids)
-    ids = sorted({int(pk) for pk in client_ids})
-    zones: dict[int, str] = {}
-    with connection.cursor() as cursor:
-        for start in range(0, len(ids), 500):
-            batch = ids[start : start + 500]
-            cursor.execute(CLIENTS_ZONES_SQL.format(", ".join(["%s"] * len(batch))), batch)
-            zones.update(cursor.fetchall())
-    return zones
+    return dict(
+        Client.objects.filter(pk__in=list(client_ids)).values_list("pk", "organisation__time_zone")
+    )
 
 
 def _locked_zones(client_ids: Iterable[int]) -> dict[int, str]:
