@@ -79,20 +79,26 @@ def test_deleting_an_entry_counted_in_the_old_zone_takes_it_off_the_new_day(worl
     assert differences([world.client_record.pk]) == []
 
 
-def held_open(work) -> tuple[threading.Thread, threading.Event]:
-    """Run `work` in a transaction in another thread and keep it open (uncommitted) until
-    the returned event is set."""
+def second_waits_for_first(first, second) -> None:
+    """Run `first` in a transaction in another thread and keep it open; start `second` in a
+    third; check that it is still waiting half a second later; then commit `first` and wait
+    for both to finish."""
     done, release = threading.Event(), threading.Event()
 
-    def run():
+    def held_open():
         with transaction.atomic():
-            work()
+            first()
             done.set()
             release.wait(10)
 
-    thread = in_thread(run)
+    holder = in_thread(held_open)
     assert done.wait(10)
-    return thread, release
+    waiter = in_thread(second)
+    time.sleep(0.5)  # time enough for `second` to finish, if nothing holds it back
+    assert waiter.is_alive()
+    release.set()
+    holder.join(10)
+    waiter.join(10)
 
 
 committing = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -105,13 +111,8 @@ postgresql_only = pytest.mark.skipif(
 @postgresql_only
 def test_an_entry_that_waits_for_a_move_in_progress_reads_the_new_zone_after_it(world):
     client = stale_record(world)
-    mover, commit_move = held_open(lambda: move_to_tokyo(world))
-    writer = in_thread(lambda: write(world, client))
-    time.sleep(0.5)  # the entry waits for the clinic's row, holding no client
-    assert writer.is_alive()
-    commit_move.set()
-    mover.join(10)
-    writer.join(10)
+    # The entry waits for the clinic's row, holding no client.
+    second_waits_for_first(lambda: move_to_tokyo(world), lambda: write(world, client))
 
     assert days_of(client) == [dt.date(2026, 11, 3)]
     assert differences([client.pk]) == []
@@ -121,13 +122,8 @@ def test_an_entry_that_waits_for_a_move_in_progress_reads_the_new_zone_after_it(
 @postgresql_only
 def test_a_move_waits_for_an_entry_in_flight_and_then_rebuilds_it_in_the_new_zone(world):
     client = stale_record(world)
-    writer, commit_entry = held_open(lambda: write(world, client))
-    mover = in_thread(lambda: move_to_tokyo(world))
-    time.sleep(0.5)  # the move waits for the clinic's row the entry share-locks
-    assert mover.is_alive()
-    commit_entry.set()
-    writer.join(10)
-    mover.join(10)
+    # The move waits for the clinic's row the entry share-locks.
+    second_waits_for_first(lambda: write(world, client), lambda: move_to_tokyo(world))
 
     assert days_of(client) == [dt.date(2026, 11, 3)]
     assert differences([client.pk]) == []
