@@ -56,6 +56,19 @@ def test_the_saved_message_waits_on_the_server_not_in_a_cookie(world):
     assert "Saved. You can reframe it now" not in http.get(response["Location"]).content.decode()
 
 
+def test_posts_whose_pages_are_never_opened_leave_only_the_latest_messages_waiting(world):
+    """The session is read and written on every request: posts whose redirects are never
+    followed must not grow it by a message each (clinic.sessions.RecentMessagesStorage)."""
+    from clinic.sessions import MESSAGES_KEPT
+
+    http = world.browser("client")
+    for _ in range(MESSAGES_KEPT + 3):
+        assert capture(http).status_code == 302
+    page = http.get(reverse("tracking:my_log")).content.decode()
+    assert page.count("Saved. You can reframe it now") == MESSAGES_KEPT
+    assert InnerCriticEntry.objects.count() == MESSAGES_KEPT + 3
+
+
 def test_a_client_captures_a_moment_in_three_fields_and_can_reframe_it(world):
     http = world.browser("client")
     form_page = http.get(reverse("tracking:my_log"))
