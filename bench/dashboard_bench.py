@@ -45,7 +45,8 @@ What it does, in order:
    within seconds, and short interleaved slices spread it over every page alike. wrk's Lua done()
    hook prints each slice's latency quantiles at every half percent; a page's p50 and p95 are
    taken from those, weighted by the slices' request counts, i.e. over all its requests pooled
-   across the slices. Any non-200 answer (a 302 for the POST) fails the run.
+   across the slices. Any non-200 answer fails the run; for the POST, any answer but a 302 to
+   the saved entry's page (a lost session would answer a quick 302 to the sign-in page).
 
    Why one connection: the machine has 2 cores shared by wrk, both gunicorn workers, the writer
    and PostgreSQL. With one request in flight nothing queues, so a page's latency is its own
@@ -143,6 +144,7 @@ PAGES = {
     "post an entry": ("portal", "POST /tracking/me/", 3.0),
 }
 GOALS = {name: goal for name, (_, _, goal) in PAGES.items()}
+POST_REDIRECTS_TO = "/tracking/me/entries/"  # the saved entry's page (tracking:my_entry)
 
 FIRST_VIEW_REQUESTS = """
 -- Every request a first view: a query parameter unique to every request (no page is cached
@@ -174,8 +176,16 @@ WRK_SCRIPT = """
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
 function init(args) not_ok = 0 end
+-- A POST counts only when redirected to the entry it saved: a lost session also answers 302,
+-- to the sign-in page, in a fraction of the time.
+local expected_location = EXPECTED_LOCATION
 function response(status, headers, body)
-  if status ~= EXPECTED_STATUS then not_ok = not_ok + 1 end
+  if status ~= EXPECTED_STATUS then
+    not_ok = not_ok + 1
+  elseif expected_location then
+    local location = headers["Location"] or ""
+    if not string.find(location, expected_location, 1, true) then not_ok = not_ok + 1 end
+  end
 end
 function done(summary, latency, requests)
   local bad = 0
@@ -561,7 +571,9 @@ def lua_script(page: Page, post_body: str) -> str:
     """The wrk script of one page: GETs with a query string unique to every request, or POSTs
     of `post_body` (a form with its CSRF token) with a unique text each."""
     expected = 302 if page.post else 200
-    script = WRK_SCRIPT.replace("EXPECTED_STATUS", str(expected))
+    script = WRK_SCRIPT.replace("EXPECTED_STATUS", str(expected)).replace(
+        "EXPECTED_LOCATION", json.dumps(POST_REDIRECTS_TO) if page.post else "nil"
+    )
     if page.post:
         return script + POST_REQUESTS.replace("BODY", json.dumps(post_body))
     return script + FIRST_VIEW_REQUESTS
