@@ -193,7 +193,8 @@ SESSION_SAVE_EVERY_REQUEST = True
 # ("Client RC-012 created", an invitation's email address), and Django's default keeps them in
 # a cookie that is signed, not encrypted, so they would sit readable in the browser's cookie
 # store. The session is written on every request anyway, so this costs no query; signing and
-# compressing a cookie cost a post about 0.3 ms. Only the latest few wait (clinic.sessions).
+# compressing a cookie cost a post about 0.3 ms. Warnings and the latest few others wait
+# (clinic.sessions).
 MESSAGE_STORAGE = "clinic.sessions.RecentMessagesStorage"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # ...and, active or not, a set number of hours after signing in (clinic.middleware).
