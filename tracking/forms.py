@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from crispy_forms.bootstrap import InlineCheckboxes
 from crispy_forms.helper import FormHelper
@@ -95,6 +96,10 @@ class EntryForm(ChecksOnWriteMixin, forms.ModelForm):
         choices=Emotion.choices,
         widget=forms.CheckboxSelectMultiple,
     )
+    # A new key each time the capture form is drawn; the service saves one entry per key, so a
+    # double tap or a weak connection's re-sent post does not log the moment twice. Not on the
+    # edit form (an entry's key never changes).
+    submission = forms.CharField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = InnerCriticEntry
@@ -119,8 +124,20 @@ class EntryForm(ChecksOnWriteMixin, forms.ModelForm):
         self.fields["trigger"].empty_label = "Not noted"
         self.fields["pattern"].label = "Pattern"
         self.fields["pattern"].choices = [("", "Not sure"), *self.fields["pattern"].choices[1:]]
-        if not self.is_bound and not self.instance.pk:
+        if self.instance.pk:
+            del self.fields["submission"]
+        elif not self.is_bound:
             self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0))
+            self.initial["submission"] = uuid.uuid4()
+
+    def clean_submission(self) -> uuid.UUID | None:
+        """The form's key, or None when missing or damaged: the entry is then saved without
+        the guard against a second post, never refused (the key is ours, not the client's
+        input, and the moment they logged matters more)."""
+        try:
+            return uuid.UUID(self.cleaned_data["submission"])
+        except ValueError:
+            return None
 
     def clean_critic_text(self) -> str:
         text = self.cleaned_data["critic_text"].strip()

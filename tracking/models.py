@@ -144,11 +144,20 @@ class InnerCriticEntry(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # The key the capture form was drawn with (EntryForm.submission): a form posted twice (a
+    # double tap, a phone re-sending on a weak connection) saves one entry.
+    submission = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
         verbose_name_plural = "inner-critic entries"
         constraints = [
+            # Entries saved without a key (imports, seeding) stay out of the index.
+            models.UniqueConstraint(
+                fields=["client", "submission"],
+                condition=Q(submission__isnull=False),
+                name="critic_one_entry_per_submission",
+            ),
             _range("intensity", "critic_intensity_0_10"),
             _range("intensity_after", "critic_intensity_after_0_10", nullable=True),
             models.CheckConstraint(condition=~Q(critic_text=""), name="critic_text_not_empty"),

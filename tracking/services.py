@@ -21,6 +21,7 @@ from clinic.models import (
     EmailOptOut,
     OutboxEmail,
     User,
+    clients_lock,
 )
 from clinic.outbox import absolute_url, email_enqueue, email_opt_in
 from clinic.validation import (
@@ -63,8 +64,20 @@ def _validate(row) -> None:
 
 @transaction.atomic
 def entry_create(*, actor: User, client: Client, data: dict[str, Any]) -> InnerCriticEntry:
+    """Save a new entry. A form's `submission` key saves once: a second post of the same form
+    (a double tap, a phone re-sending on a weak connection) gets the entry the first saved."""
+    data = dict(data)
+    submission = data.pop("submission", None)
+    if submission is not None:
+        # A second post waits here for the first to commit, then finds its entry.
+        clients_lock([client.pk])
+        saved = InnerCriticEntry.objects.filter(client=client, submission=submission).first()
+        if saved is not None:
+            return saved
     now = timezone.now()
-    entry = InnerCriticEntry(client=client, created_by=actor, created_at=now, updated_at=now)
+    entry = InnerCriticEntry(
+        client=client, created_by=actor, created_at=now, updated_at=now, submission=submission
+    )
     for name, value in data.items():
         setattr(entry, name, value)
     check_plausible_instant(entry.occurred_at, HAPPENED, label="When", now=now)

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.sessions import MESSAGES_KEPT
 from tests.factories import write_entry
 from tracking import projections
 from tracking.models import InnerCriticEntry, JournalEntry, PracticeSession, TriggerCategory
@@ -59,8 +60,6 @@ def test_the_saved_message_waits_on_the_server_not_in_a_cookie(world):
 def test_posts_whose_pages_are_never_opened_leave_only_the_latest_messages_waiting(world):
     """The session is read and written on every request: posts whose redirects are never
     followed must not grow it by a message each (clinic.sessions.RecentMessagesStorage)."""
-    from clinic.sessions import MESSAGES_KEPT
-
     http = world.browser("client")
     for _ in range(MESSAGES_KEPT + 3):
         assert capture(http).status_code == 302
@@ -503,11 +502,16 @@ def test_a_new_clients_charts_and_log_start_in_the_week_of_intake(world):
 
 def test_the_entry_form_skips_only_check_constraints_the_fields_already_check():
     """ChecksOnWriteMixin turns the model's constraint queries off: safe only while every
-    constraint of the entry model is a check its fields restate (a unique constraint would
-    lose its form message)."""
-    from django.db.models import CheckConstraint
+    constraint of the entry model is a check its fields restate, or a unique one on a field
+    the form does not write (a unique constraint on the form's own fields would lose its form
+    message). The submission key's is entry_create's to keep."""
+    from django.db.models import CheckConstraint, UniqueConstraint
 
     from tracking.forms import EntryForm
 
     constraints = EntryForm._meta.model._meta.constraints
-    assert constraints and all(isinstance(c, CheckConstraint) for c in constraints)
+    checks = [c for c in constraints if isinstance(c, CheckConstraint)]
+    others = [c for c in constraints if not isinstance(c, CheckConstraint)]
+    assert checks
+    assert [(type(c), c.fields) for c in others] == [(UniqueConstraint, ("client", "submission"))]
+    assert not {"client", "submission"} & set(EntryForm._meta.fields)
