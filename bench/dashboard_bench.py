@@ -161,15 +161,24 @@ function request()
 end
 """
 POST_REQUESTS = """
--- Posting an inner-critic entry through the portal form (a 302 to the new entry is success).
-local counter = 0
-function init(args) not_ok = 0 end
+-- Posting an inner-critic entry through the portal form (a 302 to the new entry is success),
+-- each with the key of a form drawn anew, as a browser posts it (tracking.forms.EntryForm's
+-- submission: a key posted again saves nothing). The run's part of the key comes from args.
+local run, counter = "00000000", 0
+function init(args)
+  not_ok = 0
+  run = args[1] or run
+end
 function request()
   counter = counter + 1
   -- wrk.format takes the headers given instead of wrk.headers (the -H cookie): keep both.
   local headers = {["Content-Type"] = "application/x-www-form-urlencoded"}
   for name, value in pairs(wrk.headers) do headers[name] = value end
-  return wrk.format("POST", wrk.path, headers, BODY .. "&critic_text=Not+good+enough+" .. counter)
+  local key = string.format("%s-0000-4000-8000-%012d", run, counter)
+  return wrk.format(
+    "POST", wrk.path, headers,
+    BODY .. "&critic_text=Not+good+enough+" .. counter .. "&submission=" .. key
+  )
 end
 """
 WRK_SCRIPT = """
@@ -592,8 +601,8 @@ def wrk(port: int, page: Page, cookie: str, seconds: float, connections: int, lu
         f"Cookie: {cookie}",
         f"http://127.0.0.1:{port}{page.path}",
     ]
-    if not page.post:
-        command += ["--", secrets.token_hex(6)]  # the run's part of bench_nonce
+    # The run's part of every GET's bench_nonce, or of every POST's form key (8 hex digits).
+    command += ["--", secrets.token_hex(4 if page.post else 6)]
     run = subprocess.run(command, capture_output=True, text=True, check=False)
     if run.returncode:
         sys.exit(f"wrk failed for {page.name} ({run.returncode}):\n{run.stdout}{run.stderr}")
