@@ -13,6 +13,7 @@ from assessments.instruments import Instrument
 from assessments.invitations import reminder_plan_problem
 from assessments.models import STAFF_ENTRY_MODES, AssessmentSettings, Mode
 from assessments.scoring import ScoringError, parse_answer, score_response
+from clinic.forms import SubmissionKeyField
 from clinic.validation import HAPPENED, DateInput, PlausibleDateField
 
 
@@ -110,6 +111,7 @@ def _item_list(numbers) -> str:
 
 
 class PaperEntryForm(ItemGridMixin, forms.Form):
+    submission = SubmissionKeyField()  # a double click on Save enters the form once
     administered_on = PlausibleDateField(
         rule=HAPPENED,
         label="Date administered",

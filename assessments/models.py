@@ -18,7 +18,14 @@ from django.utils import timezone
 
 from assessments.instruments import get_instrument
 from assessments.scoring import STATUS_SCORED
-from clinic.models import Client, Organisation, OutboxEmail, not_before_earliest
+from clinic.models import (
+    Client,
+    Organisation,
+    OutboxEmail,
+    not_before_earliest,
+    one_record_per_submission,
+    submission_key,
+)
 
 ONE_TIME_LINK_DAYS = 7
 
@@ -98,6 +105,7 @@ class Administration(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     finalised_at = models.DateTimeField(null=True, blank=True)
+    submission = submission_key()  # a paper form's entry posted twice saves one administration
 
     objects = AdministrationQuerySet.as_manager()
 
@@ -106,7 +114,8 @@ class Administration(models.Model):
         constraints = [
             not_before_earliest(
                 "administered_on", "Date administered", name="administered_on_plausible"
-            )
+            ),
+            one_record_per_submission("administration_one_per_submission"),
         ]
         indexes = [
             models.Index(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -40,6 +41,7 @@ from clinic.models import (
     SafetySignal,
     SignalKind,
     SignalSource,
+    saved_under_key,
 )
 from clinic.outbox import absolute_url, email_enqueue, email_opted_out
 from clinic.safety import safety_signal_raise
@@ -140,12 +142,20 @@ def administration_create(
     mode: str,
     entered_by,
     wording_used: str = "",
+    submission: uuid.UUID | None = None,
 ) -> Administration:
-    """A final, scored administration (counselor entry of a paper form, or an import)."""
+    """A final, scored administration (counselor entry of a paper form, or an import). A
+    form's `submission` key saves once: a second post of the same paper form's entry (a
+    double click on Save) gets the administration the first saved, and raises no second
+    risk signal."""
+    saved = saved_under_key(Administration.objects, client, submission)
+    if saved is not None:
+        return saved
     check_plausible_date(
         administered_on, HAPPENED, label="Date administered", today=client.organisation.today()
     )
     administration = Administration.objects.create(
+        submission=submission,
         organisation_id=client.organisation_id,
         client=client,
         instrument_code=instrument.code,

@@ -116,6 +116,7 @@ def entry(request, client_id: int, instrument: str):
             mode=form.cleaned_data["mode"],
             entered_by=request.user,
             wording_used="paper form",
+            submission=form.cleaned_data["submission"],
         )
         if form.unscored:
             messages.warning(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
@@ -35,6 +37,28 @@ from clinic.validation import (
 )
 
 __all__ = ["DateInput"]  # other apps' forms take the date picker from here
+
+
+class SubmissionKeyField(forms.CharField):
+    """A hidden key, new each time a blank form is drawn (a callable initial). The service
+    that saves the form's record saves one per key (clinic.models.saved_under_key), so a
+    double click on Save, or a post a weak connection sends again, records nothing twice. A
+    form sent back with errors keeps its key. A missing or damaged key cleans to None: the
+    record is then saved without the guard, never refused (the key is ours, not the user's
+    input, and what they recorded matters more)."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("initial", uuid.uuid4)
+        super().__init__(**kwargs)
+
+    def to_python(self, value) -> uuid.UUID | None:
+        try:
+            return uuid.UUID(str(value))
+        except ValueError:
+            return None
 
 
 class ChecksOnWriteMixin:

@@ -277,6 +277,31 @@ def clients_lock(client_ids: Iterable[int]) -> None:
         _locked_zones(client_ids)
 
 
+def submission_key() -> models.UUIDField:
+    """The key of the blank form a record was saved from (clinic.forms.SubmissionKeyField)."""
+    return models.UUIDField(null=True, blank=True, editable=False)
+
+
+def one_record_per_submission(name: str) -> models.UniqueConstraint:
+    """One record per client and form key. Records saved without a key (imports, seeding)
+    stay out of the index."""
+    return models.UniqueConstraint(
+        fields=["client", "submission"], condition=Q(submission__isnull=False), name=name
+    )
+
+
+def saved_under_key(records: models.QuerySet, client: Client, key: uuid.UUID | None):
+    """The client's record already saved from the blank form of this `key`, or None (also
+    when there is no key). Call it first thing in the service's transaction: it takes the
+    client's lock (clients_lock), so a second post of the same form (a double click on Save,
+    a post a weak connection sends again) waits for the first to commit, then finds its
+    record instead of saving another or failing on the unique key."""
+    if key is None:
+        return None
+    clients_lock([client.pk])
+    return records.filter(client=client, submission=key).first()
+
+
 def clients_lock_zones(client_ids: Iterable[int]) -> dict[int, str]:
     """clients_lock, and each client's clinic time zone as it stands once the lock is held:
     the zone to bucket a write's days in (the zone a request read before its transaction may

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 from crispy_forms.bootstrap import InlineCheckboxes
 from crispy_forms.helper import FormHelper
@@ -11,7 +10,7 @@ from crispy_forms.layout import Layout
 from django import forms
 from django.utils import timezone
 
-from clinic.forms import ChecksOnWriteMixin, OneQueryModelChoiceField
+from clinic.forms import ChecksOnWriteMixin, OneQueryModelChoiceField, SubmissionKeyField
 from clinic.models import SignalSource
 from clinic.validation import (
     HAPPENED,
@@ -96,10 +95,9 @@ class EntryForm(ChecksOnWriteMixin, forms.ModelForm):
         choices=Emotion.choices,
         widget=forms.CheckboxSelectMultiple,
     )
-    # A new key each time the capture form is drawn; the service saves one entry per key, so a
-    # double tap or a weak connection's re-sent post does not log the moment twice. Not on the
-    # edit form (an entry's key never changes).
-    submission = forms.CharField(required=False, widget=forms.HiddenInput)
+    # A double tap or a re-sent post logs the moment once. Not on the edit form: an entry's
+    # key never changes.
+    submission = SubmissionKeyField()
 
     class Meta:
         model = InnerCriticEntry
@@ -128,16 +126,6 @@ class EntryForm(ChecksOnWriteMixin, forms.ModelForm):
             del self.fields["submission"]
         elif not self.is_bound:
             self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0))
-            self.initial["submission"] = uuid.uuid4()
-
-    def clean_submission(self) -> uuid.UUID | None:
-        """The form's key, or None when missing or damaged: the entry is then saved without
-        the guard against a second post, never refused (the key is ours, not the client's
-        input, and the moment they logged matters more)."""
-        try:
-            return uuid.UUID(self.cleaned_data["submission"])
-        except ValueError:
-            return None
 
     def clean_critic_text(self) -> str:
         text = self.cleaned_data["critic_text"].strip()
@@ -189,6 +177,7 @@ class PracticeForm(forms.ModelForm):
     distress_before = _scale("Distress before", required=False)
     distress_after = _scale("Distress after", required=False)
     note = _text("Note")
+    submission = SubmissionKeyField()  # a double tap or a re-sent post logs the practice once
 
     class Meta:
         model = PracticeSession

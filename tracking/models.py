@@ -14,7 +14,14 @@ from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
-from clinic.models import BuiltInOrOwnQuerySet, Client, Organisation, not_before_earliest
+from clinic.models import (
+    BuiltInOrOwnQuerySet,
+    Client,
+    Organisation,
+    not_before_earliest,
+    one_record_per_submission,
+    submission_key,
+)
 from clinic.validation import EARLIEST_INSTANT, long_date, validate_identifier
 
 TEXT_LIMIT = 2000
@@ -144,20 +151,13 @@ class InnerCriticEntry(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
-    # The key the capture form was drawn with (EntryForm.submission): a form posted twice (a
-    # double tap, a phone re-sending on a weak connection) saves one entry.
-    submission = models.UUIDField(null=True, blank=True, editable=False)
+    submission = submission_key()  # a form posted twice saves one entry
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
         verbose_name_plural = "inner-critic entries"
         constraints = [
-            # Entries saved without a key (imports, seeding) stay out of the index.
-            models.UniqueConstraint(
-                fields=["client", "submission"],
-                condition=Q(submission__isnull=False),
-                name="critic_one_entry_per_submission",
-            ),
+            one_record_per_submission("critic_one_entry_per_submission"),
             _range("intensity", "critic_intensity_0_10"),
             _range("intensity_after", "critic_intensity_after_0_10", nullable=True),
             models.CheckConstraint(condition=~Q(critic_text=""), name="critic_text_not_empty"),
@@ -205,10 +205,12 @@ class PracticeSession(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    submission = submission_key()  # a form posted twice logs one practice
 
     class Meta:
         ordering = ["-practised_on", "-id"]
         constraints = [
+            one_record_per_submission("practice_one_per_submission"),
             _range("minutes", "practice_minutes_1_600", low=1, high=600),
             _range("distress_before", "practice_distress_before_0_10", nullable=True),
             _range("distress_after", "practice_distress_after_0_10", nullable=True),

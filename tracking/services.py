@@ -21,7 +21,7 @@ from clinic.models import (
     EmailOptOut,
     OutboxEmail,
     User,
-    clients_lock,
+    saved_under_key,
 )
 from clinic.outbox import absolute_url, email_enqueue, email_opt_in
 from clinic.validation import (
@@ -68,12 +68,9 @@ def entry_create(*, actor: User, client: Client, data: dict[str, Any]) -> InnerC
     (a double tap, a phone re-sending on a weak connection) gets the entry the first saved."""
     data = dict(data)
     submission = data.pop("submission", None)
-    if submission is not None:
-        # A second post waits here for the first to commit, then finds its entry.
-        clients_lock([client.pk])
-        saved = InnerCriticEntry.objects.filter(client=client, submission=submission).first()
-        if saved is not None:
-            return saved
+    saved = saved_under_key(InnerCriticEntry.objects, client, submission)
+    if saved is not None:
+        return saved
     now = timezone.now()
     entry = InnerCriticEntry(
         client=client, created_by=actor, created_at=now, updated_at=now, submission=submission
@@ -144,7 +141,14 @@ def entry_reframe(*, actor: User, entry: InnerCriticEntry, data: dict[str, Any])
 
 @transaction.atomic
 def practice_create(*, actor: User, client: Client, data: dict[str, Any]) -> PracticeSession:
-    session = PracticeSession(client=client, created_by=actor, **data)
+    """Log a practice. A form's `submission` key saves once: a second post of the same form
+    gets the practice the first saved."""
+    data = dict(data)
+    submission = data.pop("submission", None)
+    saved = saved_under_key(PracticeSession.objects, client, submission)
+    if saved is not None:
+        return saved
+    session = PracticeSession(client=client, created_by=actor, submission=submission, **data)
     check_plausible_date(
         session.practised_on, HAPPENED, label="Date", today=client.organisation.today()
     )

@@ -1,6 +1,7 @@
-"""A capture form saves one entry however many times it is posted: a double tap on Save, or a
-phone re-sending the post on a weak connection, must not log the same moment twice (it would
-count twice in the day's totals, the intensity trend and the "rising" flag)."""
+"""A capture or practice form saves one record however many times it is posted: a double tap on
+Save, or a phone re-sending the post on a weak connection, must not log the same moment twice
+(it would count twice in the day's totals, the intensity trend, the practice dose and the
+flags). clinic.forms.SubmissionKeyField, clinic.models.saved_under_key."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from django.utils import timezone
 
 from tests.tracking.test_views_tracking import capture, local_input
 from tracking import services
-from tracking.models import ClientActivity, InnerCriticEntry
+from tracking.models import ClientActivity, InnerCriticEntry, PracticeSession
 
 
 def drawn_key(http, url: str) -> str:
@@ -181,3 +182,44 @@ def test_a_second_post_arriving_while_the_first_is_being_saved_gets_the_first_en
     assert failures == []
     assert [entry.pk for entry in entries] == [InnerCriticEntry.objects.get().pk] * 2
     assert ClientActivity.objects.get(client=client).entries == 1
+
+
+# --- Practice --------------------------------------------------------------------------------
+
+
+def log_practice(http, **data):
+    payload = {
+        "practised_on": timezone.localdate().isoformat(),
+        "practice_type": "hand_on_heart",
+        "minutes": "10",
+        **data,
+    }
+    return http.post(reverse("tracking:my_practice"), payload)
+
+
+def test_a_practice_form_posted_twice_logs_one_practice(world):
+    http = world.browser("client")
+    key = drawn_key(http, reverse("tracking:my_practice"))
+    assert log_practice(http, submission=key).status_code == 302
+    assert log_practice(http, submission=key).status_code == 302
+    practice = PracticeSession.objects.get()
+    assert practice.submission == uuid.UUID(key)
+    assert ClientActivity.objects.get(client=world.client_record).practice_sessions == 1
+
+
+def test_a_practice_posted_twice_that_raised_distress_leads_both_posts_to_its_note(world):
+    http = world.browser("client")
+    key = drawn_key(http, reverse("tracking:my_practice"))
+    data = {"submission": key, "distress_before": "3", "distress_after": "7"}
+    first, second = log_practice(http, **data), log_practice(http, **data)
+    practice = PracticeSession.objects.get()
+    assert first["Location"] == second["Location"]
+    assert first["Location"] == reverse("tracking:my_practice_note", args=[practice.pk])
+
+
+def test_two_practices_from_two_drawings_of_the_form_are_both_logged(world):
+    http = world.browser("client")
+    url = reverse("tracking:my_practice")
+    log_practice(http, submission=drawn_key(http, url))
+    log_practice(http, submission=drawn_key(http, url))
+    assert PracticeSession.objects.count() == 2
