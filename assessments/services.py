@@ -41,7 +41,7 @@ from clinic.models import (
     SafetySignal,
     SignalKind,
     SignalSource,
-    saved_under_key,
+    saved_once,
 )
 from clinic.outbox import absolute_url, email_enqueue, email_opted_out
 from clinic.safety import safety_signal_raise
@@ -148,13 +148,10 @@ def administration_create(
     form's `submission` key saves once: a second post of the same paper form's entry (a
     double click on Save) gets the administration the first saved, and raises no second
     risk signal."""
-    saved = saved_under_key(Administration.objects, client, submission)
-    if saved is not None:
-        return saved
     check_plausible_date(
         administered_on, HAPPENED, label="Date administered", today=client.organisation.today()
     )
-    administration = Administration.objects.create(
+    administration = Administration(
         submission=submission,
         organisation_id=client.organisation_id,
         client=client,
@@ -168,6 +165,9 @@ def administration_create(
         entered_by=entered_by if entered_by is not None and entered_by.is_authenticated else None,
         finalised_at=timezone.now(),
     )
+    saved = saved_once(administration)
+    if saved is not administration:
+        return saved
     _store_score(administration, answers)
     audit_record(entered_by, client, AuditAction.CREATE, subject=SUBJECT, fields=["answers"])
     risk_check(administration, instrument, answers, entered_by)

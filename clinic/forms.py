@@ -41,7 +41,7 @@ __all__ = ["DateInput"]  # other apps' forms take the date picker from here
 
 class SubmissionKeyField(forms.CharField):
     """A hidden key, new each time a blank form is drawn (a callable initial). The service
-    that saves the form's record saves one per key (clinic.models.saved_under_key), so a
+    that saves the form's record saves one per key (clinic.models.saved_once), so a
     double click on Save, or a post a weak connection sends again, records nothing twice. A
     form sent back with errors keeps its key. A missing or damaged key cleans to None: the
     record is then saved without the guard, never refused (the key is ours, not the user's

@@ -14,7 +14,7 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import connection, models
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
@@ -290,16 +290,32 @@ def one_record_per_submission(name: str) -> models.UniqueConstraint:
     )
 
 
-def saved_under_key(records: models.QuerySet, client: Client, key: uuid.UUID | None):
-    """The client's record already saved from the blank form of this `key`, or None (also
-    when there is no key). Call it first thing in the service's transaction: it takes the
-    client's lock (clients_lock), so a second post of the same form (a double click on Save,
-    a post a weak connection sends again) waits for the first to commit, then finds its
-    record instead of saving another or failing on the unique key."""
-    if key is None:
-        return None
-    clients_lock([client.pk])
-    return records.filter(client=client, submission=key).first()
+def saved_once(record: models.Model) -> models.Model:
+    """Insert the new `record` and return it, or return the record its client saved before
+    from the same blank form (its `submission` key): a second post of one form (a double click
+    on Save, a post a weak connection sends again) records nothing twice.
+
+    The unique index decides, inside a savepoint: a second post arriving while the first is
+    still being saved waits at the index for the first to commit, then finds its record. The
+    usual post pays for the savepoint only (two statements); looking the key up first, under
+    the client's lock, cost a keyed post about three of its 24 ms in the ORM. Any other
+    integrity error is raised as it came."""
+    if record.submission is None:
+        record.save()
+        return record
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError:
+        saved = (
+            type(record)
+            .objects.filter(client_id=record.client_id, submission=record.submission)
+            .first()
+        )
+        if saved is None:
+            raise
+        return saved
+    return record
 
 
 def clients_lock_zones(client_ids: Iterable[int]) -> dict[int, str]:

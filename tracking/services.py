@@ -21,7 +21,7 @@ from clinic.models import (
     EmailOptOut,
     OutboxEmail,
     User,
-    saved_under_key,
+    saved_once,
 )
 from clinic.outbox import absolute_url, email_enqueue, email_opt_in
 from clinic.validation import (
@@ -67,19 +67,21 @@ def entry_create(*, actor: User, client: Client, data: dict[str, Any]) -> InnerC
     """Save a new entry. A form's `submission` key saves once: a second post of the same form
     (a double tap, a phone re-sending on a weak connection) gets the entry the first saved."""
     data = dict(data)
-    submission = data.pop("submission", None)
-    saved = saved_under_key(InnerCriticEntry.objects, client, submission)
-    if saved is not None:
-        return saved
     now = timezone.now()
     entry = InnerCriticEntry(
-        client=client, created_by=actor, created_at=now, updated_at=now, submission=submission
+        client=client,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+        submission=data.pop("submission", None),
     )
     for name, value in data.items():
         setattr(entry, name, value)
     check_plausible_instant(entry.occurred_at, HAPPENED, label="When", now=now)
     _validate(entry)
-    entry.save()
+    saved = saved_once(entry)
+    if saved is not entry:
+        return saved
     projections.entry_counted(None, EntryValues.of(entry, client.organisation.tz))
     if actor.is_clinic_staff:
         audit_record(actor, client, AuditAction.CREATE, subject=AUDIT_SUBJECT, fields=data)
@@ -145,15 +147,14 @@ def practice_create(*, actor: User, client: Client, data: dict[str, Any]) -> Pra
     gets the practice the first saved."""
     data = dict(data)
     submission = data.pop("submission", None)
-    saved = saved_under_key(PracticeSession.objects, client, submission)
-    if saved is not None:
-        return saved
     session = PracticeSession(client=client, created_by=actor, submission=submission, **data)
     check_plausible_date(
         session.practised_on, HAPPENED, label="Date", today=client.organisation.today()
     )
     _validate(session)
-    session.save()
+    saved = saved_once(session)
+    if saved is not session:
+        return saved
     projections.practice_counted(None, PracticeValues.of(session))
     if actor.is_clinic_staff:
         audit_record(actor, client, AuditAction.CREATE, subject="practice_log", fields=data)

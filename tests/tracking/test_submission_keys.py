@@ -1,7 +1,7 @@
 """A capture or practice form saves one record however many times it is posted: a double tap on
 Save, or a phone re-sending the post on a weak connection, must not log the same moment twice
 (it would count twice in the day's totals, the intensity trend, the practice dose and the
-flags). clinic.forms.SubmissionKeyField, clinic.models.saved_under_key."""
+flags). clinic.forms.SubmissionKeyField, clinic.models.saved_once."""
 
 from __future__ import annotations
 
@@ -120,27 +120,36 @@ def test_editing_an_entry_keeps_its_key(world):
     assert (entry.critic_text, entry.submission) == ("Edited words.", uuid.UUID(key))
 
 
-def test_a_keyed_post_asks_for_the_clients_lock_and_one_look_up_more(world):
-    """The look-up runs under the client's lock (PostgreSQL; SQLite writes one at a time),
-    which the projections' update takes anyway."""
+def test_a_keyed_post_asks_only_for_a_savepoint_more(world):
+    """The unique index decides (clinic.models.saved_once): no look-up before the write."""
     http = world.browser("client")
     capture(http)  # today's day row exists from here on
     with CaptureQueriesContext(connection) as plain:
         assert capture(http).status_code == 302
     with CaptureQueriesContext(connection) as keyed:
         assert capture(http, submission=str(uuid.uuid4())).status_code == 302
-    lock = 1 if connection.features.has_select_for_update else 0
-    assert len(keyed) == len(plain) + 1 + lock
+    assert len(keyed) == len(plain) + 2
+    assert savepoints(keyed) == savepoints(plain) + 2
 
 
-def test_a_repeated_post_writes_nothing_but_the_sessions_message(world):
+def savepoints(queries) -> int:
+    return sum("SAVEPOINT" in query["sql"] for query in queries)
+
+
+def test_a_repeated_post_changes_no_count_and_no_audit(world):
+    from clinic.models import AuditEvent
+    from tracking.models import ClientDay
+
     http = world.browser("client")
     key = str(uuid.uuid4())
     capture(http, submission=key)
-    with CaptureQueriesContext(connection) as again:
-        assert capture(http, submission=key).status_code == 302
-    writes = [q["sql"] for q in again if q["sql"].startswith(("INSERT", "UPDATE", "DELETE"))]
-    assert writes and all(sql.startswith('UPDATE "clinic_user_session"') for sql in writes)
+    days = list(ClientDay.objects.values())
+    activity = ClientActivity.objects.values().get(client=world.client_record)
+    audit = AuditEvent.objects.count()
+    assert capture(http, submission=key).status_code == 302
+    assert list(ClientDay.objects.values()) == days
+    assert ClientActivity.objects.values().get(client=world.client_record) == activity
+    assert (InnerCriticEntry.objects.count(), AuditEvent.objects.count()) == (1, audit)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -149,8 +158,8 @@ def test_a_repeated_post_writes_nothing_but_the_sessions_message(world):
     reason="row locks and READ COMMITTED: PostgreSQL (SQLite writes one at a time)",
 )
 def test_a_second_post_arriving_while_the_first_is_being_saved_gets_the_first_entry(world):
-    """Without the client's lock the second post would not see the first's uncommitted entry,
-    insert its own and fail on the unique key: a 500 to the client."""
+    """The second post's insert waits at the unique index until the first commits, fails on
+    the key, and finds the first's entry: no second entry, and no 500 to the client."""
     client, key = world.client_record, uuid.uuid4()
     data = {"critic_text": "Too slow again.", "intensity": 6, "submission": key}
     first_saved, commit_first = threading.Event(), threading.Event()
