@@ -180,6 +180,8 @@ class SelfCompletionForm(ItemGridMixin, forms.Form):
     explicit "finish anyway" (the button `finish_unscored`); nothing is lost meanwhile: the
     page offers to save the answers for later too."""
 
+    submission = SubmissionKeyField()  # a double tap on Finish sends the answers once
+
     def __init__(self, *args, instrument: Instrument, allow_proration=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.allow_proration = allow_proration

@@ -165,7 +165,9 @@ def administration_create(
         entered_by=entered_by if entered_by is not None and entered_by.is_authenticated else None,
         finalised_at=timezone.now(),
     )
-    saved = saved_once(administration)
+    saved = saved_once(
+        administration, same=("instrument_code", "administered_on", "mode", "answers")
+    )
     if saved is not administration:
         return saved
     _store_score(administration, answers)
@@ -186,11 +188,16 @@ def self_completion_save(
     actor=None,
     wording_used: str = "",
     link: OneTimeLink | None = None,
+    submission: uuid.UUID | None = None,
 ) -> Administration:
     """Save a client's own answers: as a draft to resume later, or final (and scored).
 
     The link and the draft are locked and checked again inside the transaction, so two
     submissions racing on one link create one administration, and the second gets LinkClosed.
+    In the portal the page's `submission` key does the same: the administration keeps the key
+    of the page it was last saved from, so the page posted again (a double tap on Finish)
+    gets that administration back, scored and flagged once, whether it arrives while the
+    first is being saved (the draft is no longer a draft) or after (no draft is left).
     """
     today = client.organisation.today()
     if link is not None:
@@ -201,6 +208,8 @@ def self_completion_save(
     if draft is not None:
         draft = Administration.objects.select_for_update().get(pk=draft.pk)
         if draft.status != Status.DRAFT:
+            if submission is not None and draft.submission == submission:
+                return draft
             raise LinkClosed("This questionnaire is already finished.")
     if draft is None:
         draft = Administration(
@@ -211,13 +220,20 @@ def self_completion_save(
             mode=mode,
             status=Status.DRAFT,
         )
+    if submission is not None:
+        draft.submission = submission
     draft.answers = _json_answers(answers)
     draft.administered_on = today
     draft.wording_used = wording_used
     if finish:
         draft.status = Status.FINAL
         draft.finalised_at = timezone.now()
-    draft.save()
+    if draft.pk is None:
+        saved = saved_once(draft, same=("instrument_code", "answers", "status"))
+        if saved is not draft:
+            return saved
+    else:
+        draft.save()
     if link is not None:
         link.administration = draft
         if finish:

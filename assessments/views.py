@@ -581,6 +581,7 @@ def _self_completion(request, *, client, instrument, draft, mode, actor, done_ur
                 actor=actor,
                 wording_used=services.wording_label(instrument, wording),
                 link=link,
+                submission=form.cleaned_data["submission"],
             )
         except services.LinkClosed:
             raise Http404("This questionnaire is already finished.") from None

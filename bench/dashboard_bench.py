@@ -163,7 +163,8 @@ end
 POST_REQUESTS = """
 -- Posting an inner-critic entry through the portal form (a 302 to the new entry is success),
 -- each with the key of a form drawn anew, as a browser posts it (tracking.forms.EntryForm's
--- submission: a key posted again saves nothing). The run's part of the key comes from args.
+-- submission: a key posted again saves nothing). The run's part of the key comes from args,
+-- the thread's from setup().
 local run, counter = "00000000", 0
 function init(args)
   not_ok = 0
@@ -174,7 +175,7 @@ function request()
   -- wrk.format takes the headers given instead of wrk.headers (the -H cookie): keep both.
   local headers = {["Content-Type"] = "application/x-www-form-urlencoded"}
   for name, value in pairs(wrk.headers) do headers[name] = value end
-  local key = string.format("%s-0000-4000-8000-%012d", run, counter)
+  local key = string.format("%s-%04x-4000-8000-%012d", run, id or 0, counter)
   return wrk.format(
     "POST", wrk.path, headers,
     BODY .. "&critic_text=Not+good+enough+" .. counter .. "&submission=" .. key
@@ -183,7 +184,10 @@ end
 """
 WRK_SCRIPT = """
 local threads = {}
-function setup(thread) table.insert(threads, thread) end
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("id", #threads)  -- each thread's part of a POST's form key
+end
 function init(args) not_ok = 0 end
 -- A POST counts only when redirected to the entry it saved: a lost session also answers 302,
 -- to the sign-in page, in a fraction of the time.

@@ -68,8 +68,10 @@ class ChecksOnWriteMixin:
     savepoint each: on posting an inner-critic entry that was four of the request's queries
     for answers the fields had given. The service's write stays the last word: a value a field
     let through and a constraint refuses fails that write, whole (nothing partial is saved).
-    Only for a model whose constraints are all check constraints: unique ones would lose
-    their message (tests/tracking/test_views_tracking.py holds the entry form to that)."""
+    Only for a model whose constraints are check constraints, or unique ones on fields the
+    form does not edit (the form key's, which saved_once keeps): a unique constraint on the
+    form's own fields would lose its message (tests/tracking/test_views_tracking.py holds the
+    entry form to that)."""
 
     def _post_clean(self):
         instance = self.instance

@@ -290,32 +290,56 @@ def one_record_per_submission(name: str) -> models.UniqueConstraint:
     )
 
 
-def saved_once(record: models.Model) -> models.Model:
+def saved_once(record: models.Model, *, same: Iterable[str]) -> models.Model:
     """Insert the new `record` and return it, or return the record its client saved before
-    from the same blank form (its `submission` key): a second post of one form (a double click
-    on Save, a post a weak connection sends again) records nothing twice.
+    from the same blank form (its `submission` key) with the same values in the fields
+    `same`: a second post of one form (a double click on Save, a post a weak connection sends
+    again) records nothing twice.
 
     The unique index decides, inside a savepoint: a second post arriving while the first is
     still being saved waits at the index for the first to commit, then finds its record. The
     usual post pays for the savepoint only (two statements); looking the key up first, under
-    the client's lock, cost a keyed post about three of its 24 ms in the ORM. Any other
-    integrity error is raised as it came."""
+    the client's lock, cost a keyed post about three of its 24 ms in the ORM. A post under a
+    used key whose values differ (the form sent again after Back and a change) is saved as a
+    record of its own, without a key: what someone wrote is never dropped. Any integrity error
+    other than the key's is raised as it came."""
     if record.submission is None:
         record.save()
         return record
     try:
         with transaction.atomic():
             record.save()
-    except IntegrityError:
-        saved = (
-            type(record)
-            .objects.filter(client_id=record.client_id, submission=record.submission)
-            .first()
-        )
-        if saved is None:
+        return record
+    except IntegrityError as error:
+        if not _is_key_clash(error, type(record)):
             raise
+    saved = (
+        type(record)
+        ._base_manager.filter(client_id=record.client_id, submission=record.submission)
+        .first()
+    )
+    fields = [record._meta.get_field(name).attname for name in same]
+    if saved is not None and all(getattr(saved, f) == getattr(record, f) for f in fields):
         return saved
+    record.submission = None
+    record.save()
     return record
+
+
+def _is_key_clash(error: IntegrityError, model: type[models.Model]) -> bool:
+    """Whether `error` is the model's one-record-per-submission index refusing a row."""
+    names = {
+        constraint.name
+        for constraint in model._meta.constraints
+        if isinstance(constraint, models.UniqueConstraint)
+        and tuple(constraint.fields) == ("client", "submission")
+    }
+    diag = getattr(error.__cause__, "diag", None)  # psycopg names the constraint
+    if diag is not None:
+        return diag.constraint_name in names
+    # SQLite names the columns: "UNIQUE constraint failed: <table>.client_id, <table>.submission"
+    table = model._meta.db_table
+    return f"UNIQUE constraint failed: {table}.client_id, {table}.submission" in str(error)
 
 
 def clients_lock_zones(client_ids: Iterable[int]) -> dict[int, str]:

@@ -38,16 +38,24 @@ def flag_acknowledge(
 ) -> FlagAcknowledgement:
     """Record that `actor` saw the flag and what they noted; the flag stays quiet until its
     episode changes. Refused when that flag is not raised for that episode (e.g. the page was
-    out of date): nothing is saved."""
+    out of date): nothing is saved. The same note posted twice is recorded once."""
     with transaction.atomic():
         # The client's row is locked first, so two acknowledgements of one client queue up
         # (in the mode every projection write takes: clinic.models.clients_lock).
         clients_lock([client.pk])
         context = selectors.clinic_context(client.organisation_id)
         row = selectors.client_row(client, context, today)
-        raised = {(flag.kind, flag.episode) for flag in row.flags}
+        raised = {(flag.kind, flag.episode): flag for flag in row.flags}
         if (kind, episode) not in raised:
             raise FlagNotRaised(kind)
+        if raised[kind, episode].acknowledged:
+            # The same note posted again (a double click): the acknowledgement it made. A
+            # different note for the episode is a note of its own, kept beside the first.
+            repeat = FlagAcknowledgement.objects.filter(
+                client=client, kind=kind, episode=episode, note=note
+            ).first()
+            if repeat is not None:
+                return repeat
         acknowledgement = FlagAcknowledgement.objects.create(
             client=client, kind=kind, episode=episode, note=note, acknowledged_by=actor
         )

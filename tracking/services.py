@@ -79,7 +79,7 @@ def entry_create(*, actor: User, client: Client, data: dict[str, Any]) -> InnerC
         setattr(entry, name, value)
     check_plausible_instant(entry.occurred_at, HAPPENED, label="When", now=now)
     _validate(entry)
-    saved = saved_once(entry)
+    saved = saved_once(entry, same=data)
     if saved is not entry:
         return saved
     projections.entry_counted(None, EntryValues.of(entry, client.organisation.tz))
@@ -152,7 +152,7 @@ def practice_create(*, actor: User, client: Client, data: dict[str, Any]) -> Pra
         session.practised_on, HAPPENED, label="Date", today=client.organisation.today()
     )
     _validate(session)
-    saved = saved_once(session)
+    saved = saved_once(session, same=data)
     if saved is not session:
         return saved
     projections.practice_counted(None, PracticeValues.of(session))

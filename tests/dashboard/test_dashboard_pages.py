@@ -224,6 +224,25 @@ def test_an_acknowledgement_is_kept_and_audited(world):
     assert "Called." in http.get(flags_url(world)).content.decode()
 
 
+def test_an_acknowledgement_posted_twice_is_recorded_and_audited_once(world):
+    episode = quiet_client(world)
+    http = world.browser("clinician")
+    data = {"kind": "quiet", "episode": episode, "note": "Called."}
+    assert http.post(flags_url(world), data).status_code == 302
+    assert http.post(flags_url(world), data).status_code == 302
+    assert FlagAcknowledgement.objects.count() == 1
+    assert AuditEvent.objects.filter(client=world.client_record, subject="flag").count() == 1
+
+
+def test_a_second_note_on_an_acknowledged_flag_is_kept_beside_the_first(world):
+    episode = quiet_client(world)
+    http = world.browser("clinician")
+    http.post(flags_url(world), {"kind": "quiet", "episode": episode, "note": "Called."})
+    http.post(flags_url(world), {"kind": "quiet", "episode": episode, "note": "No answer."})
+    notes = FlagAcknowledgement.objects.order_by("pk").values_list("note", flat=True)
+    assert list(notes) == ["Called.", "No answer."]
+
+
 def test_a_colleague_cannot_acknowledge_a_flag_of_someone_elses_client(world):
     episode = quiet_client(world)
     response = world.browser("colleague").post(

@@ -12,14 +12,17 @@ import uuid
 
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.models import AuditAction, AuditEvent, saved_once
 from tests.tracking.test_views_tracking import capture, local_input
 from tracking import services
-from tracking.models import ClientActivity, InnerCriticEntry, PracticeSession
+from tracking.models import ClientActivity, ClientDay, InnerCriticEntry, PracticeSession
+
+ENTRY = {"critic_text": "Too slow again.", "intensity": 6}
 
 
 def drawn_key(http, url: str) -> str:
@@ -65,7 +68,7 @@ def test_a_missing_or_damaged_key_still_saves_the_entry_without_the_guard(world,
     assert list(InnerCriticEntry.objects.values_list("submission", flat=True)) == [None, None]
 
 
-def test_the_key_is_one_clients_own_another_clients_form_with_the_same_key_saves(world):
+def test_one_clients_key_never_finds_another_clients_entry(world):
     """The guard is per client: one client's key never finds another client's entry."""
     key = str(uuid.uuid4())
     capture(world.browser("client"), submission=key)
@@ -83,20 +86,6 @@ def test_a_form_refused_for_bad_input_keeps_its_key_and_saves_once_corrected(wor
 
     assert capture(http, submission=key).status_code == 302
     assert capture(http, submission=key).status_code == 302
-    assert InnerCriticEntry.objects.count() == 1
-
-
-def test_an_entry_written_in_session_and_posted_twice_is_saved_once(world):
-    http = world.browser("clinician")
-    url = reverse("tracking:client_entry_create", args=[world.client_record.pk])
-    data = {
-        "critic_text": "Said in session: I ruin everything.",
-        "intensity": "8",
-        "occurred_at": local_input(timezone.now()),
-        "submission": drawn_key(http, url),
-    }
-    assert http.post(url, data).status_code == 302
-    assert http.post(url, data).status_code == 302
     assert InnerCriticEntry.objects.count() == 1
 
 
@@ -120,7 +109,7 @@ def test_editing_an_entry_keeps_its_key(world):
     assert (entry.critic_text, entry.submission) == ("Edited words.", uuid.UUID(key))
 
 
-def test_a_keyed_post_asks_only_for_a_savepoint_more(world):
+def test_a_keyed_post_costs_only_a_savepoint(world):
     """The unique index decides (clinic.models.saved_once): no look-up before the write."""
     http = world.browser("client")
     capture(http)  # today's day row exists from here on
@@ -136,20 +125,51 @@ def savepoints(queries) -> int:
     return sum("SAVEPOINT" in query["sql"] for query in queries)
 
 
-def test_a_repeated_post_changes_no_count_and_no_audit(world):
-    from clinic.models import AuditEvent
-    from tracking.models import ClientDay
-
-    http = world.browser("client")
-    key = str(uuid.uuid4())
-    capture(http, submission=key)
+def test_an_entry_written_in_session_and_posted_twice_is_saved_counted_and_audited_once(world):
+    """Written by the clinician, so the first post is audited; the second records nothing."""
+    http = world.browser("clinician")
+    url = reverse("tracking:client_entry_create", args=[world.client_record.pk])
+    data = {
+        "critic_text": "Said in session: I ruin everything.",
+        "intensity": "8",
+        "occurred_at": local_input(timezone.now()),
+        "submission": drawn_key(http, url),
+    }
+    http.post(url, data)
     days = list(ClientDay.objects.values())
     activity = ClientActivity.objects.values().get(client=world.client_record)
-    audit = AuditEvent.objects.count()
-    assert capture(http, submission=key).status_code == 302
+    audit = AuditEvent.objects.filter(action=AuditAction.CREATE).count()
+    assert audit == 1
+    assert http.post(url, data).status_code == 302
     assert list(ClientDay.objects.values()) == days
     assert ClientActivity.objects.values().get(client=world.client_record) == activity
-    assert (InnerCriticEntry.objects.count(), AuditEvent.objects.count()) == (1, audit)
+    assert AuditEvent.objects.filter(action=AuditAction.CREATE).count() == audit
+    assert InnerCriticEntry.objects.count() == 1
+
+
+def test_the_form_sent_again_with_other_words_saves_them_as_an_entry_of_their_own(world):
+    """Back, a change and Save again send the old key with new values: what the client wrote
+    is never dropped for the key's sake."""
+    http = world.browser("client")
+    key = drawn_key(http, reverse("tracking:my_log"))
+    capture(http, submission=key)
+    second = capture(http, submission=key, critic_text="Not just that: everything.")
+    first_entry, second_entry = InnerCriticEntry.objects.order_by("pk")
+    assert second["Location"] == reverse("tracking:my_entry", args=[second_entry.pk])
+    assert (first_entry.submission, second_entry.submission) == (uuid.UUID(key), None)
+    assert second_entry.critic_text == "Not just that: everything."
+    assert ClientActivity.objects.get(client=world.client_record).entries == 2
+
+
+def test_an_integrity_error_other_than_the_keys_is_raised_as_it_came(world):
+    """Under a used key, a row a check constraint refuses is refused, not taken for the
+    record the key saved."""
+    key = uuid.uuid4()
+    client = world.client_record
+    services.entry_create(actor=world.client, client=client, data={**ENTRY, "submission": key})
+    refused = InnerCriticEntry(client=client, critic_text="", intensity=6, submission=key)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        saved_once(refused, same=("critic_text",))
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -161,7 +181,7 @@ def test_a_second_post_arriving_while_the_first_is_being_saved_gets_the_first_en
     """The second post's insert waits at the unique index until the first commits, fails on
     the key, and finds the first's entry: no second entry, and no 500 to the client."""
     client, key = world.client_record, uuid.uuid4()
-    data = {"critic_text": "Too slow again.", "intensity": 6, "submission": key}
+    data = {**ENTRY, "submission": key}
     first_saved, commit_first = threading.Event(), threading.Event()
     entries, failures = [], []
 
